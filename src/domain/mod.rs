@@ -1,0 +1,17 @@
+//! Domain rules of Latchkey, with no I/O: identifiers, secret values and their
+//! hashes, expiry policies, input validation and the verification decision.
+//!
+//! Nothing here touches a database, the network, the clock or the environment:
+//! time and randomness come in as arguments (randomness from the OS through
+//! [`secret_value::SecretValue::generate`], which is the one exception, kept
+//! behind a fallible call).
+
+pub mod client;
+pub mod error;
+pub mod expiry;
+pub mod ids;
+pub mod secret_hash;
+pub mod secret_value;
+pub mod verification;
+
+pub use error::ValidationError;

@@ -1,0 +1,171 @@
+//! How secret values are stored: only as hashes.
+//!
+//! - Generated values (256 bits of entropy) are stored as SHA-256: brute force is
+//!   hopeless, and a check costs about a microsecond.
+//! - Supplied values may be weak, so they are stored as Argon2id with fixed
+//!   parameters ([`ARGON2_PARAMS`]) and a salt **per client**. All supplied secrets
+//!   of one client share that salt, so checking a presented value against every
+//!   one of them costs exactly one Argon2id run (the SPEC's bounded-work rule). The
+//!   salt still differs between clients, so no precomputation spans clients.
+//!
+//! Comparisons are constant-time ([`subtle`]).
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::secret_value::SecretValue;
+
+/// Argon2id parameters: 19 MiB, 2 passes, 1 lane (OWASP's first recommendation),
+/// 32-byte output. Changing them needs a new [`HashKind`] so old hashes still verify.
+pub const ARGON2_PARAMS: (u32, u32, u32) = (19 * 1024, 2, 1);
+pub const SALT_LEN: usize = 16;
+/// The salt used for clients that do not exist, so they cost the same work.
+pub const UNKNOWN_CLIENT_SALT: [u8; SALT_LEN] = *b"latchkey-nobody!";
+
+/// Which hash a stored digest is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    Sha256,
+    /// Argon2id with [`ARGON2_PARAMS`] and the client's salt.
+    Argon2idV1,
+}
+
+impl HashKind {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Sha256 => "sha256",
+            Self::Argon2idV1 => "argon2id-m19456-t2-p1",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "sha256" => Some(Self::Sha256),
+            "argon2id-m19456-t2-p1" => Some(Self::Argon2idV1),
+            _ => None,
+        }
+    }
+}
+
+/// A stored hash of a secret value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredHash {
+    pub kind: HashKind,
+    pub digest: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoredHash({:?})", self.kind)
+    }
+}
+
+/// Argon2id failed: only possible with invalid parameters, which are constants here.
+#[derive(Debug, thiserror::Error)]
+#[error("argon2id hashing failed")]
+pub struct HashingFailed;
+
+/// Hashes a new value for storage. Runs Argon2id for supplied values: call it
+/// off the async runtime (`spawn_blocking`).
+pub fn hash_for_storage(value: &SecretValue, client_salt: &[u8]) -> Result<StoredHash, HashingFailed> {
+    if value.is_generated() {
+        Ok(StoredHash {
+            kind: HashKind::Sha256,
+            digest: sha256(value.expose()).to_vec(),
+        })
+    } else {
+        Ok(StoredHash {
+            kind: HashKind::Argon2idV1,
+            digest: argon2id(value.expose(), client_salt)?.to_vec(),
+        })
+    }
+}
+
+/// The digest of a presented value, computed once per attempt: SHA-256 when the
+/// value is in the generated format, else one Argon2id run with the client's salt.
+#[derive(Clone)]
+pub struct PresentedDigest {
+    kind: HashKind,
+    digest: [u8; 32],
+}
+
+impl PresentedDigest {
+    /// Blocking when the value is not in the generated format: call it off the runtime.
+    pub fn compute(value: &SecretValue, client_salt: &[u8]) -> Result<Self, HashingFailed> {
+        if value.is_generated() {
+            Ok(Self {
+                kind: HashKind::Sha256,
+                digest: sha256(value.expose()),
+            })
+        } else {
+            Ok(Self {
+                kind: HashKind::Argon2idV1,
+                digest: argon2id(value.expose(), client_salt)?,
+            })
+        }
+    }
+
+    /// Constant-time match against a stored hash (a kind mismatch never matches).
+    pub fn matches(&self, stored: &StoredHash) -> bool {
+        let same_kind = self.kind == stored.kind;
+        let same_digest: bool = self.digest.as_slice().ct_eq(stored.digest.as_slice()).into();
+        same_kind & same_digest
+    }
+
+    pub fn needs_argon2(value: &SecretValue) -> bool {
+        !value.is_generated()
+    }
+}
+
+fn sha256(value: &str) -> [u8; 32] {
+    Sha256::digest(value.as_bytes()).into()
+}
+
+fn argon2id(value: &str, salt: &[u8]) -> Result<[u8; 32], HashingFailed> {
+    let (m, t, p) = ARGON2_PARAMS;
+    let params = Params::new(m, t, p, Some(32)).map_err(|_| HashingFailed)?;
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(value.as_bytes(), salt, &mut out)
+        .map_err(|_| HashingFailed)?;
+    Ok(out)
+}
+
+/// A fresh per-client salt.
+pub fn new_salt() -> Result<Vec<u8>, super::secret_value::RandomnessUnavailable> {
+    let mut salt = vec![0u8; SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|_| super::secret_value::RandomnessUnavailable)?;
+    Ok(salt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_values_use_sha256_and_verify() {
+        let v = SecretValue::generate().unwrap();
+        let stored = hash_for_storage(&v, &[1; 16]).unwrap();
+        assert_eq!(stored.kind, HashKind::Sha256);
+        assert!(PresentedDigest::compute(&v, &[1; 16]).unwrap().matches(&stored));
+        let other = SecretValue::generate().unwrap();
+        assert!(!PresentedDigest::compute(&other, &[1; 16]).unwrap().matches(&stored));
+    }
+
+    #[test]
+    fn supplied_values_use_argon2id_with_the_client_salt() {
+        let v = SecretValue::supplied(&"correct horse battery staple!!!!".repeat(1)).unwrap();
+        let stored = hash_for_storage(&v, &[7; 16]).unwrap();
+        assert_eq!(stored.kind, HashKind::Argon2idV1);
+        assert!(PresentedDigest::compute(&v, &[7; 16]).unwrap().matches(&stored));
+        assert!(!PresentedDigest::compute(&v, &[8; 16]).unwrap().matches(&stored));
+    }
+
+    #[test]
+    fn hash_kinds_round_trip_through_the_database_names() {
+        for kind in [HashKind::Sha256, HashKind::Argon2idV1] {
+            assert_eq!(HashKind::from_db(kind.as_db()), Some(kind));
+        }
+    }
+}

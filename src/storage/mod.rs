@@ -1,0 +1,210 @@
+//! Storage: one interface, [`Storage`], with a SQLite and a PostgreSQL
+//! implementation. Only this module writes SQL.
+//!
+//! Invariants every implementation keeps, each inside one transaction:
+//! - a tenant holds at most `clients_max` clients and a client at most
+//!   `secrets_max` non-revoked secrets, also under concurrent inserts (counters on
+//!   the parent row, incremented by a conditional `UPDATE … WHERE count < max`,
+//!   which locks that row on both databases);
+//! - secret ids are per client, start at 1 and are never reused (`next_secret_id`);
+//! - a revoked secret keeps its row and hash (so a later attempt with it can be
+//!   reported as "revoked") but is invisible to every read except
+//!   [`Storage::load_credentials`], and cannot be updated or come back;
+//! - deleting a client deletes its secrets; deleting a tenant, its clients.
+//!
+//! The same conformance tests ([`conformance`]) run against both implementations.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::secret_hash::StoredHash;
+use crate::domain::verification::Candidate;
+
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+
+
+/// Failures at the storage seam, in the caller's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    #[error("a client with this id already exists in the tenant")]
+    Duplicate,
+    #[error("limit of {0} reached")]
+    LimitReached(u32),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A page of a list: `skip` rows, then at most `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub skip: u32,
+    pub count: u32,
+}
+
+/// A page of rows and the total number of rows.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored client. `pk` is the internal key secrets hang from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub pk: i64,
+    pub tenant_id: TenantId,
+    pub id: ClientId,
+    pub kind: ClientKind,
+    pub settings: ClientSettings,
+    /// Salt of the Argon2id hashes of this client's supplied secrets.
+    pub argon_salt: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A client to insert.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub tenant_id: TenantId,
+    pub id: ClientId,
+    pub kind: ClientKind,
+    pub settings: ClientSettings,
+    pub argon_salt: Vec<u8>,
+    pub now: DateTime<Utc>,
+}
+
+/// A stored, non-revoked secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub id: SecretId,
+    pub description: String,
+    pub expiration: Option<DateTime<Utc>>,
+    pub hash: StoredHash,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The value replaced by the last Renew, while its grace lasts.
+    pub previous_hash: Option<StoredHash>,
+    pub grace_until: Option<DateTime<Utc>>,
+}
+
+/// A secret to insert (its id is assigned by storage).
+#[derive(Debug, Clone)]
+pub struct NewSecret {
+    pub description: String,
+    pub expiration: Option<DateTime<Utc>>,
+    pub hash: StoredHash,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What verification needs of a client: one read.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub enabled: bool,
+    pub argon_salt: Vec<u8>,
+    /// Every non-revoked secret and the most recently revoked ones.
+    pub candidates: Vec<Candidate>,
+}
+
+/// How many revoked secrets [`Storage::load_credentials`] returns at most, so a
+/// long history cannot make verification slower.
+pub const RECENTLY_REVOKED: u32 = 16;
+
+/// The storage interface every front end reaches through the services.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Answers when the database is reachable.
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    async fn insert_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError>;
+    async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError>;
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError>;
+    /// Deletes the tenant, its clients and their secrets. `NotFound` when absent.
+    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError>;
+
+    /// Inserts a client and its first secret (id 1) atomically. `NotFound` (tenant),
+    /// `Duplicate` (client id taken in the tenant, any kind), `LimitReached(clients_max)`.
+    async fn insert_client_with_secret(
+        &self,
+        client: &NewClient,
+        first_secret: &NewSecret,
+        clients_max: u32,
+    ) -> Result<(ClientRecord, SecretRecord), StorageError>;
+    async fn list_clients(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        page: Page,
+    ) -> Result<Paged<ClientRecord>, StorageError>;
+    async fn get_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<Option<ClientRecord>, StorageError>;
+    /// Writes the client's settings. `NotFound` when it no longer exists.
+    async fn update_client(
+        &self,
+        pk: i64,
+        settings: &ClientSettings,
+        now: DateTime<Utc>,
+    ) -> Result<ClientRecord, StorageError>;
+    /// Deletes the client and its secrets. `NotFound` when absent.
+    async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<(), StorageError>;
+
+    /// Inserts a secret unless the client already has `secrets_max` non-revoked
+    /// ones (`LimitReached`); `NotFound` when the client is gone.
+    async fn insert_secret_within_limit(
+        &self,
+        client_pk: i64,
+        secret: &NewSecret,
+        secrets_max: u32,
+    ) -> Result<SecretRecord, StorageError>;
+    async fn list_secrets(&self, client_pk: i64, page: Page) -> Result<Paged<SecretRecord>, StorageError>;
+    async fn get_secret(&self, client_pk: i64, id: SecretId) -> Result<Option<SecretRecord>, StorageError>;
+    /// Writes every mutable field of a non-revoked secret. `NotFound` otherwise.
+    async fn update_secret(&self, client_pk: i64, secret: &SecretRecord) -> Result<(), StorageError>;
+    /// Revokes a secret for good. `NotFound` when absent or already revoked.
+    async fn revoke_secret(&self, client_pk: i64, id: SecretId, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    /// Everything verification needs of one client, or `None` when it does not exist.
+    async fn load_credentials(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<Option<ClientCredentials>, StorageError>;
+}
+
+/// Opens the storage a URL names (`sqlite://…` or `postgres://…`) and applies
+/// the embedded migrations.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let _ = postgres::PostgresStorage::connect(url).await?;
+        Err(StorageError::NotFound)
+    } else {
+        Ok(std::sync::Arc::new(sqlite::SqliteStorage::connect(url).await?))
+    }
+}

@@ -1,0 +1,427 @@
+//! SQLite implementation of [`Storage`]: the embedded default.
+//!
+//! WAL journal with `synchronous = FULL`, so an acknowledged write survives a
+//! power cut; foreign keys on (cascading deletes); a busy timeout so concurrent
+//! writers queue instead of failing. Every multi-statement change starts with a
+//! write, which takes SQLite's single write lock at once, so the conditional
+//! counter updates serialise concurrent inserts.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::rows::{self, candidate_columns, client_columns, secret_columns};
+use super::{
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED, SecretRecord, Storage,
+    StorageError, TenantRecord,
+};
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path`) and migrates it.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn tenant_from_row(row: &SqliteRow) -> Result<TenantRecord, StorageError> {
+    let id: String = row.try_get("id")?;
+    Ok(TenantRecord {
+        id: TenantId::parse(&id).ok_or_else(|| StorageError::Corrupt(format!("tenants.id: {id:?}")))?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn client_from_row(row: &SqliteRow) -> Result<ClientRecord, StorageError> {
+    let tenant: String = row.try_get("tenant_id")?;
+    let id: String = row.try_get("id")?;
+    let kind: String = row.try_get("kind")?;
+    Ok(ClientRecord {
+        pk: row.try_get("pk")?,
+        tenant_id: TenantId::parse(&tenant)
+            .ok_or_else(|| StorageError::Corrupt(format!("clients.tenant_id: {tenant:?}")))?,
+        id: ClientId::parse(&id).map_err(|e| StorageError::Corrupt(format!("clients.id: {e}")))?,
+        kind: rows::parse_kind(&kind)?,
+        settings: rows::client_settings(
+            row.try_get("name")?,
+            row.try_get("enabled")?,
+            row.try_get("access_token_lifetime")?,
+            row.try_get("tags")?,
+            row.try_get("role_ids")?,
+            row.try_get("hybrid")?,
+        )?,
+        argon_salt: row.try_get("argon_salt")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StorageError> {
+    let kind: String = row.try_get("hash_kind")?;
+    Ok(SecretRecord {
+        id: SecretId(row.try_get("id")?),
+        description: row.try_get("description")?,
+        expiration: row.try_get("expiration")?,
+        hash: rows::stored_hash(&kind, row.try_get("hash")?)?,
+        hint: row.try_get("hint")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        previous_hash: rows::optional_hash(row.try_get("previous_hash_kind")?, row.try_get("previous_hash")?)?,
+        grace_until: row.try_get("grace_until")?,
+    })
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn insert_tenant(&self, t: &TenantRecord) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(t.id.to_string())
+            .bind(&t.name)
+            .bind(t.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(rows::on_unique_violation)?;
+        Ok(())
+    }
+
+    async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
+        let found = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT ? OFFSET ?")
+            .bind(page.count)
+            .bind(page.skip)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(&self.pool).await?;
+        Ok(Paged {
+            items: found.iter().map(tenant_from_row).collect::<Result<_, _>>()?,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError> {
+        sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(tenant_from_row)
+            .transpose()
+    }
+
+    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError> {
+        let done = sqlx::query("DELETE FROM tenants WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn insert_client_with_secret(
+        &self,
+        c: &NewClient,
+        s: &NewSecret,
+        clients_max: u32,
+    ) -> Result<(ClientRecord, SecretRecord), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE tenants SET client_count = client_count + 1 WHERE id = ? AND client_count < ? RETURNING id",
+        )
+        .bind(c.tenant_id.to_string())
+        .bind(clients_max)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if counted.is_none() {
+            let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = ?")
+                .bind(c.tenant_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StorageError::LimitReached(clients_max),
+                None => StorageError::NotFound,
+            });
+        }
+        let st = &c.settings;
+        let row = sqlx::query(concat!("INSERT INTO clients (tenant_id, id, kind, name, enabled, access_token_lifetime, tags, role_ids, \
+             hybrid, argon_salt, active_secrets, next_secret_id, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 2, ?, ?) RETURNING ", client_columns!()))
+        .bind(c.tenant_id.to_string())
+        .bind(c.id.as_str())
+        .bind(c.kind.as_db())
+        .bind(&st.name)
+        .bind(st.enabled)
+        .bind(st.access_token_lifetime)
+        .bind(rows::json_list(&st.tags))
+        .bind(rows::json_list(&st.role_ids))
+        .bind(rows::hybrid_json(&st.hybrid)?)
+        .bind(&c.argon_salt)
+        .bind(c.now)
+        .bind(c.now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(rows::on_unique_violation)?;
+        let client = client_from_row(&row)?;
+        let secret = insert_secret(&mut tx, client.pk, SecretId(1), s).await?;
+        tx.commit().await?;
+        Ok((client, secret))
+    }
+
+    async fn list_clients(&self, tenant: &TenantId, kind: ClientKind, page: Page) -> Result<Paged<ClientRecord>, StorageError> {
+        let found = sqlx::query(concat!("SELECT ", client_columns!(), " FROM clients WHERE tenant_id = ? AND kind = ? ORDER BY pk LIMIT ? OFFSET ?"))
+        .bind(tenant.to_string())
+        .bind(kind.as_db())
+        .bind(page.count)
+        .bind(page.skip)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE tenant_id = ? AND kind = ?")
+            .bind(tenant.to_string())
+            .bind(kind.as_db())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Paged {
+            items: found.iter().map(client_from_row).collect::<Result<_, _>>()?,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn get_client(&self, tenant: &TenantId, kind: ClientKind, id: &ClientId) -> Result<Option<ClientRecord>, StorageError> {
+        sqlx::query(concat!("SELECT ", client_columns!(), " FROM clients WHERE tenant_id = ? AND kind = ? AND id = ?"))
+            .bind(tenant.to_string())
+            .bind(kind.as_db())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(client_from_row)
+            .transpose()
+    }
+
+    async fn update_client(&self, pk: i64, st: &ClientSettings, now: DateTime<Utc>) -> Result<ClientRecord, StorageError> {
+        let row = sqlx::query(concat!("UPDATE clients SET name = ?, enabled = ?, access_token_lifetime = ?, tags = ?, role_ids = ?, \
+             hybrid = ?, updated_at = ? WHERE pk = ? RETURNING ", client_columns!()))
+        .bind(&st.name)
+        .bind(st.enabled)
+        .bind(st.access_token_lifetime)
+        .bind(rows::json_list(&st.tags))
+        .bind(rows::json_list(&st.role_ids))
+        .bind(rows::hybrid_json(&st.hybrid)?)
+        .bind(now)
+        .bind(pk)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+        client_from_row(&row)
+    }
+
+    async fn delete_client(&self, tenant: &TenantId, kind: ClientKind, id: &ClientId) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM clients WHERE tenant_id = ? AND kind = ? AND id = ? RETURNING pk")
+            .bind(tenant.to_string())
+            .bind(kind.as_db())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if deleted.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        sqlx::query("UPDATE tenants SET client_count = client_count - 1 WHERE id = ?")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_secret_within_limit(&self, client_pk: i64, s: &NewSecret, secrets_max: u32) -> Result<SecretRecord, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let next: Option<i32> = sqlx::query_scalar(
+            "UPDATE clients SET active_secrets = active_secrets + 1, next_secret_id = next_secret_id + 1 \
+             WHERE pk = ? AND active_secrets < ? RETURNING next_secret_id - 1",
+        )
+        .bind(client_pk)
+        .bind(secrets_max)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = next else {
+            let exists = sqlx::query("SELECT 1 FROM clients WHERE pk = ?")
+                .bind(client_pk)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StorageError::LimitReached(secrets_max),
+                None => StorageError::NotFound,
+            });
+        };
+        let secret = insert_secret(&mut tx, client_pk, SecretId(id), s).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    async fn list_secrets(&self, client_pk: i64, page: Page) -> Result<Paged<SecretRecord>, StorageError> {
+        let found = sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets WHERE client_pk = ? AND revoked_at IS NULL ORDER BY id LIMIT ? OFFSET ?"))
+        .bind(client_pk)
+        .bind(page.count)
+        .bind(page.skip)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE client_pk = ? AND revoked_at IS NULL")
+            .bind(client_pk)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Paged {
+            items: found.iter().map(secret_from_row).collect::<Result<_, _>>()?,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn get_secret(&self, client_pk: i64, id: SecretId) -> Result<Option<SecretRecord>, StorageError> {
+        sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets WHERE client_pk = ? AND id = ? AND revoked_at IS NULL"))
+        .bind(client_pk)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(secret_from_row)
+        .transpose()
+    }
+
+    async fn update_secret(&self, client_pk: i64, s: &SecretRecord) -> Result<(), StorageError> {
+        let done = sqlx::query(
+            "UPDATE secrets SET description = ?, expiration = ?, hash_kind = ?, hash = ?, hint = ?, \
+             previous_hash_kind = ?, previous_hash = ?, grace_until = ? \
+             WHERE client_pk = ? AND id = ? AND revoked_at IS NULL",
+        )
+        .bind(&s.description)
+        .bind(s.expiration)
+        .bind(s.hash.kind.as_db())
+        .bind(&s.hash.digest)
+        .bind(&s.hint)
+        .bind(s.previous_hash.as_ref().map(|h| h.kind.as_db()))
+        .bind(s.previous_hash.as_ref().map(|h| h.digest.as_slice()))
+        .bind(s.grace_until)
+        .bind(client_pk)
+        .bind(s.id.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn revoke_secret(&self, client_pk: i64, id: SecretId, now: DateTime<Utc>) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE secrets SET revoked_at = ? WHERE client_pk = ? AND id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(client_pk)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        sqlx::query("UPDATE clients SET active_secrets = active_secrets - 1 WHERE pk = ?")
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load_credentials(&self, tenant: &TenantId, client: &ClientId) -> Result<Option<ClientCredentials>, StorageError> {
+        let Some(row) = sqlx::query("SELECT pk, enabled, argon_salt FROM clients WHERE tenant_id = ? AND id = ?")
+            .bind(tenant.to_string())
+            .bind(client.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let pk: i64 = row.try_get("pk")?;
+        let found = sqlx::query(concat!("SELECT ", candidate_columns!(), " FROM secrets WHERE client_pk = ? AND (revoked_at IS NULL OR id IN \
+             (SELECT id FROM secrets WHERE client_pk = ? AND revoked_at IS NOT NULL ORDER BY id DESC LIMIT ?))"))
+        .bind(pk)
+        .bind(pk)
+        .bind(RECENTLY_REVOKED)
+        .fetch_all(&self.pool)
+        .await?;
+        let candidates = found
+            .iter()
+            .map(|r| {
+                rows::candidate(
+                    r.try_get("id")?,
+                    r.try_get("hash_kind")?,
+                    r.try_get("hash")?,
+                    r.try_get("expiration")?,
+                    r.try_get("previous_hash_kind")?,
+                    r.try_get("previous_hash")?,
+                    r.try_get("grace_until")?,
+                    r.try_get("revoked_at")?,
+                )
+            })
+            .collect::<Result<_, StorageError>>()?;
+        Ok(Some(ClientCredentials {
+            enabled: row.try_get("enabled")?,
+            argon_salt: row.try_get("argon_salt")?,
+            candidates,
+        }))
+    }
+}
+
+async fn insert_secret(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    client_pk: i64,
+    id: SecretId,
+    s: &NewSecret,
+) -> Result<SecretRecord, StorageError> {
+    sqlx::query(
+        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, hint, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(client_pk)
+    .bind(id.0)
+    .bind(&s.description)
+    .bind(s.expiration)
+    .bind(s.hash.kind.as_db())
+    .bind(&s.hash.digest)
+    .bind(&s.hint)
+    .bind(s.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(SecretRecord {
+        id,
+        description: s.description.clone(),
+        expiration: s.expiration,
+        hash: s.hash.clone(),
+        hint: s.hint.clone(),
+        created_at: s.created_at,
+        last_used_at: None,
+        previous_hash: None,
+        grace_until: None,
+    })
+}

@@ -1,3 +1,27 @@
 //! Latchkey: a self-hosted authority for OAuth 2.0 client secrets.
+//!
+//! Architecture (dependencies point down):
+//!
+//! ```text
+//! main.rs ─ CLI ─► server (start-up, shutdown)
+//!                    │
+//!   http/ (management API: extract, delegate, map errors; OpenAPI)
+//!                    │
+//!   service/ (use cases: tenants, clients, secrets, verify; caller checks, clock)
+//!          │                      │
+//!   domain/ (rules, no I/O)    storage/ (trait Storage; sqlite, postgres)
+//! ```
+//!
+//! - [`domain`]: ids, secret values (generate, checksum, hint), hashes, expiry
+//!   policy and the SPEC §3 table, the verification decision.
+//! - [`service`]: what every front end calls; the only place rules meet storage.
+//! - [`storage`]: one interface, two databases, the same conformance tests.
+//! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
+//! - [`config`]: flags + YAML + environment, validated once.
+
+pub mod config;
 pub mod domain;
+pub mod http;
+pub mod server;
+pub mod service;
 pub mod storage;

@@ -51,7 +51,11 @@ impl ClientSettings {
         validate_lifetime(self.access_token_lifetime)?;
         validate_list("Tags", &self.tags)?;
         validate_list("RoleIds", &self.role_ids)?;
-        if let Some(role) = self.role_ids.iter().find(|r| !ROLE_IDS.contains(&r.as_str())) {
+        if let Some(role) = self
+            .role_ids
+            .iter()
+            .find(|r| !ROLE_IDS.contains(&r.as_str()))
+        {
             return Err(ValidationError::new(
                 "RoleIds",
                 format!("unknown role id {role:?}; known: {}", ROLE_IDS.join(", ")),
@@ -113,7 +117,10 @@ fn validate_list(field: &'static str, items: &[String]) -> Result<(), Validation
             format!("must have at most {LIST_MAX_ITEMS} entries"),
         ));
     }
-    if items.iter().any(|i| i.trim().is_empty() || i.chars().count() > ITEM_MAX_LEN) {
+    if items
+        .iter()
+        .any(|i| i.trim().is_empty() || i.chars().count() > ITEM_MAX_LEN)
+    {
         return Err(ValidationError::new(
             field,
             format!("entries must be 1 to {ITEM_MAX_LEN} characters"),
@@ -137,9 +144,14 @@ fn validate_uri(field: &'static str, uri: &str) -> Result<(), ValidationError> {
     let scheme_ok = uri.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
             && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
     });
-    if uri.len() > URI_MAX_LEN || !scheme_ok || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if uri.len() > URI_MAX_LEN
+        || !scheme_ok
+        || uri.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(ValidationError::new(
             field,
             format!("{uri:?} is not an absolute URI of at most {URI_MAX_LEN} characters"),
@@ -171,18 +183,32 @@ mod tests {
         assert_eq!(settings().validate(), Ok(()));
     }
 
+    type Mutation = Box<dyn Fn(&mut ClientSettings)>;
+
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ClientSettings)>)> = vec![
+        let cases: Vec<(&str, Mutation)> = vec![
             ("Name", Box::new(|s| s.name = " ".into())),
             ("Name", Box::new(|s| s.name = "n".repeat(201))),
-            ("AccessTokenLifetime", Box::new(|s| s.access_token_lifetime = 59)),
-            ("AccessTokenLifetime", Box::new(|s| s.access_token_lifetime = 86_401)),
+            (
+                "AccessTokenLifetime",
+                Box::new(|s| s.access_token_lifetime = 59),
+            ),
+            (
+                "AccessTokenLifetime",
+                Box::new(|s| s.access_token_lifetime = 86_401),
+            ),
             ("Tags", Box::new(|s| s.tags = vec!["".into()])),
             ("Tags", Box::new(|s| s.tags = vec!["t".into(); 101])),
             ("RoleIds", Box::new(|s| s.role_ids = vec!["root".into()])),
-            ("RedirectUris", Box::new(|s| s.hybrid.as_mut().unwrap().redirect_uris = vec!["no scheme".into()])),
-            ("LogoUri", Box::new(|s| s.hybrid.as_mut().unwrap().logo_uri = Some("//x".into()))),
+            (
+                "RedirectUris",
+                Box::new(|s| s.hybrid.as_mut().unwrap().redirect_uris = vec!["no scheme".into()]),
+            ),
+            (
+                "LogoUri",
+                Box::new(|s| s.hybrid.as_mut().unwrap().logo_uri = Some("//x".into())),
+            ),
         ];
         for (field, mutate) in cases {
             let mut s = settings();
@@ -195,7 +221,9 @@ mod tests {
     fn descriptions_are_limited_to_1024_characters() {
         assert!(validate_description("Description", &"d".repeat(1024)).is_ok());
         assert_eq!(
-            validate_description("Description", &"d".repeat(1025)).unwrap_err().field,
+            validate_description("Description", &"d".repeat(1025))
+                .unwrap_err()
+                .field,
             "Description"
         );
     }

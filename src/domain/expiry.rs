@@ -173,7 +173,9 @@ pub fn resolve(
     rules: ExpiryRules,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ValidationError> {
-    let latest = rules.max_lifetime.and_then(|max| now.checked_add_signed(max));
+    let latest = rules
+        .max_lifetime
+        .and_then(|max| now.checked_add_signed(max));
     match (req.expires, req.expiration) {
         (Some(false), _) => match latest {
             Some(_) => Err(ValidationError::new(
@@ -184,10 +186,7 @@ pub fn resolve(
         },
         (_, Some(at)) => {
             if at <= now {
-                return Err(ValidationError::new(
-                    "Expiration",
-                    "must be in the future",
-                ));
+                return Err(ValidationError::new("Expiration", "must be in the future"));
             }
             if let Some(latest) = latest
                 && at > latest
@@ -238,6 +237,13 @@ mod tests {
         }
     }
 
+    type Row = (
+        Option<bool>,
+        Option<DateTime<Utc>>,
+        ExpiryPolicy,
+        Result<Option<DateTime<Utc>>, &'static str>,
+    );
+
     #[test]
     fn the_expiry_table_of_spec_section_3() {
         let future = now() + Duration::days(10);
@@ -245,7 +251,7 @@ mod tests {
         let year = ExpiryPolicy::ONE_YEAR;
         let in_a_year = Utc.with_ymd_and_hms(2027, 1, 31, 12, 0, 0).unwrap();
         #[rustfmt::skip]
-        let rows: Vec<(Option<bool>, Option<DateTime<Utc>>, ExpiryPolicy, Result<Option<DateTime<Utc>>, &str>)> = vec![
+        let rows: Vec<Row> = vec![
             // Expires false: never, a given Expiration ignored.
             (Some(false), None, year, Ok(None)),
             (Some(false), Some(future), year, Ok(None)),
@@ -264,7 +270,10 @@ mod tests {
         ];
         for (expires, expiration, policy, want) in rows {
             let got = resolve(req(expires, expiration), rules(policy), now()).map_err(|e| e.field);
-            assert_eq!(got, want, "Expires={expires:?} Expiration={expiration:?} policy={policy}");
+            assert_eq!(
+                got, want,
+                "Expires={expires:?} Expiration={expiration:?} policy={policy}"
+            );
         }
     }
 
@@ -275,14 +284,22 @@ mod tests {
             max_lifetime: Some(Duration::days(90)),
         };
         let limit = now() + Duration::days(90);
-        assert_eq!(resolve(req(Some(false), None), r, now()).unwrap_err().field, "Expires");
         assert_eq!(
-            resolve(req(None, Some(limit + Duration::seconds(1))), r, now()).unwrap_err().field,
+            resolve(req(Some(false), None), r, now()).unwrap_err().field,
+            "Expires"
+        );
+        assert_eq!(
+            resolve(req(None, Some(limit + Duration::seconds(1))), r, now())
+                .unwrap_err()
+                .field,
             "Expiration"
         );
         assert_eq!(resolve(req(None, Some(limit)), r, now()), Ok(Some(limit)));
         assert_eq!(resolve(req(None, None), r, now()), Ok(Some(limit)));
-        let never = ExpiryRules { policy: ExpiryPolicy::NEVER, ..r };
+        let never = ExpiryRules {
+            policy: ExpiryPolicy::NEVER,
+            ..r
+        };
         assert_eq!(resolve(req(None, None), never, now()), Ok(Some(limit)));
     }
 
@@ -298,13 +315,24 @@ mod tests {
     #[test]
     fn policies_parse_from_configuration_text() {
         assert_eq!("NONE".parse::<ExpiryPolicy>(), Ok(ExpiryPolicy::NEVER));
-        assert_eq!("1 YEARS".parse::<ExpiryPolicy>(), Ok(ExpiryPolicy::ONE_YEAR));
+        assert_eq!(
+            "1 YEARS".parse::<ExpiryPolicy>(),
+            Ok(ExpiryPolicy::ONE_YEAR)
+        );
         assert_eq!("1 year".parse::<ExpiryPolicy>(), Ok(ExpiryPolicy::ONE_YEAR));
         assert_eq!(
             "90 days".parse::<ExpiryPolicy>().map(|p| p.to_string()),
             Ok("90 DAYS".to_owned())
         );
-        for bad in ["", "0 DAYS", "7 FORTNIGHTS", "x DAYS", "101 YEARS", "1", "1 DAYS extra"] {
+        for bad in [
+            "",
+            "0 DAYS",
+            "7 FORTNIGHTS",
+            "x DAYS",
+            "101 YEARS",
+            "1",
+            "1 DAYS extra",
+        ] {
             assert!(bad.parse::<ExpiryPolicy>().is_err(), "{bad:?}");
         }
     }

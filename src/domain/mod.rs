@@ -11,6 +11,7 @@ pub mod error;
 pub mod expiry;
 pub mod ids;
 pub mod secret_hash;
+pub mod secret_status;
 pub mod secret_value;
 pub mod verification;
 

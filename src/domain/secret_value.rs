@@ -116,7 +116,15 @@ impl SecretValue {
         if self.is_generated() {
             self.0[..PREFIX.len() + 4].to_owned()
         } else {
-            let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = self
+                .0
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             format!("…{tail}")
         }
     }
@@ -128,7 +136,10 @@ pub fn is_generated_format(s: &str) -> bool {
         return false;
     }
     let (body, sum) = s.split_at(PREFIX.len() + RANDOM_LEN);
-    body[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()) && checksum(body) == sum
+    body[PREFIX.len()..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric())
+        && checksum(body) == sum
 }
 
 /// CRC-32 of `body`, as 6 base62 characters (62^6 > 2^32).
@@ -187,7 +198,11 @@ mod tests {
             format!("{}\n", "x".repeat(40)),
             format!("{PREFIX}{}", "x".repeat(49)),
         ] {
-            assert_eq!(SecretValue::supplied(&bad).unwrap_err().field, "Value", "{bad:?}");
+            assert_eq!(
+                SecretValue::supplied(&bad).unwrap_err().field,
+                "Value",
+                "{bad:?}"
+            );
         }
     }
 

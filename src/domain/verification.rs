@@ -117,14 +117,29 @@ mod tests {
         let now = Utc::now();
         let (v, mut c) = secret(1);
         let (other, _) = secret(9);
-        assert_eq!(decide(&digest(&other), &[c.clone()], true, now), Err(Refusal::NoMatch));
-        assert_eq!(decide(&digest(&v), &[c.clone()], false, now), Err(Refusal::ClientDisabled));
+        assert_eq!(
+            decide(&digest(&other), &[c.clone()], true, now),
+            Err(Refusal::NoMatch)
+        );
+        assert_eq!(
+            decide(&digest(&v), &[c.clone()], false, now),
+            Err(Refusal::ClientDisabled)
+        );
         c.expiration = Some(now);
-        assert_eq!(decide(&digest(&v), &[c.clone()], true, now), Err(Refusal::Expired(SecretId(1))));
+        assert_eq!(
+            decide(&digest(&v), &[c.clone()], true, now),
+            Err(Refusal::Expired(SecretId(1)))
+        );
         c.expiration = Some(now + Duration::seconds(1));
-        assert_eq!(decide(&digest(&v), &[c.clone()], true, now), Ok(SecretId(1)));
+        assert_eq!(
+            decide(&digest(&v), &[c.clone()], true, now),
+            Ok(SecretId(1))
+        );
         c.revoked = true;
-        assert_eq!(decide(&digest(&v), &[c], true, now), Err(Refusal::Revoked(SecretId(1))));
+        assert_eq!(
+            decide(&digest(&v), &[c], true, now),
+            Err(Refusal::Revoked(SecretId(1)))
+        );
     }
 
     #[test]
@@ -134,9 +149,18 @@ mod tests {
         let (new, fresh) = secret(4);
         c.previous = Some((c.hash.clone(), now + Duration::seconds(30)));
         c.hash = fresh.hash;
-        assert_eq!(decide(&digest(&new), &[c.clone()], true, now), Ok(SecretId(4)));
-        assert_eq!(decide(&digest(&old), &[c.clone()], true, now), Ok(SecretId(4)));
+        assert_eq!(
+            decide(&digest(&new), &[c.clone()], true, now),
+            Ok(SecretId(4))
+        );
+        assert_eq!(
+            decide(&digest(&old), &[c.clone()], true, now),
+            Ok(SecretId(4))
+        );
         let later = now + Duration::seconds(30);
-        assert_eq!(decide(&digest(&old), &[c], true, later), Err(Refusal::Superseded(SecretId(4))));
+        assert_eq!(
+            decide(&digest(&old), &[c], true, later),
+            Err(Refusal::Superseded(SecretId(4)))
+        );
     }
 }

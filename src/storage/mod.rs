@@ -26,7 +26,6 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 
-
 /// Failures at the storage seam, in the caller's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -183,12 +182,29 @@ pub trait Storage: Send + Sync + 'static {
         secret: &NewSecret,
         secrets_max: u32,
     ) -> Result<SecretRecord, StorageError>;
-    async fn list_secrets(&self, client_pk: i64, page: Page) -> Result<Paged<SecretRecord>, StorageError>;
-    async fn get_secret(&self, client_pk: i64, id: SecretId) -> Result<Option<SecretRecord>, StorageError>;
+    async fn list_secrets(
+        &self,
+        client_pk: i64,
+        page: Page,
+    ) -> Result<Paged<SecretRecord>, StorageError>;
+    async fn get_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+    ) -> Result<Option<SecretRecord>, StorageError>;
     /// Writes every mutable field of a non-revoked secret. `NotFound` otherwise.
-    async fn update_secret(&self, client_pk: i64, secret: &SecretRecord) -> Result<(), StorageError>;
+    async fn update_secret(
+        &self,
+        client_pk: i64,
+        secret: &SecretRecord,
+    ) -> Result<(), StorageError>;
     /// Revokes a secret for good. `NotFound` when absent or already revoked.
-    async fn revoke_secret(&self, client_pk: i64, id: SecretId, now: DateTime<Utc>) -> Result<(), StorageError>;
+    async fn revoke_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
 
     /// Everything verification needs of one client, or `None` when it does not exist.
     async fn load_credentials(
@@ -205,6 +221,8 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError
         let _ = postgres::PostgresStorage::connect(url).await?;
         Err(StorageError::NotFound)
     } else {
-        Ok(std::sync::Arc::new(sqlite::SqliteStorage::connect(url).await?))
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStorage::connect(url).await?,
+        ))
     }
 }

@@ -3,6 +3,8 @@ use super::StorageError;
 pub struct PostgresStorage;
 impl PostgresStorage {
     pub async fn connect(_url: &str) -> Result<Self, StorageError> {
-        Err(StorageError::Corrupt("postgres storage not built yet".into()))
+        Err(StorageError::Corrupt(
+            "postgres storage not built yet".into(),
+        ))
     }
 }

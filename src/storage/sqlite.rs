@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 
 use super::rows::{self, candidate_columns, client_columns, secret_columns};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED, SecretRecord, Storage,
-    StorageError, TenantRecord,
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    SecretRecord, Storage, StorageError, TenantRecord,
 };
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
@@ -35,7 +37,10 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -44,7 +49,8 @@ impl SqliteStorage {
 fn tenant_from_row(row: &SqliteRow) -> Result<TenantRecord, StorageError> {
     let id: String = row.try_get("id")?;
     Ok(TenantRecord {
-        id: TenantId::parse(&id).ok_or_else(|| StorageError::Corrupt(format!("tenants.id: {id:?}")))?,
+        id: TenantId::parse(&id)
+            .ok_or_else(|| StorageError::Corrupt(format!("tenants.id: {id:?}")))?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
     })
@@ -84,7 +90,10 @@ fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StorageError> {
         hint: row.try_get("hint")?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
-        previous_hash: rows::optional_hash(row.try_get("previous_hash_kind")?, row.try_get("previous_hash")?)?,
+        previous_hash: rows::optional_hash(
+            row.try_get("previous_hash_kind")?,
+            row.try_get("previous_hash")?,
+        )?,
         grace_until: row.try_get("grace_until")?,
     })
 }
@@ -108,14 +117,21 @@ impl Storage for SqliteStorage {
     }
 
     async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
-        let found = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT ? OFFSET ?")
-            .bind(page.count)
-            .bind(page.skip)
-            .fetch_all(&self.pool)
+        let found = sqlx::query(
+            "SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT ? OFFSET ?",
+        )
+        .bind(page.count)
+        .bind(page.skip)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.pool)
             .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(&self.pool).await?;
         Ok(Paged {
-            items: found.iter().map(tenant_from_row).collect::<Result<_, _>>()?,
+            items: found
+                .iter()
+                .map(tenant_from_row)
+                .collect::<Result<_, _>>()?,
             total: total.unsigned_abs(),
         })
     }
@@ -190,38 +206,65 @@ impl Storage for SqliteStorage {
         Ok((client, secret))
     }
 
-    async fn list_clients(&self, tenant: &TenantId, kind: ClientKind, page: Page) -> Result<Paged<ClientRecord>, StorageError> {
-        let found = sqlx::query(concat!("SELECT ", client_columns!(), " FROM clients WHERE tenant_id = ? AND kind = ? ORDER BY pk LIMIT ? OFFSET ?"))
+    async fn list_clients(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        page: Page,
+    ) -> Result<Paged<ClientRecord>, StorageError> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE tenant_id = ? AND kind = ? ORDER BY pk LIMIT ? OFFSET ?"
+        ))
         .bind(tenant.to_string())
         .bind(kind.as_db())
         .bind(page.count)
         .bind(page.skip)
         .fetch_all(&self.pool)
         .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE tenant_id = ? AND kind = ?")
-            .bind(tenant.to_string())
-            .bind(kind.as_db())
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE tenant_id = ? AND kind = ?")
+                .bind(tenant.to_string())
+                .bind(kind.as_db())
+                .fetch_one(&self.pool)
+                .await?;
         Ok(Paged {
-            items: found.iter().map(client_from_row).collect::<Result<_, _>>()?,
+            items: found
+                .iter()
+                .map(client_from_row)
+                .collect::<Result<_, _>>()?,
             total: total.unsigned_abs(),
         })
     }
 
-    async fn get_client(&self, tenant: &TenantId, kind: ClientKind, id: &ClientId) -> Result<Option<ClientRecord>, StorageError> {
-        sqlx::query(concat!("SELECT ", client_columns!(), " FROM clients WHERE tenant_id = ? AND kind = ? AND id = ?"))
-            .bind(tenant.to_string())
-            .bind(kind.as_db())
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(client_from_row)
-            .transpose()
+    async fn get_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<Option<ClientRecord>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE tenant_id = ? AND kind = ? AND id = ?"
+        ))
+        .bind(tenant.to_string())
+        .bind(kind.as_db())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(client_from_row)
+        .transpose()
     }
 
-    async fn update_client(&self, pk: i64, st: &ClientSettings, now: DateTime<Utc>) -> Result<ClientRecord, StorageError> {
+    async fn update_client(
+        &self,
+        pk: i64,
+        st: &ClientSettings,
+        now: DateTime<Utc>,
+    ) -> Result<ClientRecord, StorageError> {
         let row = sqlx::query(concat!("UPDATE clients SET name = ?, enabled = ?, access_token_lifetime = ?, tags = ?, role_ids = ?, \
              hybrid = ?, updated_at = ? WHERE pk = ? RETURNING ", client_columns!()))
         .bind(&st.name)
@@ -238,14 +281,21 @@ impl Storage for SqliteStorage {
         client_from_row(&row)
     }
 
-    async fn delete_client(&self, tenant: &TenantId, kind: ClientKind, id: &ClientId) -> Result<(), StorageError> {
+    async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM clients WHERE tenant_id = ? AND kind = ? AND id = ? RETURNING pk")
-            .bind(tenant.to_string())
-            .bind(kind.as_db())
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let deleted = sqlx::query(
+            "DELETE FROM clients WHERE tenant_id = ? AND kind = ? AND id = ? RETURNING pk",
+        )
+        .bind(tenant.to_string())
+        .bind(kind.as_db())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
         if deleted.is_none() {
             return Err(StorageError::NotFound);
         }
@@ -257,7 +307,12 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn insert_secret_within_limit(&self, client_pk: i64, s: &NewSecret, secrets_max: u32) -> Result<SecretRecord, StorageError> {
+    async fn insert_secret_within_limit(
+        &self,
+        client_pk: i64,
+        s: &NewSecret,
+        secrets_max: u32,
+    ) -> Result<SecretRecord, StorageError> {
         let mut tx = self.pool.begin().await?;
         let next: Option<i32> = sqlx::query_scalar(
             "UPDATE clients SET active_secrets = active_secrets + 1, next_secret_id = next_secret_id + 1 \
@@ -282,25 +337,46 @@ impl Storage for SqliteStorage {
         Ok(secret)
     }
 
-    async fn list_secrets(&self, client_pk: i64, page: Page) -> Result<Paged<SecretRecord>, StorageError> {
-        let found = sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets WHERE client_pk = ? AND revoked_at IS NULL ORDER BY id LIMIT ? OFFSET ?"))
+    async fn list_secrets(
+        &self,
+        client_pk: i64,
+        page: Page,
+    ) -> Result<Paged<SecretRecord>, StorageError> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            secret_columns!(),
+            " FROM secrets WHERE client_pk = ? AND revoked_at IS NULL ORDER BY id LIMIT ? OFFSET ?"
+        ))
         .bind(client_pk)
         .bind(page.count)
         .bind(page.skip)
         .fetch_all(&self.pool)
         .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE client_pk = ? AND revoked_at IS NULL")
-            .bind(client_pk)
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM secrets WHERE client_pk = ? AND revoked_at IS NULL",
+        )
+        .bind(client_pk)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(Paged {
-            items: found.iter().map(secret_from_row).collect::<Result<_, _>>()?,
+            items: found
+                .iter()
+                .map(secret_from_row)
+                .collect::<Result<_, _>>()?,
             total: total.unsigned_abs(),
         })
     }
 
-    async fn get_secret(&self, client_pk: i64, id: SecretId) -> Result<Option<SecretRecord>, StorageError> {
-        sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets WHERE client_pk = ? AND id = ? AND revoked_at IS NULL"))
+    async fn get_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+    ) -> Result<Option<SecretRecord>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            secret_columns!(),
+            " FROM secrets WHERE client_pk = ? AND id = ? AND revoked_at IS NULL"
+        ))
         .bind(client_pk)
         .bind(id.0)
         .fetch_optional(&self.pool)
@@ -334,7 +410,12 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn revoke_secret(&self, client_pk: i64, id: SecretId, now: DateTime<Utc>) -> Result<(), StorageError> {
+    async fn revoke_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE secrets SET revoked_at = ? WHERE client_pk = ? AND id = ? AND revoked_at IS NULL")
             .bind(now)
@@ -353,12 +434,18 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn load_credentials(&self, tenant: &TenantId, client: &ClientId) -> Result<Option<ClientCredentials>, StorageError> {
-        let Some(row) = sqlx::query("SELECT pk, enabled, argon_salt FROM clients WHERE tenant_id = ? AND id = ?")
-            .bind(tenant.to_string())
-            .bind(client.as_str())
-            .fetch_optional(&self.pool)
-            .await?
+    async fn load_credentials(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<Option<ClientCredentials>, StorageError> {
+        let Some(row) = sqlx::query(
+            "SELECT pk, enabled, argon_salt FROM clients WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(tenant.to_string())
+        .bind(client.as_str())
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };

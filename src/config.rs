@@ -1,0 +1,392 @@
+//! Settings: command-line flags, the YAML file and `LATCHKEY_*` environment
+//! overrides, validated once into typed values. The only module that reads the
+//! environment.
+//!
+//! Precedence, lowest first: built-in defaults, the YAML file (`--config`,
+//! `LATCHKEY_CONFIG`, or `latchkey.yml` when present), environment variables
+//! `LATCHKEY_<SECTION>__<KEY>` (case-insensitive: `LATCHKEY_APPLICATIONS__SECRETSMAX`),
+//! then the flags and their own variables (`--listen` / `LATCHKEY_LISTEN`, …).
+//! A bad value stops start-up with a message naming the key and the problem.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::domain::expiry::ExpiryPolicy;
+
+/// `latchkey` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Self-hosted authority for OAuth 2.0 client secrets"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the management API (and, in later releases, the token endpoint and console).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "LATCHKEY_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// `sqlite://PATH` (created when missing) or `postgres://…` [default: sqlite://latchkey.db]
+    #[arg(long, env = "LATCHKEY_DATABASE_URL")]
+    pub database: Option<String>,
+    /// YAML configuration file [default: latchkey.yml when present]
+    #[arg(long, env = "LATCHKEY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The URL clients reach this server at [default: http://<listen address>]
+    #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// The configuration file's shape (camelCase keys, as in seed 002's `secretsMax`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct FileConfig {
+    server: ServerSection,
+    database: DatabaseSection,
+    applications: ApplicationsSection,
+    tenants: TenantsSection,
+    secrets: SecretsSection,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct ServerSection {
+    listen: Option<String>,
+    public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct DatabaseSection {
+    url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct ApplicationsSection {
+    secrets_max: u32,
+}
+
+impl Default for ApplicationsSection {
+    fn default() -> Self {
+        Self { secrets_max: 10 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct TenantsSection {
+    clients_max: u32,
+}
+
+impl Default for TenantsSection {
+    fn default() -> Self {
+        Self {
+            clients_max: 50_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct SecretsSection {
+    default_expiry: String,
+    /// Seconds.
+    max_grace_period: u64,
+}
+
+impl Default for SecretsSection {
+    fn default() -> Self {
+        Self {
+            default_expiry: "1 YEARS".into(),
+            max_grace_period: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// Every configuration key, for case-insensitive environment overrides.
+const KEYS: [&str; 9] = [
+    "server.listen",
+    "server.publicUrl",
+    "database.url",
+    "applications.secretsMax",
+    "tenants.clientsMax",
+    "secrets.defaultExpiry",
+    "secrets.maxGracePeriod",
+    "server",
+    "secrets",
+];
+
+/// A bearer token from the environment: redacted, compared in constant time.
+#[derive(Clone)]
+pub struct BootstrapToken(Zeroizing<String>);
+
+impl fmt::Debug for BootstrapToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BootstrapToken(..)")
+    }
+}
+
+impl BootstrapToken {
+    /// Constant-time equality; hashing first hides the length as well.
+    pub fn matches(&self, presented: &str) -> bool {
+        let want = Sha256::digest(self.0.as_bytes());
+        let got = Sha256::digest(presented.as_bytes());
+        want.as_slice().ct_eq(got.as_slice()).into()
+    }
+}
+
+/// Validated settings for `serve`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub public_url: String,
+    pub bootstrap_token: Option<BootstrapToken>,
+    pub limits: Limits,
+}
+
+/// Limits and policies the services enforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub secrets_max: u32,
+    pub clients_max: u32,
+    pub default_expiry: ExpiryPolicy,
+    pub max_grace_period: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            secrets_max: 10,
+            clients_max: 50_000,
+            default_expiry: ExpiryPolicy::ONE_YEAR,
+            max_grace_period: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+fn bad(key: &str, problem: impl fmt::Display) -> ConfigError {
+    ConfigError(format!("{key}: {problem}"))
+}
+
+/// YAML through serde-saphyr (figment's own YAML provider is on an unmaintained crate).
+struct Yaml;
+
+impl Format for Yaml {
+    type Error = serde_saphyr::Error;
+    const NAME: &'static str = "YAML";
+
+    fn from_str<T: DeserializeOwned>(s: &str) -> Result<T, Self::Error> {
+        serde_saphyr::from_str(s)
+    }
+}
+
+/// Maps an environment key (`APPLICATIONS.SECRETSMAX`) to its canonical spelling.
+fn canonical_key(key: &str) -> String {
+    KEYS.iter()
+        .find(|k| k.eq_ignore_ascii_case(key))
+        .map_or_else(|| key.to_owned(), |k| (*k).to_owned())
+}
+
+impl Settings {
+    /// Builds and validates the settings for `serve`.
+    pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(FileConfig::default()));
+        let file = match &args.config {
+            Some(path) if !path.exists() => {
+                return Err(bad(
+                    "--config",
+                    format!("{} does not exist", path.display()),
+                ));
+            }
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from("latchkey.yml")).filter(|p| Path::new(p).exists()),
+        };
+        if let Some(path) = file {
+            figment = figment.merge(Yaml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("LATCHKEY_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__")
+                .map(|k| canonical_key(k.as_str()).into())
+                .lowercase(false),
+        );
+        let file: FileConfig = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        Self::validate(args, file, std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok())
+    }
+
+    fn validate(
+        args: &ServeArgs,
+        file: FileConfig,
+        bootstrap: Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let listen = match (&args.listen, &file.server.listen) {
+            (Some(addr), _) => *addr,
+            (None, Some(text)) => text
+                .parse()
+                .map_err(|e| bad("server.listen", format!("{text:?} is not an address: {e}")))?,
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let database_url = args
+            .database
+            .clone()
+            .or(file.database.url)
+            .unwrap_or_else(|| "sqlite://latchkey.db".into());
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| database_url.starts_with(p))
+        {
+            return Err(bad(
+                "database.url",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.server.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(bad(
+                "server.publicUrl",
+                "must start with http:// or https://",
+            ));
+        }
+        let secrets_max = file.applications.secrets_max;
+        if !(1..=1000).contains(&secrets_max) {
+            return Err(bad(
+                "applications.secretsMax",
+                format!("must be 1 to 1000 (got {secrets_max})"),
+            ));
+        }
+        let clients_max = file.tenants.clients_max;
+        if !(1..=10_000_000).contains(&clients_max) {
+            return Err(bad(
+                "tenants.clientsMax",
+                format!("must be 1 to 10000000 (got {clients_max})"),
+            ));
+        }
+        let default_expiry: ExpiryPolicy = file
+            .secrets
+            .default_expiry
+            .parse()
+            .map_err(|e| bad("secrets.defaultExpiry", e))?;
+        let grace = file.secrets.max_grace_period;
+        if grace > 90 * 24 * 3600 {
+            return Err(bad(
+                "secrets.maxGracePeriod",
+                format!("must be at most 7776000 seconds (got {grace})"),
+            ));
+        }
+        let bootstrap_token = match bootstrap.filter(|t| !t.is_empty()) {
+            Some(t) if t.len() < 16 => {
+                return Err(bad(
+                    "LATCHKEY_BOOTSTRAP_TOKEN",
+                    "must be at least 16 characters",
+                ));
+            }
+            Some(t) => Some(BootstrapToken(Zeroizing::new(t))),
+            None => None,
+        };
+        Ok(Self {
+            listen,
+            database_url,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            bootstrap_token,
+            limits: Limits {
+                secrets_max,
+                clients_max,
+                default_expiry,
+                max_grace_period: Duration::from_secs(grace),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs {
+            listen: None,
+            database: None,
+            config: None,
+            public_url: None,
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_specification() {
+        let s = Settings::validate(&args(), FileConfig::default(), None).unwrap();
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://latchkey.db");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut f = FileConfig::default();
+        f.applications.secrets_max = 0;
+        let e = Settings::validate(&args(), f, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("applications.secretsMax"), "{e}");
+        let mut f = FileConfig::default();
+        f.secrets.default_expiry = "7 FORTNIGHTS".into();
+        let e = Settings::validate(&args(), f, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("secrets.defaultExpiry"), "{e}");
+    }
+
+    #[test]
+    fn environment_keys_map_case_insensitively() {
+        assert_eq!(
+            canonical_key("APPLICATIONS.SECRETSMAX"),
+            "applications.secretsMax"
+        );
+        assert_eq!(
+            canonical_key("secrets.defaultexpiry"),
+            "secrets.defaultExpiry"
+        );
+    }
+
+    #[test]
+    fn bootstrap_tokens_compare_exactly() {
+        let t = BootstrapToken(Zeroizing::new("0123456789abcdef".into()));
+        assert!(t.matches("0123456789abcdef"));
+        assert!(!t.matches("0123456789abcdeF"));
+        assert!(!t.matches(""));
+        assert_eq!(format!("{t:?}"), "BootstrapToken(..)");
+    }
+}

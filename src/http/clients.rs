@@ -1,0 +1,349 @@
+//! `/api/v1/Tenants/{tenantId}/{ClientCredentialClients|HybridClients}`: client
+//! CRUD. One set of handlers serves both kinds; the kind comes from the path and
+//! a client of the other kind is a 404. The OpenAPI document lists both paths.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiError, ErrorResponse};
+use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::{AppState, Listed, no_store};
+use crate::domain::expiry::ExpiryRequest;
+use crate::service::clients::{ClientPatch, NewClientRequest};
+use crate::service::secrets::NewSecretRequest;
+use crate::storage::ClientRecord;
+
+/// A client to create. Hybrid-only fields are ignored for client-credentials clients.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClientCreate {
+    /// Unique in the tenant; 1–128 of `A-Z a-z 0-9 - . _ ~`. A GUID when absent.
+    pub id: Option<String>,
+    /// Required, 1–200 characters.
+    pub name: Option<String>,
+    /// Default true.
+    pub enabled: Option<bool>,
+    /// Seconds, 60–86400, default 3600.
+    pub access_token_lifetime: Option<u32>,
+    pub tags: Option<Vec<String>>,
+    /// Built-in roles the client's tokens carry: tenant-administrator,
+    /// account-administrator, tenant-member, tenant-auditor.
+    pub role_ids: Option<Vec<String>>,
+    /// Hybrid clients only.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Hybrid clients only.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Hybrid clients only.
+    pub client_uri: Option<String>,
+    /// Hybrid clients only.
+    pub logo_uri: Option<String>,
+    /// Hybrid clients only.
+    pub allow_offline_access: Option<bool>,
+    /// Hybrid clients only.
+    pub allow_access_tokens_via_browser: Option<bool>,
+    /// Description of the first secret.
+    pub secret_description: Option<String>,
+    /// Expiration of the first secret (SPEC §3 rules).
+    pub secret_expiration_date: Option<DateTime<Utc>>,
+    /// Whether the first secret expires (SPEC §3 rules).
+    pub secret_expires: Option<bool>,
+}
+
+/// Changes to a client: absent or null fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClientUpdate {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub access_token_lifetime: Option<u32>,
+    pub tags: Option<Vec<String>>,
+    pub role_ids: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// An empty string clears it.
+    pub client_uri: Option<String>,
+    /// An empty string clears it.
+    pub logo_uri: Option<String>,
+    pub allow_offline_access: Option<bool>,
+    pub allow_access_tokens_via_browser: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub access_token_lifetime: u32,
+    pub tags: Vec<String>,
+    pub role_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_offline_access: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_access_tokens_via_browser: Option<bool>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ClientRecord> for Client {
+    fn from(c: ClientRecord) -> Self {
+        let s = c.settings;
+        let h = s.hybrid;
+        Self {
+            id: c.id.to_string(),
+            name: s.name,
+            enabled: s.enabled,
+            access_token_lifetime: s.access_token_lifetime,
+            tags: s.tags,
+            role_ids: s.role_ids,
+            redirect_uris: h.as_ref().map(|h| h.redirect_uris.clone()),
+            post_logout_redirect_uris: h.as_ref().map(|h| h.post_logout_redirect_uris.clone()),
+            client_uri: h.as_ref().map(|h| h.client_uri.clone()),
+            logo_uri: h.as_ref().map(|h| h.logo_uri.clone()),
+            allow_offline_access: h.as_ref().map(|h| h.allow_offline_access),
+            allow_access_tokens_via_browser: h.as_ref().map(|h| h.allow_access_tokens_via_browser),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A created client and its first secret; `Secret` is the value, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClientCreated {
+    pub secret: String,
+    /// The first secret's id.
+    pub id: i32,
+    pub description: String,
+    pub expiration: Option<DateTime<Utc>>,
+    pub expires: bool,
+    pub client: Client,
+}
+
+/// Which kind of client a path addresses.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum ClientKindSegment {
+    ClientCredentialClients,
+    HybridClients,
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clients, count_clients, create_client))
+        .routes(routes!(
+            get_client,
+            head_client,
+            update_client,
+            delete_client
+        ))
+}
+
+fn patch(
+    name: Option<String>,
+    enabled: Option<bool>,
+    access_token_lifetime: Option<u32>,
+    tags: Option<Vec<String>>,
+    role_ids: Option<Vec<String>>,
+) -> ClientPatch {
+    ClientPatch {
+        name,
+        enabled,
+        access_token_lifetime,
+        tags,
+        role_ids,
+        ..ClientPatch::default()
+    }
+}
+
+/// List clients of one kind.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path),
+           ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query, description = "0–1000, default 100")),
+    responses((status = 200, body = [Client], headers(("Total-Count" = u64))),
+              (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_clients(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    Paging(page): Paging,
+) -> Result<Listed<Client>, ApiError> {
+    let paged = app
+        .services
+        .clients
+        .list(&caller, &at.tenant, at.kind()?, page)
+        .await?;
+    Ok(Listed::new(
+        paged.total,
+        paged.items.into_iter().map(Client::from).collect(),
+    ))
+}
+
+/// Count clients of one kind: `Total-Count` only.
+#[utoipa::path(head, path = "/api/v1/Tenants/{tenantId}/{clientKind}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path)),
+    responses((status = 200, headers(("Total-Count" = u64))), (status = 401), (status = 404)))]
+async fn count_clients(
+    State(app): State<AppState>,
+    caller: Authenticated,
+    at: Resource,
+    paging: Paging,
+) -> Result<Response, ApiError> {
+    Ok(list_clients(State(app), caller, at, paging).await?.head())
+}
+
+/// Create a client and its first secret.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path)),
+    request_body = ClientCreate,
+    responses((status = 201, body = ClientCreated), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
+async fn create_client(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<ClientCreate>,
+) -> Result<Response, ApiError> {
+    let req = NewClientRequest {
+        id: body.id,
+        settings: ClientPatch {
+            redirect_uris: body.redirect_uris,
+            post_logout_redirect_uris: body.post_logout_redirect_uris,
+            client_uri: body.client_uri,
+            logo_uri: body.logo_uri,
+            allow_offline_access: body.allow_offline_access,
+            allow_access_tokens_via_browser: body.allow_access_tokens_via_browser,
+            ..patch(
+                body.name,
+                body.enabled,
+                body.access_token_lifetime,
+                body.tags,
+                body.role_ids,
+            )
+        },
+        first_secret: NewSecretRequest {
+            description: body.secret_description,
+            expiry: ExpiryRequest {
+                expires: body.secret_expires,
+                expiration: body.secret_expiration_date,
+            },
+            value: None,
+        },
+    };
+    let created = app
+        .services
+        .clients
+        .create(&caller, &at.tenant, at.kind()?, req)
+        .await?;
+    let body = ClientCreated {
+        secret: created.value.expose().to_owned(),
+        id: created.secret.id.0,
+        description: created.secret.description,
+        expiration: created.secret.expiration,
+        expires: created.secret.expiration.is_some(),
+        client: created.client.into(),
+    };
+    Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+/// Get a client.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    responses((status = 200, body = Client), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_client(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<Json<Client>, ApiError> {
+    let c = at.client()?;
+    Ok(Json(
+        app.services
+            .clients
+            .get(&caller, c.tenant, c.kind, c.client)
+            .await?
+            .into(),
+    ))
+}
+
+/// Whether a client exists.
+#[utoipa::path(head, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    responses((status = 200), (status = 401), (status = 404)))]
+async fn head_client(
+    State(app): State<AppState>,
+    caller: Authenticated,
+    at: Resource,
+) -> Result<StatusCode, ApiError> {
+    get_client(State(app), caller, at)
+        .await
+        .map(|_| StatusCode::OK)
+}
+
+/// Update a client: absent or null fields stay as they are.
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    request_body = ClientUpdate,
+    responses((status = 200, body = Client), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
+async fn update_client(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<ClientUpdate>,
+) -> Result<Json<Client>, ApiError> {
+    let c = at.client()?;
+    let changes = ClientPatch {
+        redirect_uris: body.redirect_uris,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
+        client_uri: body.client_uri,
+        logo_uri: body.logo_uri,
+        allow_offline_access: body.allow_offline_access,
+        allow_access_tokens_via_browser: body.allow_access_tokens_via_browser,
+        ..patch(
+            body.name,
+            body.enabled,
+            body.access_token_lifetime,
+            body.tags,
+            body.role_ids,
+        )
+    };
+    let updated = app
+        .services
+        .clients
+        .update(&caller, c.tenant, c.kind, c.client, changes)
+        .await?;
+    Ok(Json(updated.into()))
+}
+
+/// Delete a client and its secrets.
+#[utoipa::path(delete, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}", tag = "Clients",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn delete_client(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<StatusCode, ApiError> {
+    let c = at.client()?;
+    app.services
+        .clients
+        .delete(&caller, c.tenant, c.kind, c.client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,228 @@
+//! The one place where failures become HTTP statuses and `ErrorResponse` bodies.
+//!
+//! Every 4xx/5xx carries `{OperationId, Error, Reason, Resolution}` (plus `Field`
+//! for bad input and `Status`). Internal causes are logged once, here, and never
+//! sent to the client, who gets the `OperationId` to quote instead.
+
+use axum::Json;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::operation;
+use crate::domain::ValidationError;
+use crate::service::ServiceError;
+
+/// The error body of every failed request (the classic shape, plus `Field` and `Status`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ErrorResponse {
+    /// Identifies this request in the server's logs; also in the `OperationId` header.
+    pub operation_id: String,
+    /// A stable code: InvalidInput, LimitReached, Unauthorized, Forbidden, NotFound,
+    /// Conflict, MethodNotAllowed, PayloadTooLarge, Unavailable or InternalError.
+    pub error: String,
+    /// What went wrong, naming the field for bad input.
+    pub reason: String,
+    /// What to do about it.
+    pub resolution: String,
+    /// The offending input field (400 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The HTTP status (RFC 9457).
+    pub status: u16,
+}
+
+/// Marks a response whose error body was written here, so the middleware
+/// leaves it alone.
+#[derive(Clone, Copy)]
+pub struct ErrorBodyWritten;
+
+#[derive(Debug)]
+pub enum ApiError {
+    InvalidInput { field: String, reason: String },
+    LimitReached(String),
+    Unauthorized,
+    Forbidden,
+    NotFound(&'static str),
+    Conflict(String),
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Unavailable,
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The error for a response produced outside our handlers (router, limits, panics).
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound("route"),
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            s if s.is_client_error() => {
+                Self::invalid("request", s.canonical_reason().unwrap_or("bad request"))
+            }
+            s => Self::Internal(format!("response status {s}")),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String, String, Option<String>) {
+        match self {
+            Self::InvalidInput { field, reason } => (
+                StatusCode::BAD_REQUEST,
+                "InvalidInput",
+                format!("{field}: {reason}"),
+                format!("Correct {field} and send the request again."),
+                Some(field.clone()),
+            ),
+            Self::LimitReached(reason) => (
+                StatusCode::BAD_REQUEST,
+                "LimitReached",
+                reason.clone(),
+                "Delete an entry you no longer need, or ask the operator to raise the limit."
+                    .into(),
+                None,
+            ),
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "missing or invalid credentials".into(),
+                "Send a valid bearer token in the Authorization header.".into(),
+                None,
+            ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "the caller may not perform this operation".into(),
+                "Use credentials with a role that allows it.".into(),
+                None,
+            ),
+            Self::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("{what} not found"),
+                format!("Check the {what} id in the URL."),
+                None,
+            ),
+            Self::Conflict(reason) => (
+                StatusCode::CONFLICT,
+                "Conflict",
+                reason.clone(),
+                "Choose another id, or update the existing resource.".into(),
+                None,
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "this method is not allowed on this resource".into(),
+                "See /api/openapi.json for the methods each route accepts.".into(),
+                None,
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                "the request body exceeds 64 KiB".into(),
+                "Send a smaller body.".into(),
+                None,
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Unavailable",
+                "the database is not reachable".into(),
+                "Retry later; the operator should check the database.".into(),
+                None,
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "an unexpected error occurred".into(),
+                "Retry later, and quote the OperationId to the operator if it persists.".into(),
+                None,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = %cause, "request failed: {cause}");
+        }
+        let (status, error, reason, resolution, field) = self.parts();
+        let body = ErrorResponse {
+            operation_id: operation::current()
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            error: error.into(),
+            reason,
+            resolution,
+            field,
+            status: status.as_u16(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"latchkey\""),
+            );
+        }
+        response.extensions_mut().insert(ErrorBodyWritten);
+        response
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::invalid(e.field, e.reason)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(v) => v.into(),
+            ServiceError::TenantNotFound => Self::NotFound("tenant"),
+            ServiceError::ClientNotFound => Self::NotFound("client"),
+            ServiceError::SecretNotFound => Self::NotFound("secret"),
+            ServiceError::DuplicateClient => {
+                Self::Conflict("a client with this Id already exists in the tenant".into())
+            }
+            ServiceError::ClientLimitReached(max) => Self::LimitReached(format!(
+                "the tenant already has the maximum of {max} clients (tenants.clientsMax)"
+            )),
+            ServiceError::SecretLimitReached(max) => Self::LimitReached(format!(
+                "the client already has the maximum of {max} secrets (applications.secretsMax)"
+            )),
+            ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else {
+            Self::invalid("body", rejection.body_text())
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::invalid("path", rejection.body_text())
+    }
+}

@@ -1,0 +1,103 @@
+//! The management API over HTTP (SPEC §4): routing, the middleware every request
+//! passes (OperationId, body limit, panic guard, timeout), and small response
+//! helpers. Handlers extract, call one service method, and map the result.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, middleware};
+use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::BootstrapToken;
+use crate::service::Services;
+
+mod clients;
+pub mod error;
+mod extract;
+mod health;
+pub mod openapi;
+pub mod operation;
+mod secrets;
+mod tenants;
+
+/// Bodies larger than this get 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The header that carries a list's total length.
+pub const TOTAL_COUNT: &str = "Total-Count";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub bootstrap_token: Option<BootstrapToken>,
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(tenants::routes())
+        .merge(clients::routes())
+        .merge(secrets::routes())
+        .split_for_parts();
+    let doc = Arc::new(openapi::finish(doc));
+    Router::new()
+        .merge(api)
+        .merge(health::routes())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .with_state(state)
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(middleware::from_fn(operation::scope))
+}
+
+/// A page of a list, with its total in the `Total-Count` header.
+pub struct Listed<T> {
+    total: u64,
+    items: Vec<T>,
+}
+
+impl<T: Serialize> Listed<T> {
+    pub fn new(total: u64, items: Vec<T>) -> Self {
+        Self { total, items }
+    }
+
+    /// The answer to HEAD: the header, no body.
+    pub fn head(self) -> Response {
+        (StatusCode::OK, [(TOTAL_COUNT, self.total.to_string())]).into_response()
+    }
+}
+
+impl<T: Serialize> IntoResponse for Listed<T> {
+    fn into_response(self) -> Response {
+        ([(TOTAL_COUNT, self.total.to_string())], Json(self.items)).into_response()
+    }
+}
+
+/// Marks a response that carries a secret value as not to be stored by caches.
+pub fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

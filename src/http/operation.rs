@@ -1,0 +1,60 @@
+//! Per-request OperationId: generated for every request, carried by the request's
+//! tracing span and a task-local (so error bodies can quote it), returned in the
+//! `OperationId` header, and written in the one log line each request gets.
+//!
+//! It also turns any error response not written by [`ApiError`] (unknown route,
+//! wrong method, body limit, panic) into the standard `ErrorResponse`.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::error::{ApiError, ErrorBodyWritten};
+
+/// The response header that carries the OperationId.
+pub const HEADER: &str = "OperationId";
+
+tokio::task_local! {
+    static OPERATION_ID: Uuid;
+}
+
+/// The OperationId of the request being handled, if any.
+pub fn current() -> Option<Uuid> {
+    OPERATION_ID.try_with(|id| *id).ok()
+}
+
+pub async fn scope(request: Request, next: Next) -> Response {
+    let id = Uuid::new_v4();
+    let span = tracing::info_span!(
+        "request",
+        operation_id = %id,
+        http.method = %request.method(),
+        http.path = %request.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = OPERATION_ID
+        .scope(id, async move {
+            let response = next.run(request).await;
+            let status = response.status();
+            let is_error = status.is_client_error() || status.is_server_error();
+            if is_error && response.extensions().get::<ErrorBodyWritten>().is_none() {
+                ApiError::from_status(status).into_response()
+            } else {
+                response
+            }
+        })
+        .instrument(span.clone())
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    let status = response.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(parent: &span, http.status = status, duration_ms, "answered {status}");
+    response
+}

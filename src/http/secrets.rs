@@ -1,0 +1,320 @@
+//! `…/{clientKind}/{clientId}/Secrets`: the secret lifecycle of SPEC §4. The
+//! value appears only in the responses of add and Renew (`Secret`), with
+//! `Cache-Control: no-store`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::clients::ClientKindSegment;
+use super::error::{ApiError, ErrorResponse};
+use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::{AppState, Listed, no_store};
+use crate::domain::expiry::ExpiryRequest;
+use crate::domain::secret_status::{SecretStatus, active_grace};
+use crate::domain::secret_value::SecretValue;
+use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch};
+use crate::storage::SecretRecord;
+
+/// A secret to add, or changes to one (absent or null fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretCreateOrUpdate {
+    /// At most 1024 characters.
+    pub description: Option<String>,
+    /// When the secret expires (must be in the future). Ignored when `Expires` is false.
+    pub expiration: Option<DateTime<Utc>>,
+    /// False: never expires. Null with no `Expiration`: the expiry policy decides.
+    pub expires: Option<bool>,
+    /// A value of your own (32–512 printable ASCII characters); generated when absent.
+    pub value: Option<String>,
+}
+
+/// A Renew: a new generated value under the same id.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretRenew {
+    pub expiration: Option<DateTime<Utc>>,
+    pub expires: Option<bool>,
+    /// How long the old value keeps working (default 0, at most `secrets.maxGracePeriod`).
+    pub grace_period_seconds: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub enum SecretStatusWire {
+    Active,
+    Expired,
+}
+
+/// A secret's metadata: never its value.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Secret {
+    pub id: i32,
+    pub description: String,
+    pub expiration: Option<DateTime<Utc>>,
+    pub expires: bool,
+    /// Recognises the value without revealing it.
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub status: SecretStatusWire,
+    /// Until when the value replaced by the last Renew still works.
+    pub grace_until: Option<DateTime<Utc>>,
+}
+
+impl Secret {
+    fn from_record(s: SecretRecord, now: DateTime<Utc>) -> Self {
+        Self {
+            id: s.id.0,
+            description: s.description,
+            expiration: s.expiration,
+            expires: s.expiration.is_some(),
+            hint: s.hint,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            status: match SecretStatus::at(s.expiration, now) {
+                SecretStatus::Active => SecretStatusWire::Active,
+                SecretStatus::Expired => SecretStatusWire::Expired,
+            },
+            grace_until: active_grace(s.grace_until, now),
+        }
+    }
+}
+
+/// A secret with its value (`Secret`), returned once by add and Renew.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretWithValue {
+    pub secret: String,
+    #[serde(flatten)]
+    pub metadata: Secret,
+}
+
+fn with_value(
+    status: StatusCode,
+    record: SecretRecord,
+    value: &SecretValue,
+    now: DateTime<Utc>,
+) -> Response {
+    let body = SecretWithValue {
+        secret: value.expose().to_owned(),
+        metadata: Secret::from_record(record, now),
+    };
+    no_store((status, Json(body)).into_response())
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_secrets, count_secrets, add_secret))
+        .routes(routes!(
+            get_secret,
+            head_secret,
+            update_secret,
+            delete_secret
+        ))
+        .routes(routes!(renew_secret))
+        .routes(routes!(end_grace))
+}
+
+/// List a client's secrets.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path),
+           ("query" = Option<String>, Query, description = "Reserved"), ("skip" = Option<u32>, Query),
+           ("count" = Option<u32>, Query, description = "0–1000, default 100")),
+    responses((status = 200, body = [Secret], headers(("Total-Count" = u64))), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_secrets(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    Paging(page): Paging,
+) -> Result<Listed<Secret>, ApiError> {
+    let paged = app
+        .services
+        .secrets
+        .list(&caller, at.client()?, page)
+        .await?;
+    let now = app.services.now();
+    Ok(Listed::new(
+        paged.total,
+        paged
+            .items
+            .into_iter()
+            .map(|s| Secret::from_record(s, now))
+            .collect(),
+    ))
+}
+
+/// Count a client's secrets: `Total-Count` only.
+#[utoipa::path(head, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    responses((status = 200, headers(("Total-Count" = u64))), (status = 401), (status = 404)))]
+async fn count_secrets(
+    State(app): State<AppState>,
+    caller: Authenticated,
+    at: Resource,
+    paging: Paging,
+) -> Result<Response, ApiError> {
+    Ok(list_secrets(State(app), caller, at, paging).await?.head())
+}
+
+/// Add a secret; the response carries its value, this once.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    request_body = SecretCreateOrUpdate,
+    responses((status = 201, body = SecretWithValue), (status = 400, body = ErrorResponse, description = "Bad input, or the client's secret limit is reached"),
+              (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
+async fn add_secret(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<SecretCreateOrUpdate>,
+) -> Result<Response, ApiError> {
+    let req = NewSecretRequest {
+        description: body.description,
+        expiry: ExpiryRequest {
+            expires: body.expires,
+            expiration: body.expiration,
+        },
+        value: body.value,
+    };
+    let (secret, value) = app.services.secrets.add(&caller, at.client()?, req).await?;
+    Ok(with_value(
+        StatusCode::CREATED,
+        secret,
+        &value,
+        app.services.now(),
+    ))
+}
+
+/// Get a secret's metadata.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
+    responses((status = 200, body = Secret), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_secret(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<Json<Secret>, ApiError> {
+    let secret = app
+        .services
+        .secrets
+        .get(&caller, at.client()?, at.secret()?)
+        .await?;
+    Ok(Json(Secret::from_record(secret, app.services.now())))
+}
+
+/// Whether a secret exists.
+#[utoipa::path(head, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
+    responses((status = 200), (status = 401), (status = 404)))]
+async fn head_secret(
+    State(app): State<AppState>,
+    caller: Authenticated,
+    at: Resource,
+) -> Result<StatusCode, ApiError> {
+    get_secret(State(app), caller, at)
+        .await
+        .map(|_| StatusCode::OK)
+}
+
+/// Update a secret: description, expiry, or a new supplied value.
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
+    request_body = SecretCreateOrUpdate,
+    responses((status = 200, body = Secret), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
+async fn update_secret(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<SecretCreateOrUpdate>,
+) -> Result<Json<Secret>, ApiError> {
+    let patch = SecretPatch {
+        description: body.description,
+        expiry: ExpiryRequest {
+            expires: body.expires,
+            expiration: body.expiration,
+        },
+        value: body.value,
+    };
+    let secret = app
+        .services
+        .secrets
+        .update(&caller, at.client()?, at.secret()?, patch)
+        .await?;
+    Ok(Json(Secret::from_record(secret, app.services.now())))
+}
+
+/// Renew a secret: a new value under the same id, shown this once.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}/Renew", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
+    request_body(content = SecretRenew, description = "Optional: an empty body renews with the policy's expiration and no grace"),
+    responses((status = 200, body = SecretWithValue), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 404, body = ErrorResponse)))]
+async fn renew_secret(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<SecretRenew>,
+) -> Result<Response, ApiError> {
+    let req = RenewRequest {
+        expiry: ExpiryRequest {
+            expires: body.expires,
+            expiration: body.expiration,
+        },
+        grace_period_seconds: body.grace_period_seconds,
+    };
+    let (secret, value) = app
+        .services
+        .secrets
+        .renew(&caller, at.client()?, at.secret()?, req)
+        .await?;
+    Ok(with_value(
+        StatusCode::OK,
+        secret,
+        &value,
+        app.services.now(),
+    ))
+}
+
+/// End a Renew's grace period now: the replaced value stops working.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}/EndGrace", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
+    responses((status = 200, body = Secret), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn end_grace(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<Json<Secret>, ApiError> {
+    let secret = app
+        .services
+        .secrets
+        .end_grace(&caller, at.client()?, at.secret()?)
+        .await?;
+    Ok(Json(Secret::from_record(secret, app.services.now())))
+}
+
+/// Revoke (delete) a secret: immediate and permanent; its id is never reused.
+#[utoipa::path(delete, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
+    responses((status = 204, description = "Revoked"), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 404, body = ErrorResponse)))]
+async fn delete_secret(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<StatusCode, ApiError> {
+    app.services
+        .secrets
+        .revoke(&caller, at.client()?, at.secret()?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

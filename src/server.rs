@@ -1,0 +1,105 @@
+//! Start-up and shutdown of `latchkey serve`: open and migrate the database,
+//! build the services, bind, announce where to connect, serve until SIGTERM or
+//! Ctrl-C, then let in-flight requests finish.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::service::{Services, SystemClock};
+use crate::storage;
+
+/// Runs the server until a shutdown signal.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let store = storage::open(&settings.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    let services = Services::new(store, settings.limits, Arc::new(SystemClock));
+    let app = http::router(AppState {
+        services,
+        bootstrap_token: settings.bootstrap_token.clone(),
+    });
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    announce(&settings, addr);
+    tracing::info!(listen = %addr, database = %redact_url(&settings.database_url), "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped: in-flight requests finished");
+    Ok(())
+}
+
+/// Tells the operator where to connect and how to sign in (stdout, once).
+fn announce(settings: &Settings, addr: std::net::SocketAddr) {
+    println!("Latchkey listening on http://{addr}");
+    println!("  Management API: http://{addr}/api/v1/Tenants");
+    println!("  OpenAPI:        http://{addr}/api/openapi.json");
+    println!("  Console:        not yet available (planned at http://{addr}/console)");
+    println!("  Public URL:     {}", settings.public_url);
+    println!("  Database:       {}", redact_url(&settings.database_url));
+    if settings.bootstrap_token.is_some() {
+        println!("  Sign in:        send `Authorization: Bearer $LATCHKEY_BOOTSTRAP_TOKEN`");
+    } else {
+        println!(
+            "  Sign in:        set LATCHKEY_BOOTSTRAP_TOKEN (16+ characters) and restart; until then the API answers 401"
+        );
+    }
+}
+
+/// A database URL without its password.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://latchkey.db"), "sqlite://latchkey.db");
+    }
+}

@@ -1,0 +1,231 @@
+//! Clients: create (with their first secret), list, get, update, delete.
+
+use std::sync::Arc;
+
+use super::secrets::{NewSecretRequest, prepare_secret};
+use super::tenants::Tenants;
+use super::{Caller, Context, ServiceError};
+use crate::domain::client::{ClientSettings, HybridSettings, LIFETIME_DEFAULT};
+use crate::domain::ids::{ClientId, ClientKind, TenantId};
+use crate::domain::secret_hash::new_salt;
+use crate::domain::secret_value::SecretValue;
+use crate::storage::{ClientRecord, NewClient, Page, Paged, SecretRecord, StorageError};
+
+/// Changes to a client's settings: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub access_token_lifetime: Option<u32>,
+    pub tags: Option<Vec<String>>,
+    pub role_ids: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// An empty string clears the URI.
+    pub client_uri: Option<String>,
+    /// An empty string clears the URI.
+    pub logo_uri: Option<String>,
+    pub allow_offline_access: Option<bool>,
+    pub allow_access_tokens_via_browser: Option<bool>,
+}
+
+impl ClientPatch {
+    fn apply(self, s: &mut ClientSettings) {
+        if let Some(v) = self.name {
+            s.name = v.trim().to_owned();
+        }
+        if let Some(v) = self.enabled {
+            s.enabled = v;
+        }
+        if let Some(v) = self.access_token_lifetime {
+            s.access_token_lifetime = v;
+        }
+        if let Some(v) = self.tags {
+            s.tags = v;
+        }
+        if let Some(v) = self.role_ids {
+            s.role_ids = v;
+        }
+        if let Some(h) = s.hybrid.as_mut() {
+            if let Some(v) = self.redirect_uris {
+                h.redirect_uris = v;
+            }
+            if let Some(v) = self.post_logout_redirect_uris {
+                h.post_logout_redirect_uris = v;
+            }
+            if let Some(v) = self.client_uri {
+                h.client_uri = Some(v).filter(|u| !u.is_empty());
+            }
+            if let Some(v) = self.logo_uri {
+                h.logo_uri = Some(v).filter(|u| !u.is_empty());
+            }
+            if let Some(v) = self.allow_offline_access {
+                h.allow_offline_access = v;
+            }
+            if let Some(v) = self.allow_access_tokens_via_browser {
+                h.allow_access_tokens_via_browser = v;
+            }
+        }
+    }
+}
+
+/// A client to create: its id (generated when absent), settings and first secret.
+#[derive(Debug, Clone, Default)]
+pub struct NewClientRequest {
+    pub id: Option<String>,
+    pub settings: ClientPatch,
+    pub first_secret: NewSecretRequest,
+}
+
+/// A created client, its first secret and that secret's value (shown once).
+#[derive(Debug)]
+pub struct CreatedClient {
+    pub client: ClientRecord,
+    pub secret: SecretRecord,
+    pub value: SecretValue,
+}
+
+#[derive(Clone)]
+pub struct Clients {
+    ctx: Arc<Context>,
+}
+
+impl Clients {
+    pub(crate) fn new(ctx: Arc<Context>) -> Self {
+        Self { ctx }
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        kind: ClientKind,
+        req: NewClientRequest,
+    ) -> Result<CreatedClient, ServiceError> {
+        Tenants::require(&self.ctx, caller, tenant).await?;
+        let id = match req.id.as_deref() {
+            Some(id) => ClientId::parse(id)?,
+            None => ClientId::generate(),
+        };
+        let mut settings = ClientSettings {
+            name: String::new(),
+            enabled: true,
+            access_token_lifetime: LIFETIME_DEFAULT,
+            tags: Vec::new(),
+            role_ids: Vec::new(),
+            hybrid: (kind == ClientKind::Hybrid).then(HybridSettings::default),
+        };
+        req.settings.apply(&mut settings);
+        settings.validate()?;
+        let now = self.ctx.clock.now();
+        let argon_salt = new_salt()?;
+        let (first, value) = prepare_secret(&self.ctx, req.first_secret, &argon_salt, now).await?;
+        let new = NewClient {
+            tenant_id: *tenant,
+            id,
+            kind,
+            settings,
+            argon_salt,
+            now,
+        };
+        let (client, secret) = self
+            .ctx
+            .store
+            .insert_client_with_secret(&new, &first, self.ctx.limits.clients_max)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => ServiceError::TenantNotFound,
+                StorageError::Duplicate => ServiceError::DuplicateClient,
+                StorageError::LimitReached(max) => ServiceError::ClientLimitReached(max),
+                e => e.into(),
+            })?;
+        tracing::info!(tenant.id = %tenant, client.id = %client.id, "created client {}", client.id);
+        Ok(CreatedClient {
+            client,
+            secret,
+            value,
+        })
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        kind: ClientKind,
+        page: Page,
+    ) -> Result<Paged<ClientRecord>, ServiceError> {
+        Tenants::require(&self.ctx, caller, tenant).await?;
+        Ok(self.ctx.store.list_clients(tenant, kind, page).await?)
+    }
+
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &str,
+    ) -> Result<ClientRecord, ServiceError> {
+        require_client(&self.ctx, caller, tenant, kind, id).await
+    }
+
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &str,
+        patch: ClientPatch,
+    ) -> Result<ClientRecord, ServiceError> {
+        let client = require_client(&self.ctx, caller, tenant, kind, id).await?;
+        let mut settings = client.settings.clone();
+        patch.apply(&mut settings);
+        settings.validate()?;
+        let updated = self
+            .ctx
+            .store
+            .update_client(client.pk, &settings, self.ctx.clock.now())
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => ServiceError::ClientNotFound,
+                e => e.into(),
+            })?;
+        tracing::info!(tenant.id = %tenant, client.id = %updated.id, "updated client {}", updated.id);
+        Ok(updated)
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &str,
+    ) -> Result<(), ServiceError> {
+        let client = require_client(&self.ctx, caller, tenant, kind, id).await?;
+        match self.ctx.store.delete_client(tenant, kind, &client.id).await {
+            Ok(()) => {
+                tracing::info!(tenant.id = %tenant, client.id = %client.id, "deleted client {}", client.id);
+                Ok(())
+            }
+            Err(StorageError::NotFound) => Err(ServiceError::ClientNotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The client of this kind in the tenant, after checking the caller may act there.
+pub(crate) async fn require_client(
+    ctx: &Context,
+    caller: &Caller,
+    tenant: &TenantId,
+    kind: ClientKind,
+    id: &str,
+) -> Result<ClientRecord, ServiceError> {
+    Tenants::require(ctx, caller, tenant).await?;
+    let Ok(id) = ClientId::parse(id) else {
+        return Err(ServiceError::ClientNotFound);
+    };
+    ctx.store
+        .get_client(tenant, kind, &id)
+        .await?
+        .ok_or(ServiceError::ClientNotFound)
+}

@@ -1,0 +1,134 @@
+//! Use cases every front end calls (management API today; token endpoint,
+//! console and CLI later): tenants, clients, secrets and verification.
+//!
+//! A service method takes the [`Caller`], checks what it may do, applies the
+//! domain rules with the current time from the [`Clock`], and persists through
+//! [`Storage`]. Front ends translate and delegate; they hold no rules.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Limits;
+use crate::domain::ValidationError;
+use crate::domain::ids::TenantId;
+use crate::storage::{Storage, StorageError};
+
+pub mod clients;
+mod hashing;
+pub mod secrets;
+pub mod tenants;
+pub mod verify;
+
+pub use hashing::Hasher;
+
+/// The source of the current time, injectable so tests and schedulers can drive it.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Who is asking. Roles carried by tokens come with the token endpoint (issue 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The bootstrap token: manages every tenant.
+    PlatformAdministrator,
+}
+
+impl Caller {
+    fn may_manage_tenants(&self) -> bool {
+        matches!(self, Self::PlatformAdministrator)
+    }
+
+    fn may_manage(&self, _tenant: &TenantId) -> bool {
+        matches!(self, Self::PlatformAdministrator)
+    }
+}
+
+/// Why a use case failed, in the caller's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("tenant not found")]
+    TenantNotFound,
+    #[error("client not found")]
+    ClientNotFound,
+    #[error("secret not found")]
+    SecretNotFound,
+    #[error("a client with this id already exists in the tenant")]
+    DuplicateClient,
+    #[error("the tenant already has the maximum of {0} clients")]
+    ClientLimitReached(u32),
+    #[error("the client already has the maximum of {0} secrets")]
+    SecretLimitReached(u32),
+    #[error("not allowed")]
+    Forbidden,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(e: StorageError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<crate::domain::secret_value::RandomnessUnavailable> for ServiceError {
+    fn from(e: crate::domain::secret_value::RandomnessUnavailable) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+/// Everything the services share.
+pub(crate) struct Context {
+    pub store: Arc<dyn Storage>,
+    pub limits: Limits,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: Hasher,
+}
+
+/// The services, built once and shared by every front end.
+#[derive(Clone)]
+pub struct Services {
+    pub tenants: tenants::Tenants,
+    pub clients: clients::Clients,
+    pub secrets: secrets::Secrets,
+    pub verifier: verify::Verifier,
+    ctx: Arc<Context>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Storage>, limits: Limits, clock: Arc<dyn Clock>) -> Self {
+        let ctx = Arc::new(Context {
+            store,
+            limits,
+            clock,
+            hasher: Hasher::new(),
+        });
+        Self {
+            tenants: tenants::Tenants::new(ctx.clone()),
+            clients: clients::Clients::new(ctx.clone()),
+            secrets: secrets::Secrets::new(ctx.clone()),
+            verifier: verify::Verifier::new(ctx.clone()),
+            ctx,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.ctx.clock.now()
+    }
+
+    /// True when the database answers.
+    pub async fn ready(&self) -> bool {
+        self.ctx.store.ping().await.is_ok()
+    }
+}

@@ -1,0 +1,322 @@
+//! Secrets of a client: list, get, add, update, renew, end grace, revoke.
+//!
+//! Values are generated here (or taken from the caller), hashed by the
+//! [`super::Hasher`] and returned exactly once, by `add` and `renew`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::clients::require_client;
+use super::{Caller, Context, ServiceError};
+use crate::domain::ValidationError;
+use crate::domain::client::validate_description;
+use crate::domain::expiry::{self, ExpiryRequest, ExpiryRules};
+use crate::domain::ids::{ClientKind, SecretId, TenantId};
+use crate::domain::secret_value::SecretValue;
+use crate::storage::{NewSecret, Page, Paged, SecretRecord, StorageError};
+
+/// A secret to add: everything optional (SPEC §3 decides the expiration).
+#[derive(Debug, Clone, Default)]
+pub struct NewSecretRequest {
+    pub description: Option<String>,
+    pub expiry: ExpiryRequest,
+    /// A supplied value; generated when `None`.
+    pub value: Option<String>,
+}
+
+/// Changes to a secret: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SecretPatch {
+    pub description: Option<String>,
+    pub expiry: ExpiryRequest,
+    /// A new supplied value: the old one stops working at once.
+    pub value: Option<String>,
+}
+
+/// A Renew: a new generated value, the expiration from policy unless given, and
+/// optionally a grace period for the old value.
+#[derive(Debug, Clone, Default)]
+pub struct RenewRequest {
+    pub expiry: ExpiryRequest,
+    pub grace_period_seconds: Option<u64>,
+}
+
+/// Where a secret lives: tenant, client kind and client id.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRef<'a> {
+    pub tenant: &'a TenantId,
+    pub kind: ClientKind,
+    pub client: &'a str,
+}
+
+#[derive(Clone)]
+pub struct Secrets {
+    ctx: Arc<Context>,
+}
+
+impl Secrets {
+    pub(crate) fn new(ctx: Arc<Context>) -> Self {
+        Self { ctx }
+    }
+
+    fn rules(&self) -> ExpiryRules {
+        ExpiryRules {
+            policy: self.ctx.limits.default_expiry,
+            max_lifetime: None,
+        }
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        page: Page,
+    ) -> Result<Paged<SecretRecord>, ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        Ok(self.ctx.store.list_secrets(client.pk, page).await?)
+    }
+
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        id: SecretId,
+    ) -> Result<SecretRecord, ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        self.ctx
+            .store
+            .get_secret(client.pk, id)
+            .await?
+            .ok_or(ServiceError::SecretNotFound)
+    }
+
+    /// Adds a secret; returns it with its value, the only time the value is shown.
+    pub async fn add(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        req: NewSecretRequest,
+    ) -> Result<(SecretRecord, SecretValue), ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let (new, value) =
+            prepare_secret(&self.ctx, req, &client.argon_salt, self.ctx.clock.now()).await?;
+        let secret = self
+            .ctx
+            .store
+            .insert_secret_within_limit(client.pk, &new, self.ctx.limits.secrets_max)
+            .await
+            .map_err(|e| match e {
+                StorageError::LimitReached(max) => ServiceError::SecretLimitReached(max),
+                StorageError::NotFound => ServiceError::ClientNotFound,
+                e => e.into(),
+            })?;
+        tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %secret.id, "added secret {} to client {}", secret.id, client.id);
+        Ok((secret, value))
+    }
+
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        id: SecretId,
+        patch: SecretPatch,
+    ) -> Result<SecretRecord, ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let mut secret = self
+            .ctx
+            .store
+            .get_secret(client.pk, id)
+            .await?
+            .ok_or(ServiceError::SecretNotFound)?;
+        let now = self.ctx.clock.now();
+        if let Some(d) = patch.description {
+            validate_description("Description", &d)?;
+            secret.description = d;
+        }
+        secret.expiration = match patch.expiry {
+            ExpiryRequest {
+                expires: None,
+                expiration: None,
+            } => secret.expiration,
+            ExpiryRequest {
+                expires: Some(true),
+                expiration: None,
+            } if secret.expiration.is_some() => secret.expiration,
+            req => expiry::resolve(req, self.rules(), now)?,
+        };
+        if let Some(v) = patch.value {
+            let value = SecretValue::supplied(&v)?;
+            secret.hash = self
+                .ctx
+                .hasher
+                .hash_for_storage(&value, &client.argon_salt)
+                .await?;
+            secret.hint = value.hint();
+            secret.previous_hash = None;
+            secret.grace_until = None;
+        }
+        self.write(client.pk, &secret).await?;
+        tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "updated secret {id} of client {}", client.id);
+        Ok(secret)
+    }
+
+    /// A new generated value under the same id; the old value works until the
+    /// grace period (if any) ends. A second Renew ends an earlier grace at once.
+    pub async fn renew(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        id: SecretId,
+        req: RenewRequest,
+    ) -> Result<(SecretRecord, SecretValue), ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let mut secret = self
+            .ctx
+            .store
+            .get_secret(client.pk, id)
+            .await?
+            .ok_or(ServiceError::SecretNotFound)?;
+        let now = self.ctx.clock.now();
+        let grace = grace_period(req.grace_period_seconds, self.ctx.limits.max_grace_period)?;
+        secret.expiration = expiry::resolve(req.expiry, self.rules(), now)?;
+        let value = SecretValue::generate()?;
+        let hash = self
+            .ctx
+            .hasher
+            .hash_for_storage(&value, &client.argon_salt)
+            .await?;
+        let old = std::mem::replace(&mut secret.hash, hash);
+        secret.hint = value.hint();
+        (secret.previous_hash, secret.grace_until) = match grace {
+            Some(grace) => (Some(old), now.checked_add_signed(grace)),
+            None => (None, None),
+        };
+        self.write(client.pk, &secret).await?;
+        tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "renewed secret {id} of client {}", client.id);
+        Ok((secret, value))
+    }
+
+    /// Ends a grace period now: the value replaced by the last Renew stops working.
+    pub async fn end_grace(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        id: SecretId,
+    ) -> Result<SecretRecord, ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let mut secret = self
+            .ctx
+            .store
+            .get_secret(client.pk, id)
+            .await?
+            .ok_or(ServiceError::SecretNotFound)?;
+        secret.previous_hash = None;
+        secret.grace_until = None;
+        self.write(client.pk, &secret).await?;
+        tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "ended the grace period of secret {id}");
+        Ok(secret)
+    }
+
+    /// Revokes a secret: immediately and for good.
+    pub async fn revoke(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        id: SecretId,
+    ) -> Result<(), ServiceError> {
+        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        match self
+            .ctx
+            .store
+            .revoke_secret(client.pk, id, self.ctx.clock.now())
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "revoked secret {id} of client {}", client.id);
+                Ok(())
+            }
+            Err(StorageError::NotFound) => Err(ServiceError::SecretNotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn write(&self, client_pk: i64, secret: &SecretRecord) -> Result<(), ServiceError> {
+        self.ctx
+            .store
+            .update_secret(client_pk, secret)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => ServiceError::SecretNotFound,
+                e => e.into(),
+            })
+    }
+}
+
+fn grace_period(
+    seconds: Option<u64>,
+    max: std::time::Duration,
+) -> Result<Option<Duration>, ValidationError> {
+    match seconds {
+        None | Some(0) => Ok(None),
+        Some(s) if s > max.as_secs() => Err(ValidationError::new(
+            "GracePeriodSeconds",
+            format!(
+                "must be at most {} seconds (secrets.maxGracePeriod)",
+                max.as_secs()
+            ),
+        )),
+        Some(s) => Ok(Some(Duration::seconds(
+            i64::try_from(s).unwrap_or(i64::MAX),
+        ))),
+    }
+}
+
+/// Validates a new secret and hashes its value (shared by add and client creation).
+pub(crate) async fn prepare_secret(
+    ctx: &Context,
+    req: NewSecretRequest,
+    salt: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(NewSecret, SecretValue), ServiceError> {
+    let description = req.description.unwrap_or_default();
+    validate_description("Description", &description)?;
+    let rules = ExpiryRules {
+        policy: ctx.limits.default_expiry,
+        max_lifetime: None,
+    };
+    let expiration = expiry::resolve(req.expiry, rules, now)?;
+    let value = match req.value {
+        Some(v) => SecretValue::supplied(&v)?,
+        None => SecretValue::generate()?,
+    };
+    let hash = ctx.hasher.hash_for_storage(&value, salt).await?;
+    let new = NewSecret {
+        description,
+        expiration,
+        hint: value.hint(),
+        hash,
+        created_at: now,
+    };
+    Ok((new, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_periods_are_bounded_by_configuration() {
+        let max = std::time::Duration::from_secs(100);
+        assert_eq!(grace_period(None, max), Ok(None));
+        assert_eq!(grace_period(Some(0), max), Ok(None));
+        assert_eq!(
+            grace_period(Some(100), max),
+            Ok(Some(Duration::seconds(100)))
+        );
+        assert_eq!(
+            grace_period(Some(101), max).unwrap_err().field,
+            "GracePeriodSeconds"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! time so a burst of supplied-secret checks cannot exhaust memory (19 MiB each).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Semaphore;
 
@@ -12,6 +13,7 @@ use crate::domain::secret_value::SecretValue;
 #[derive(Clone)]
 pub struct Hasher {
     argon2_slots: Arc<Semaphore>,
+    argon2_runs: Arc<AtomicU64>,
 }
 
 impl Hasher {
@@ -19,6 +21,7 @@ impl Hasher {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             argon2_slots: Arc::new(Semaphore::new(cores)),
+            argon2_runs: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -50,11 +53,18 @@ impl Hasher {
             .await
     }
 
+    /// How many Argon2id runs this process has made (a metric, and the proof in
+    /// tests that a verification costs at most one).
+    pub fn argon2_runs(&self) -> u64 {
+        self.argon2_runs.load(Ordering::Relaxed)
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, secret_hash::HashingFailed> + Send + 'static,
     ) -> Result<T, ServiceError> {
         let _slot = self.argon2_slots.acquire().await.map_err(internal)?;
+        self.argon2_runs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(work)
             .await
             .map_err(internal)?

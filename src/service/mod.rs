@@ -127,6 +127,11 @@ impl Services {
         self.ctx.clock.now()
     }
 
+    /// Argon2id runs so far (see [`Hasher::argon2_runs`]).
+    pub fn argon2_runs(&self) -> u64 {
+        self.ctx.hasher.argon2_runs()
+    }
+
     /// True when the database answers.
     pub async fn ready(&self) -> bool {
         self.ctx.store.ping().await.is_ok()

@@ -188,10 +188,10 @@ impl Secrets {
             .await?;
         let old = std::mem::replace(&mut secret.hash, hash);
         secret.hint = value.hint();
-        (secret.previous_hash, secret.grace_until) = match grace {
-            Some(grace) => (Some(old), now.checked_add_signed(grace)),
-            None => (None, None),
-        };
+        // The replaced hash is kept even without grace (its grace ends now), so a
+        // later attempt with the old value is reported as superseded, not unknown.
+        secret.previous_hash = Some(old);
+        secret.grace_until = Some(grace.and_then(|g| now.checked_add_signed(g)).unwrap_or(now));
         self.write(client.pk, &secret).await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "renewed secret {id} of client {}", client.id);
         Ok((secret, value))
@@ -211,8 +211,8 @@ impl Secrets {
             .get_secret(client.pk, id)
             .await?
             .ok_or(ServiceError::SecretNotFound)?;
-        secret.previous_hash = None;
-        secret.grace_until = None;
+        let now = self.ctx.clock.now();
+        secret.grace_until = secret.grace_until.map(|until| until.min(now));
         self.write(client.pk, &secret).await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "ended the grace period of secret {id}");
         Ok(secret)

@@ -47,3 +47,265 @@ impl Verifier {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::*;
+    use crate::config::Limits;
+    use crate::domain::expiry::ExpiryRequest;
+    use crate::domain::ids::ClientKind;
+    use crate::service::clients::{ClientPatch, NewClientRequest};
+    use crate::service::secrets::{ClientRef, NewSecretRequest, RenewRequest, SecretPatch};
+    use crate::service::{Caller, Clock, Services};
+
+    /// A clock the test moves by hand.
+    struct TestClock(Mutex<DateTime<Utc>>);
+
+    impl Clock for TestClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    struct Fixture {
+        services: Services,
+        clock: Arc<TestClock>,
+        tenant: TenantId,
+        client: ClientId,
+        first_value: SecretValue,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Fixture {
+        async fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}/verify.db", dir.path().display());
+            let store = crate::storage::open(&url).await.unwrap();
+            let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+            let services = Services::new(store, Limits::default(), clock.clone());
+            let caller = Caller::PlatformAdministrator;
+            let tenant = services.tenants.create(&caller, "t").await.unwrap().id;
+            let req = NewClientRequest {
+                id: Some("svc".into()),
+                settings: ClientPatch {
+                    name: Some("svc".into()),
+                    ..ClientPatch::default()
+                },
+                first_secret: NewSecretRequest::default(),
+            };
+            let created = services
+                .clients
+                .create(&caller, &tenant, ClientKind::ClientCredentials, req)
+                .await
+                .unwrap();
+            Self {
+                services,
+                clock,
+                tenant,
+                client: created.client.id,
+                first_value: created.value,
+                _dir: dir,
+            }
+        }
+
+        fn at(&self) -> ClientRef<'_> {
+            ClientRef {
+                tenant: &self.tenant,
+                kind: ClientKind::ClientCredentials,
+                client: self.client.as_str(),
+            }
+        }
+
+        async fn verify(&self, value: &SecretValue) -> Result<SecretId, Refusal> {
+            self.services
+                .verifier
+                .verify(&self.tenant, &self.client, value)
+                .await
+                .unwrap()
+        }
+
+        fn advance(&self, by: Duration) {
+            *self.clock.0.lock().unwrap() += by;
+        }
+    }
+
+    fn supplied(n: usize) -> String {
+        format!("supplied secret number {n:04} with spaces: + % inside")
+    }
+
+    #[tokio::test]
+    async fn a_generated_secret_verifies_and_names_its_id() {
+        let f = Fixture::new().await;
+        assert_eq!(f.verify(&f.first_value).await, Ok(SecretId(1)));
+        let wrong = SecretValue::generate().unwrap();
+        assert_eq!(f.verify(&wrong).await, Err(Refusal::NoMatch));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_client_is_refused_after_the_same_work() {
+        let f = Fixture::new().await;
+        let before = f.services.argon2_runs();
+        let nobody = ClientId::parse("nobody").unwrap();
+        let weak = SecretValue::presented(&supplied(1));
+        let got = f
+            .services
+            .verifier
+            .verify(&f.tenant, &nobody, &weak)
+            .await
+            .unwrap();
+        assert_eq!(got, Err(Refusal::UnknownClient));
+        assert_eq!(
+            f.services.argon2_runs() - before,
+            1,
+            "an unknown client still costs one Argon2id run"
+        );
+        let other_tenant = TenantId::generate();
+        let got = f
+            .services
+            .verifier
+            .verify(&other_tenant, &f.client, &f.first_value)
+            .await
+            .unwrap();
+        assert_eq!(got, Err(Refusal::UnknownClient));
+    }
+
+    #[tokio::test]
+    async fn supplied_secrets_cost_one_argon2_run_whatever_their_number() {
+        let f = Fixture::new().await;
+        let caller = Caller::PlatformAdministrator;
+        for n in 0..9 {
+            let req = NewSecretRequest {
+                value: Some(supplied(n)),
+                ..NewSecretRequest::default()
+            };
+            f.services.secrets.add(&caller, f.at(), req).await.unwrap();
+        }
+        let before = f.services.argon2_runs();
+        assert_eq!(
+            f.verify(&SecretValue::presented(&supplied(7))).await,
+            Ok(SecretId(9))
+        );
+        assert_eq!(
+            f.verify(&SecretValue::presented(&supplied(99))).await,
+            Err(Refusal::NoMatch)
+        );
+        assert_eq!(
+            f.services.argon2_runs() - before,
+            2,
+            "one run per attempt, ten secrets"
+        );
+        f.verify(&f.first_value).await.unwrap();
+        assert_eq!(
+            f.services.argon2_runs() - before,
+            2,
+            "a generated value needs no Argon2id"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_secret_stops_at_its_expiration_without_any_job() {
+        let f = Fixture::new().await;
+        let caller = Caller::PlatformAdministrator;
+        let soon = f.clock.now() + Duration::seconds(5);
+        let req = NewSecretRequest {
+            expiry: ExpiryRequest {
+                expires: None,
+                expiration: Some(soon),
+            },
+            ..NewSecretRequest::default()
+        };
+        let (secret, value) = f.services.secrets.add(&caller, f.at(), req).await.unwrap();
+        assert_eq!(f.verify(&value).await, Ok(secret.id));
+        f.advance(Duration::seconds(5));
+        assert_eq!(f.verify(&value).await, Err(Refusal::Expired(secret.id)));
+    }
+
+    #[tokio::test]
+    async fn revoked_and_disabled_are_reported() {
+        let f = Fixture::new().await;
+        let caller = Caller::PlatformAdministrator;
+        let patch = ClientPatch {
+            enabled: Some(false),
+            ..ClientPatch::default()
+        };
+        let kind = ClientKind::ClientCredentials;
+        f.services
+            .clients
+            .update(&caller, &f.tenant, kind, "svc", patch)
+            .await
+            .unwrap();
+        assert_eq!(f.verify(&f.first_value).await, Err(Refusal::ClientDisabled));
+        f.services
+            .secrets
+            .revoke(&caller, f.at(), SecretId(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            f.verify(&f.first_value).await,
+            Err(Refusal::Revoked(SecretId(1)))
+        );
+    }
+
+    #[tokio::test]
+    async fn renew_replaces_the_value_with_an_optional_grace() {
+        let f = Fixture::new().await;
+        let caller = Caller::PlatformAdministrator;
+        let req = RenewRequest {
+            grace_period_seconds: Some(60),
+            ..RenewRequest::default()
+        };
+        let (_, renewed) = f
+            .services
+            .secrets
+            .renew(&caller, f.at(), SecretId(1), req)
+            .await
+            .unwrap();
+        assert_eq!(f.verify(&renewed).await, Ok(SecretId(1)));
+        assert_eq!(
+            f.verify(&f.first_value).await,
+            Ok(SecretId(1)),
+            "old value during grace"
+        );
+        f.advance(Duration::seconds(61));
+        assert_eq!(
+            f.verify(&f.first_value).await,
+            Err(Refusal::Superseded(SecretId(1)))
+        );
+        let (_, again) = f
+            .services
+            .secrets
+            .renew(&caller, f.at(), SecretId(1), RenewRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            f.verify(&renewed).await,
+            Err(Refusal::Superseded(SecretId(1))),
+            "no grace: at once"
+        );
+        assert_eq!(f.verify(&again).await, Ok(SecretId(1)));
+    }
+
+    #[tokio::test]
+    async fn a_value_set_by_update_replaces_the_old_one_at_once() {
+        let f = Fixture::new().await;
+        let caller = Caller::PlatformAdministrator;
+        let patch = SecretPatch {
+            value: Some(supplied(5)),
+            ..SecretPatch::default()
+        };
+        f.services
+            .secrets
+            .update(&caller, f.at(), SecretId(1), patch)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.verify(&SecretValue::presented(&supplied(5))).await,
+            Ok(SecretId(1))
+        );
+        assert_eq!(f.verify(&f.first_value).await, Err(Refusal::NoMatch));
+    }
+}

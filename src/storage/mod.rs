@@ -26,6 +26,10 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod conformance;
+
 /// Failures at the storage seam, in the caller's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -218,8 +222,9 @@ pub trait Storage: Send + Sync + 'static {
 /// the embedded migrations.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let _ = postgres::PostgresStorage::connect(url).await?;
-        Err(StorageError::NotFound)
+        Ok(std::sync::Arc::new(
+            postgres::PostgresStorage::connect(url).await?,
+        ))
     } else {
         Ok(std::sync::Arc::new(
             sqlite::SqliteStorage::connect(url).await?,

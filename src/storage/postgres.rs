@@ -1,10 +1,512 @@
-//! PostgreSQL implementation of [`Storage`] (placeholder while it is written).
-use super::StorageError;
-pub struct PostgresStorage;
+//! PostgreSQL implementation of [`Storage`], for deployments that run several
+//! instances against one database. It owns the PostgreSQL SQL, the pool and the
+//! migrations in `migrations/postgres`; record conversions are shared with
+//! SQLite through [`super::rows`].
+//!
+//! Why the limits hold under concurrency: every insert that counts against a
+//! limit first runs `UPDATE parent SET count = count + 1 WHERE … AND count < max`.
+//! Under READ COMMITTED that `UPDATE` row-locks the parent; a concurrent one
+//! waits for the lock, then re-checks its `WHERE` against the committed row, so
+//! once the last slot is taken every waiter updates nothing and reports
+//! `LimitReached`. The same lock makes `next_secret_id` hand out each id once.
+//!
+//! Deadlocks are avoided by taking row locks in one order, parent before child
+//! (tenant, client, secret), as the cascading deletes do: `delete_client` locks
+//! its tenant first and `revoke_secret` its client first.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use super::rows::{self, candidate_columns, client_columns, secret_columns};
+use super::{
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    SecretRecord, Storage, StorageError, TenantRecord,
+};
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+
+pub struct PostgresStorage {
+    pool: PgPool,
+}
+
 impl PostgresStorage {
-    pub async fn connect(_url: &str) -> Result<Self, StorageError> {
-        Err(StorageError::Corrupt(
-            "postgres storage not built yet".into(),
-        ))
+    /// Connects to the database at `url` (`postgres://…`) and migrates it.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
     }
+}
+
+fn tenant_from_row(row: &PgRow) -> Result<TenantRecord, StorageError> {
+    Ok(TenantRecord {
+        id: TenantId::from(row.try_get::<uuid::Uuid, _>("id")?),
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn client_from_row(row: &PgRow) -> Result<ClientRecord, StorageError> {
+    let id: &str = row.try_get("id")?;
+    Ok(ClientRecord {
+        pk: row.try_get("pk")?,
+        tenant_id: TenantId::from(row.try_get::<uuid::Uuid, _>("tenant_id")?),
+        id: ClientId::parse(id).map_err(|e| StorageError::Corrupt(format!("clients.id: {e}")))?,
+        kind: rows::parse_kind(row.try_get("kind")?)?,
+        settings: rows::client_settings(
+            row.try_get("name")?,
+            row.try_get("enabled")?,
+            row.try_get("access_token_lifetime")?,
+            row.try_get("tags")?,
+            row.try_get("role_ids")?,
+            row.try_get("hybrid")?,
+        )?,
+        argon_salt: row.try_get("argon_salt")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn secret_from_row(row: &PgRow) -> Result<SecretRecord, StorageError> {
+    Ok(SecretRecord {
+        id: SecretId(row.try_get("id")?),
+        description: row.try_get("description")?,
+        expiration: row.try_get("expiration")?,
+        hash: rows::stored_hash(row.try_get("hash_kind")?, row.try_get("hash")?)?,
+        hint: row.try_get("hint")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        previous_hash: rows::optional_hash(
+            row.try_get("previous_hash_kind")?,
+            row.try_get("previous_hash")?,
+        )?,
+        grace_until: row.try_get("grace_until")?,
+    })
+}
+
+fn paged<T>(
+    found: &[PgRow],
+    total: i64,
+    convert: fn(&PgRow) -> Result<T, StorageError>,
+) -> Result<Paged<T>, StorageError> {
+    Ok(Paged {
+        items: found.iter().map(convert).collect::<Result<_, _>>()?,
+        total: total.unsigned_abs(),
+    })
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn insert_tenant(&self, t: &TenantRecord) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(t.id.as_uuid())
+            .bind(&t.name)
+            .bind(t.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(rows::on_unique_violation)?;
+        Ok(())
+    }
+
+    async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
+        let found = sqlx::query(
+            "SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT $1 OFFSET $2",
+        )
+        .bind(i64::from(page.count))
+        .bind(i64::from(page.skip))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.pool)
+            .await?;
+        paged(&found, total, tenant_from_row)
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError> {
+        sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(tenant_from_row)
+            .transpose()
+    }
+
+    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError> {
+        let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn insert_client_with_secret(
+        &self,
+        c: &NewClient,
+        s: &NewSecret,
+        clients_max: u32,
+    ) -> Result<(ClientRecord, SecretRecord), StorageError> {
+        let st = &c.settings;
+        let lifetime = rows::int_column("clients.access_token_lifetime", st.access_token_lifetime)?;
+        let hybrid = rows::hybrid_json(&st.hybrid)?;
+        let mut tx = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE tenants SET client_count = client_count + 1 \
+             WHERE id = $1 AND client_count < $2 RETURNING id",
+        )
+        .bind(c.tenant_id.as_uuid())
+        .bind(i64::from(clients_max))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if counted.is_none() {
+            let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+                .bind(c.tenant_id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(rows::limit_or_missing(exists.is_some(), clients_max));
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO clients (tenant_id, id, kind, name, enabled, access_token_lifetime, \
+             tags, role_ids, hybrid, argon_salt, active_secrets, next_secret_id, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 2, $11, $11) RETURNING ",
+            client_columns!()
+        ))
+        .bind(c.tenant_id.as_uuid())
+        .bind(c.id.as_str())
+        .bind(c.kind.as_db())
+        .bind(&st.name)
+        .bind(st.enabled)
+        .bind(lifetime)
+        .bind(rows::json_list(&st.tags))
+        .bind(rows::json_list(&st.role_ids))
+        .bind(hybrid)
+        .bind(&c.argon_salt)
+        .bind(c.now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(rows::on_unique_violation)?;
+        let client = client_from_row(&row)?;
+        let secret = insert_secret(&mut tx, client.pk, SecretId(1), s).await?;
+        tx.commit().await?;
+        Ok((client, secret))
+    }
+
+    async fn list_clients(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        page: Page,
+    ) -> Result<Paged<ClientRecord>, StorageError> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE tenant_id = $1 AND kind = $2 ORDER BY pk LIMIT $3 OFFSET $4"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(kind.as_db())
+        .bind(i64::from(page.count))
+        .bind(i64::from(page.skip))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE tenant_id = $1 AND kind = $2")
+                .bind(tenant.as_uuid())
+                .bind(kind.as_db())
+                .fetch_one(&self.pool)
+                .await?;
+        paged(&found, total, client_from_row)
+    }
+
+    async fn get_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<Option<ClientRecord>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE tenant_id = $1 AND kind = $2 AND id = $3"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(kind.as_db())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(client_from_row)
+        .transpose()
+    }
+
+    async fn update_client(
+        &self,
+        pk: i64,
+        st: &ClientSettings,
+        now: DateTime<Utc>,
+    ) -> Result<ClientRecord, StorageError> {
+        let lifetime = rows::int_column("clients.access_token_lifetime", st.access_token_lifetime)?;
+        let row = sqlx::query(concat!(
+            "UPDATE clients SET name = $1, enabled = $2, access_token_lifetime = $3, tags = $4, \
+             role_ids = $5, hybrid = $6, updated_at = $7 WHERE pk = $8 RETURNING ",
+            client_columns!()
+        ))
+        .bind(&st.name)
+        .bind(st.enabled)
+        .bind(lifetime)
+        .bind(rows::json_list(&st.tags))
+        .bind(rows::json_list(&st.role_ids))
+        .bind(rows::hybrid_json(&st.hybrid)?)
+        .bind(now)
+        .bind(pk)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+        client_from_row(&row)
+    }
+
+    async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // Tenant first: the lock order of a cascading tenant delete.
+        let counted = sqlx::query(
+            "UPDATE tenants SET client_count = client_count - 1 WHERE id = $1 RETURNING id",
+        )
+        .bind(tenant.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if counted.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        let deleted = sqlx::query(
+            "DELETE FROM clients WHERE tenant_id = $1 AND kind = $2 AND id = $3 RETURNING pk",
+        )
+        .bind(tenant.as_uuid())
+        .bind(kind.as_db())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if deleted.is_none() {
+            return Err(StorageError::NotFound); // rolls the decrement back
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_secret_within_limit(
+        &self,
+        client_pk: i64,
+        s: &NewSecret,
+        secrets_max: u32,
+    ) -> Result<SecretRecord, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let next: Option<i32> = sqlx::query_scalar(
+            "UPDATE clients SET active_secrets = active_secrets + 1, \
+             next_secret_id = next_secret_id + 1 \
+             WHERE pk = $1 AND active_secrets < $2 RETURNING next_secret_id - 1",
+        )
+        .bind(client_pk)
+        .bind(i64::from(secrets_max))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = next else {
+            let exists = sqlx::query("SELECT 1 FROM clients WHERE pk = $1")
+                .bind(client_pk)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(rows::limit_or_missing(exists.is_some(), secrets_max));
+        };
+        let secret = insert_secret(&mut tx, client_pk, SecretId(id), s).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    async fn list_secrets(
+        &self,
+        client_pk: i64,
+        page: Page,
+    ) -> Result<Paged<SecretRecord>, StorageError> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            secret_columns!(),
+            " FROM secrets WHERE client_pk = $1 AND revoked_at IS NULL \
+             ORDER BY id LIMIT $2 OFFSET $3"
+        ))
+        .bind(client_pk)
+        .bind(i64::from(page.count))
+        .bind(i64::from(page.skip))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM secrets WHERE client_pk = $1 AND revoked_at IS NULL",
+        )
+        .bind(client_pk)
+        .fetch_one(&self.pool)
+        .await?;
+        paged(&found, total, secret_from_row)
+    }
+
+    async fn get_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+    ) -> Result<Option<SecretRecord>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            secret_columns!(),
+            " FROM secrets WHERE client_pk = $1 AND id = $2 AND revoked_at IS NULL"
+        ))
+        .bind(client_pk)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(secret_from_row)
+        .transpose()
+    }
+
+    async fn update_secret(&self, client_pk: i64, s: &SecretRecord) -> Result<(), StorageError> {
+        let done = sqlx::query(
+            "UPDATE secrets SET description = $1, expiration = $2, hash_kind = $3, hash = $4, \
+             hint = $5, previous_hash_kind = $6, previous_hash = $7, grace_until = $8 \
+             WHERE client_pk = $9 AND id = $10 AND revoked_at IS NULL",
+        )
+        .bind(&s.description)
+        .bind(s.expiration)
+        .bind(s.hash.kind.as_db())
+        .bind(&s.hash.digest)
+        .bind(&s.hint)
+        .bind(s.previous_hash.as_ref().map(|h| h.kind.as_db()))
+        .bind(s.previous_hash.as_ref().map(|h| h.digest.as_slice()))
+        .bind(s.grace_until)
+        .bind(client_pk)
+        .bind(s.id.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn revoke_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // Client first: the lock order of a cascading client delete.
+        let counted = sqlx::query(
+            "UPDATE clients SET active_secrets = active_secrets - 1 WHERE pk = $1 RETURNING pk",
+        )
+        .bind(client_pk)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE secrets SET revoked_at = $1 \
+             WHERE client_pk = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(client_pk)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if counted.is_none() || done.rows_affected() == 0 {
+            return Err(StorageError::NotFound); // rolls the decrement back
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load_credentials(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<Option<ClientCredentials>, StorageError> {
+        let Some(row) = sqlx::query(
+            "SELECT pk, enabled, argon_salt FROM clients WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_uuid())
+        .bind(client.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let pk: i64 = row.try_get("pk")?;
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            candidate_columns!(),
+            " FROM secrets WHERE client_pk = $1 AND (revoked_at IS NULL OR id IN \
+             (SELECT id FROM secrets WHERE client_pk = $1 AND revoked_at IS NOT NULL \
+             ORDER BY id DESC LIMIT $2))"
+        ))
+        .bind(pk)
+        .bind(i64::from(RECENTLY_REVOKED))
+        .fetch_all(&self.pool)
+        .await?;
+        let candidates = found
+            .iter()
+            .map(|r| {
+                rows::candidate(
+                    r.try_get("id")?,
+                    r.try_get("hash_kind")?,
+                    r.try_get("hash")?,
+                    r.try_get("expiration")?,
+                    r.try_get("previous_hash_kind")?,
+                    r.try_get("previous_hash")?,
+                    r.try_get("grace_until")?,
+                    r.try_get("revoked_at")?,
+                )
+            })
+            .collect::<Result<_, StorageError>>()?;
+        Ok(Some(ClientCredentials {
+            enabled: row.try_get("enabled")?,
+            argon_salt: row.try_get("argon_salt")?,
+            candidates,
+        }))
+    }
+}
+
+async fn insert_secret(
+    tx: &mut Transaction<'_, Postgres>,
+    client_pk: i64,
+    id: SecretId,
+    s: &NewSecret,
+) -> Result<SecretRecord, StorageError> {
+    sqlx::query(
+        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, hint, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(client_pk)
+    .bind(id.0)
+    .bind(&s.description)
+    .bind(s.expiration)
+    .bind(s.hash.kind.as_db())
+    .bind(&s.hash.digest)
+    .bind(&s.hint)
+    .bind(s.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(rows::inserted_secret(id, s))
 }

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::StorageError;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::{ClientCredentials, StorageError};
 use crate::domain::client::{ClientSettings, HybridSettings};
 use crate::domain::ids::{ClientKind, SecretId};
 use crate::domain::secret_hash::{HashKind, StoredHash};
@@ -121,4 +123,78 @@ pub fn on_unique_violation(e: sqlx::Error) -> StorageError {
         Some(db) if db.is_unique_violation() => StorageError::Duplicate,
         _ => StorageError::Database(e),
     }
+}
+
+/// A `u32` setting as the `INTEGER` column that stores it.
+pub fn int_column(column: &str, value: u32) -> Result<i32, StorageError> {
+    i32::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column}: {value} too large")))
+}
+
+/// The error for a failed conditional counter update: the limit when the
+/// parent row exists, otherwise `NotFound`.
+pub fn limit_or_missing(parent_exists: bool, max: u32) -> StorageError {
+    if parent_exists {
+        StorageError::LimitReached(max)
+    } else {
+        StorageError::NotFound
+    }
+}
+
+/// The record of a secret just inserted with `id`.
+pub fn inserted_secret(id: SecretId, s: &super::NewSecret) -> super::SecretRecord {
+    super::SecretRecord {
+        id,
+        description: s.description.clone(),
+        expiration: s.expiration,
+        hash: s.hash.clone(),
+        hint: s.hint.clone(),
+        created_at: s.created_at,
+        last_used_at: None,
+        previous_hash: None,
+        grace_until: None,
+    }
+}
+
+/// The credentials of one client from the rows of the `clients LEFT JOIN secrets`
+/// query (columns `enabled, argon_salt, id, hash_kind, hash, expiration,
+/// previous_hash_kind, previous_hash, grace_until, revoked_at`); no rows: no client.
+pub fn credentials<R>(found: &[R]) -> Result<Option<ClientCredentials>, StorageError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i32>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let mut candidates = Vec::with_capacity(found.len());
+    for r in found {
+        let (Some(id), Some(kind), Some(hash)) = (
+            r.try_get::<Option<i32>, _>("id")?,
+            r.try_get::<Option<String>, _>("hash_kind")?,
+            r.try_get::<Option<Vec<u8>>, _>("hash")?,
+        ) else {
+            continue;
+        };
+        candidates.push(candidate(
+            id,
+            &kind,
+            hash,
+            r.try_get("expiration")?,
+            r.try_get("previous_hash_kind")?,
+            r.try_get("previous_hash")?,
+            r.try_get("grace_until")?,
+            r.try_get("revoked_at")?,
+        )?);
+    }
+    Ok(Some(ClientCredentials {
+        enabled: first.try_get("enabled")?,
+        argon_salt: first.try_get("argon_salt")?,
+        candidates,
+    }))
 }

@@ -196,7 +196,9 @@ pub trait Storage: Send + Sync + 'static {
         client_pk: i64,
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError>;
-    /// Writes every mutable field of a non-revoked secret. `NotFound` otherwise.
+    /// Writes the management fields of a non-revoked secret (description, expiration,
+    /// hashes, hint, grace; not `last_used_at`, which only the token path writes).
+    /// `NotFound` otherwise.
     async fn update_secret(
         &self,
         client_pk: i64,

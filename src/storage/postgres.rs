@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
-use super::rows::{self, candidate_columns, client_columns, secret_columns};
+use super::rows::{self, client_columns, secret_columns};
 use super::{
     ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
     SecretRecord, Storage, StorageError, TenantRecord,
@@ -443,48 +443,21 @@ impl Storage for PostgresStorage {
         tenant: &TenantId,
         client: &ClientId,
     ) -> Result<Option<ClientCredentials>, StorageError> {
-        let Some(row) = sqlx::query(
-            "SELECT pk, enabled, argon_salt FROM clients WHERE tenant_id = $1 AND id = $2",
+        // One round trip whether or not the client exists, so an unknown client
+        // costs about what a known one does.
+        let found = sqlx::query(
+            "SELECT c.enabled, c.argon_salt, s.id, s.hash_kind, s.hash, s.expiration, \
+             s.previous_hash_kind, s.previous_hash, s.grace_until, s.revoked_at \
+             FROM clients c LEFT JOIN secrets s ON s.client_pk = c.pk AND (s.revoked_at IS NULL OR s.id IN \
+             (SELECT r.id FROM secrets r WHERE r.client_pk = c.pk AND r.revoked_at IS NOT NULL \
+             ORDER BY r.id DESC LIMIT $1)) WHERE c.tenant_id = $2 AND c.id = $3",
         )
+        .bind(i64::from(RECENTLY_REVOKED))
         .bind(tenant.as_uuid())
         .bind(client.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let pk: i64 = row.try_get("pk")?;
-        let found = sqlx::query(concat!(
-            "SELECT ",
-            candidate_columns!(),
-            " FROM secrets WHERE client_pk = $1 AND (revoked_at IS NULL OR id IN \
-             (SELECT id FROM secrets WHERE client_pk = $1 AND revoked_at IS NOT NULL \
-             ORDER BY id DESC LIMIT $2))"
-        ))
-        .bind(pk)
-        .bind(i64::from(RECENTLY_REVOKED))
         .fetch_all(&self.pool)
         .await?;
-        let candidates = found
-            .iter()
-            .map(|r| {
-                rows::candidate(
-                    r.try_get("id")?,
-                    r.try_get("hash_kind")?,
-                    r.try_get("hash")?,
-                    r.try_get("expiration")?,
-                    r.try_get("previous_hash_kind")?,
-                    r.try_get("previous_hash")?,
-                    r.try_get("grace_until")?,
-                    r.try_get("revoked_at")?,
-                )
-            })
-            .collect::<Result<_, StorageError>>()?;
-        Ok(Some(ClientCredentials {
-            enabled: row.try_get("enabled")?,
-            argon_salt: row.try_get("argon_salt")?,
-            candidates,
-        }))
+        rows::credentials(&found)
     }
 }
 

@@ -29,13 +29,6 @@ macro_rules! secret_columns {
 }
 pub(crate) use secret_columns;
 
-/// Columns verification reads.
-macro_rules! candidate_columns {
-    () => {
-        "id, hash_kind, hash, expiration, previous_hash_kind, previous_hash, grace_until, revoked_at"
-    };
-}
-pub(crate) use candidate_columns;
 
 pub fn json_list(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()

@@ -2,6 +2,7 @@
 //! constant-time comparison) on a SQLite database: a generated secret that
 //! matches, a wrong generated secret, and an unknown client. Run:
 //! `cargo bench --bench verify`.
+#![allow(clippy::expect_used, reason = "benchmark set-up fails loudly")]
 
 use std::sync::Arc;
 

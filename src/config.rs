@@ -215,6 +215,27 @@ fn canonical_key(key: &str) -> String {
         .map_or_else(|| key.to_owned(), |k| (*k).to_owned())
 }
 
+/// Names the canonical key (`applications.secretsMax`) and where the value came from.
+fn describe(errors: figment::Error) -> ConfigError {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                "configuration".to_owned()
+            } else {
+                e.path.join(".")
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            format!("{key}: {}{source}", e.kind)
+        })
+        .collect();
+    ConfigError(lines.join("; "))
+}
+
 impl Settings {
     /// Builds and validates the settings for `serve`.
     pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
@@ -239,7 +260,7 @@ impl Settings {
                 .map(|k| canonical_key(k.as_str()).into())
                 .lowercase(false),
         );
-        let file: FileConfig = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        let file: FileConfig = figment.extract().map_err(describe)?;
         Self::validate(args, file, std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok())
     }
 

@@ -79,6 +79,7 @@ pub fn validate_name(name: &str) -> Result<(), ValidationError> {
     if name.trim().is_empty() {
         return Err(ValidationError::new("Name", "is required"));
     }
+    reject_control_characters("Name", name, false)?;
     if name.chars().count() > NAME_MAX_LEN {
         return Err(ValidationError::new(
             "Name",
@@ -100,7 +101,25 @@ pub fn validate_lifetime(seconds: u32) -> Result<(), ValidationError> {
 }
 
 /// A secret's description: at most 1024 characters, may be empty.
+/// Control characters (NUL above all) corrupt logs and are refused by
+/// PostgreSQL's text type; line breaks and tabs are allowed where `multiline`.
+fn reject_control_characters(
+    field: &'static str,
+    s: &str,
+    multiline: bool,
+) -> Result<(), ValidationError> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if s.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
 pub fn validate_description(field: &'static str, d: &str) -> Result<(), ValidationError> {
+    reject_control_characters(field, d, true)?;
     if d.chars().count() > DESCRIPTION_MAX_LEN {
         return Err(ValidationError::new(
             field,
@@ -126,7 +145,9 @@ fn validate_list(field: &'static str, items: &[String]) -> Result<(), Validation
             format!("entries must be 1 to {ITEM_MAX_LEN} characters"),
         ));
     }
-    Ok(())
+    items
+        .iter()
+        .try_for_each(|i| reject_control_characters(field, i, false))
 }
 
 fn validate_uris(field: &'static str, uris: &[String]) -> Result<(), ValidationError> {
@@ -200,6 +221,8 @@ mod tests {
             ),
             ("Tags", Box::new(|s| s.tags = vec!["".into()])),
             ("Tags", Box::new(|s| s.tags = vec!["t".into(); 101])),
+            ("Tags", Box::new(|s| s.tags = vec!["a\u{0}b".into()])),
+            ("Name", Box::new(|s| s.name = "nul\u{0}".into())),
             ("RoleIds", Box::new(|s| s.role_ids = vec!["root".into()])),
             (
                 "RedirectUris",
@@ -220,6 +243,8 @@ mod tests {
     #[test]
     fn descriptions_are_limited_to_1024_characters() {
         assert!(validate_description("Description", &"d".repeat(1024)).is_ok());
+        assert!(validate_description("Description", "two\nlines").is_ok());
+        assert!(validate_description("Description", "nul\u{0}").is_err());
         assert_eq!(
             validate_description("Description", &"d".repeat(1025))
                 .unwrap_err()

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Duration, Months, SubsecRound, Utc};
 
 use super::ValidationError;
 
@@ -196,7 +196,8 @@ pub fn resolve(
                     format!("must not be later than the tenant's maximum lifetime ({latest})"),
                 ));
             }
-            Ok(Some(at))
+            // Microseconds: the precision both databases keep.
+            Ok(Some(at.trunc_subsecs(6)))
         }
         (expires, None) => {
             let from_policy = rules.policy.expiration_from(now);

@@ -119,7 +119,9 @@ impl Clients {
         settings.validate()?;
         let now = self.ctx.clock.now();
         let argon_salt = new_salt()?;
-        let (first, value) = prepare_secret(&self.ctx, req.first_secret, &argon_salt, now).await?;
+        let (first, value) = prepare_secret(&self.ctx, req.first_secret, &argon_salt, now)
+            .await
+            .map_err(first_secret_fields)?;
         let new = NewClient {
             tenant_id: *tenant,
             id,
@@ -228,4 +230,20 @@ pub(crate) async fn require_client(
         .get_client(tenant, kind, &id)
         .await?
         .ok_or(ServiceError::ClientNotFound)
+}
+
+/// Names first-secret problems by the client request's own fields.
+fn first_secret_fields(e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Invalid(mut v) => {
+            v.field = match v.field {
+                "Expiration" => "SecretExpirationDate",
+                "Expires" => "SecretExpires",
+                "Description" => "SecretDescription",
+                other => other,
+            };
+            ServiceError::Invalid(v)
+        }
+        other => other,
+    }
 }

@@ -29,7 +29,6 @@ macro_rules! secret_columns {
 }
 pub(crate) use secret_columns;
 
-
 pub fn json_list(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()
 }

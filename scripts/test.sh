@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The test command: formatting, the one-crypto-provider check, every test on SQLite and
+# PostgreSQL (cargo nextest), then clippy.
+#
+#   scripts/test.sh [extra cargo-nextest arguments, e.g. a test filter]
+#
+# Meant for a fresh Debian 12 with the Rust toolchain and cargo-nextest, run as root (as CI
+# does; `CI=true` changes nothing). It installs PostgreSQL if missing, starts a throwaway
+# cluster on 127.0.0.1 and a free port in a temporary directory, exports
+# LATCHKEY_TEST_POSTGRES_URL for the tests, and removes the cluster on exit.
+# It exits with the tests' status; when the tests pass, any other failed check fails the run.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# --- PostgreSQL binaries ------------------------------------------------------------------
+# Debian puts initdb and pg_ctl in a versioned directory that is not on PATH (STACK.md trap 12),
+# so find them through the package's file list.
+find_initdb() { dpkg -L postgresql-15 2>/dev/null | grep '/bin/initdb$' || true; }
+
+INITDB="$(find_initdb)"
+if [ -z "$INITDB" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        log "PostgreSQL 15 is not installed; run as root or: apt-get install postgresql"
+        exit 1
+    fi
+    log "installing PostgreSQL"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends postgresql
+    INITDB="$(find_initdb)"
+fi
+PGBIN="$(dirname "$INITDB")"
+
+# --- Throwaway cluster --------------------------------------------------------------------
+# PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user.
+PGTMP="$(mktemp -d /tmp/latchkey-pg.XXXXXX)"
+PGDATA="$PGTMP/data"
+if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$PGTMP"
+    PGUSER_NAME=postgres
+    # From inside the temp dir: the postgres user may not be able to read the checkout.
+    as_pg() { (cd "$PGTMP" && runuser -u postgres -- "$@"); }
+else
+    PGUSER_NAME="$(id -un)"
+    as_pg() { (cd "$PGTMP" && "$@"); }
+fi
+
+cleanup() {
+    status=$?
+    if [ -f "$PGDATA/postmaster.pid" ]; then
+        log "stopping the PostgreSQL cluster"
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -t 30 stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$PGTMP"
+    exit "$status"
+}
+trap cleanup EXIT
+
+# A TCP port nothing listens on: ask the kernel when python3 is there, else probe with bash.
+free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+        return
+    fi
+    local port tries
+    for tries in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    log "found no free port after $tries tries"
+    return 1
+}
+
+log "creating a PostgreSQL cluster in $PGDATA"
+as_pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U "$PGUSER_NAME" -E UTF8 --locale=C.UTF-8 \
+    --no-sync >"$PGTMP/initdb.log" 2>&1 || {
+    cat "$PGTMP/initdb.log" >&2
+    exit 1
+}
+
+# Another process may take the port between the probe and the start: try a few ports.
+started=false
+for attempt in 1 2 3 4 5; do
+    PGPORT="$(free_port)"
+    # -w -t 60: pg_ctl returns once the server accepts connections, or fails after 60 s.
+    if as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGTMP/postgres.log" -w -t 60 \
+        -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGTMP \
+            -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+            -c max_connections=300" \
+        start >/dev/null; then
+        started=true
+        break
+    fi
+    log "PostgreSQL did not start on port $PGPORT (attempt $attempt)"
+done
+if [ "$started" != true ]; then
+    cat "$PGTMP/postgres.log" >&2 || true
+    exit 1
+fi
+
+# Belt and braces: the server answers on TCP before the tests start (bounded: 30 s).
+for _ in $(seq 1 60); do
+    if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER_NAME"; then
+        break
+    fi
+    sleep 0.5
+done
+"$PGBIN/pg_isready" -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER_NAME" >&2
+
+export LATCHKEY_TEST_POSTGRES_URL="postgres://$PGUSER_NAME@127.0.0.1:$PGPORT/postgres"
+log "PostgreSQL ready: LATCHKEY_TEST_POSTGRES_URL=$LATCHKEY_TEST_POSTGRES_URL"
+
+# --- Checks and tests ---------------------------------------------------------------------
+# Every step runs even when an earlier one fails, so one run reports everything.
+failed=()
+
+log "cargo fmt --check"
+cargo fmt --check || failed+=("cargo fmt --check")
+
+# One TLS crypto provider (aws-lc-rs): ring must not be linked (STACK.md trap 2).
+log "checking that ring is not linked"
+ring_users="$(cargo tree -e normal -i ring 2>/dev/null || true)"
+if [ -n "$ring_users" ]; then
+    printf '%s\n' "$ring_users" >&2
+    failed+=("ring is linked (second TLS crypto provider)")
+fi
+
+# Unit and integration tests of every target but the benches. nextest prints its
+# `Summary [...] N tests run: ...` line last.
+log "cargo nextest run"
+tests_status=0
+cargo nextest run --no-fail-fast --lib --bins --tests --examples "$@" || tests_status=$?
+[ "$tests_status" -eq 0 ] || failed+=("cargo nextest run (exit $tests_status)")
+
+log "cargo clippy"
+cargo clippy --all-targets -- -D warnings || failed+=("cargo clippy")
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    log "FAILED:"
+    printf '  - %s\n' "${failed[@]}" >&2
+    [ "$tests_status" -ne 0 ] && exit "$tests_status"
+    exit 1
+fi
+log "all checks passed"
+exit 0

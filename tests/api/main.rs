@@ -1,0 +1,33 @@
+//! Latchkey's API tests: the ONE integration test binary.
+//!
+//! Every test starts the compiled `latchkey` binary as a child process through
+//! [`harness::TestServer`] (on `127.0.0.1:0`, with a random bootstrap token and its own
+//! database), talks to it over HTTP and asserts exact statuses and bodies. Behaviour that
+//! touches storage runs on both databases: an area file writes
+//! `async fn behaviour(backend: Backend)` and lists it in `both_backends!(...)`, which
+//! declares `behaviour::sqlite` and `behaviour::postgres`.
+//!
+//! - SQLite needs nothing: each server gets a file in a fresh temporary directory.
+//! - PostgreSQL needs `LATCHKEY_TEST_POSTGRES_URL`, an admin URL such as
+//!   `postgres://postgres@127.0.0.1:PORT/postgres` on which the tests may `CREATE DATABASE`
+//!   (each server gets a new `lk_<uuid>` database). PostgreSQL tests never skip: without the
+//!   variable they fail, naming it.
+//!
+//! Run everything with `scripts/test.sh`: it starts a throwaway PostgreSQL cluster, exports
+//! the variable, and runs fmt, `cargo nextest run` and clippy. By hand, with a cluster of your
+//! own: `LATCHKEY_TEST_POSTGRES_URL=postgres://… cargo nextest run --test api`.
+//! Timeouts and parallelism are in `.config/nextest.toml`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod harness;
+
+mod clients;
+mod config;
+mod errors;
+mod leaks;
+mod lifecycle;
+mod openapi;
+mod secrets;
+mod tenants;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: formatting, the one-crypto-provider check, every test on SQLite and
-# PostgreSQL (cargo nextest), then clippy.
+# The test command: formatting, the one-crypto-provider check, clippy, then every test on
+# SQLite and PostgreSQL (cargo nextest, whose summary line closes the output).
 #
 #   scripts/test.sh [extra cargo-nextest arguments, e.g. a test filter]
 #
@@ -131,15 +131,15 @@ if [ -n "$ring_users" ]; then
     failed+=("ring is linked (second TLS crypto provider)")
 fi
 
+log "cargo clippy"
+cargo clippy --all-targets -- -D warnings || failed+=("cargo clippy")
+
 # Unit and integration tests of every target but the benches. nextest prints its
 # `Summary [...] N tests run: ...` line last.
 log "cargo nextest run"
 tests_status=0
 cargo nextest run --no-fail-fast --lib --bins --tests --examples "$@" || tests_status=$?
 [ "$tests_status" -eq 0 ] || failed+=("cargo nextest run (exit $tests_status)")
-
-log "cargo clippy"
-cargo clippy --all-targets -- -D warnings || failed+=("cargo clippy")
 
 if [ "${#failed[@]}" -gt 0 ]; then
     log "FAILED:"

@@ -118,13 +118,43 @@ pub struct NewSecret {
     pub created_at: DateTime<Utc>,
 }
 
-/// What verification needs of a client: one read.
+/// What verification and token issuance need of a client: one read.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
+    pub pk: i64,
+    pub kind: ClientKind,
+    pub role_ids: Vec<String>,
+    pub access_token_lifetime: u32,
     pub enabled: bool,
     pub argon_salt: Vec<u8>,
     /// Every non-revoked secret and the most recently revoked ones.
     pub candidates: Vec<Candidate>,
+}
+
+/// A successful use of a secret, to be written as its `LastUsedAt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretUse {
+    pub client_pk: i64,
+    pub secret_id: SecretId,
+    pub at: DateTime<Utc>,
+}
+
+/// A token-signing key. The private key is sealed (encrypted) under the master
+/// key before it reaches storage; storage never sees it in the clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key_sealed: Vec<u8>,
+    /// The public key as a JWK (JSON text).
+    pub public_jwk: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKeyRecord({}, {})", self.kid, self.algorithm)
+    }
 }
 
 /// How many revoked secrets [`Storage::load_credentials`] returns at most, so a
@@ -211,6 +241,18 @@ pub trait Storage: Send + Sync + 'static {
         id: SecretId,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError>;
+
+    /// Writes `LastUsedAt` of each secret (never moving it backwards); secrets that
+    /// are gone are skipped. One call per flush, not per token.
+    async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError>;
+
+    /// Stores `key` as the current signing key unless one exists already (two
+    /// nodes starting at once: the first insert wins, the other is a no-op).
+    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> Result<(), StorageError>;
+    /// The current signing key, if any.
+    async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError>;
+    /// Every signing key whose public part is still published (JWKS), newest first.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
 
     /// Everything verification needs of one client, or `None` when it does not exist.
     async fn load_credentials(

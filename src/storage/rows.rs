@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{ClientCredentials, StorageError};
+use super::{ClientCredentials, SigningKeyRecord, StorageError};
 use crate::domain::client::{ClientSettings, HybridSettings};
 use crate::domain::ids::{ClientKind, SecretId};
 use crate::domain::secret_hash::{HashKind, StoredHash};
@@ -148,13 +148,16 @@ pub fn inserted_secret(id: SecretId, s: &super::NewSecret) -> super::SecretRecor
 }
 
 /// The credentials of one client from the rows of the `clients LEFT JOIN secrets`
-/// query (columns `enabled, argon_salt, id, hash_kind, hash, expiration,
+/// query (columns `pk, kind, role_ids, access_token_lifetime, enabled, argon_salt, id, hash_kind, hash, expiration,
 /// previous_hash_kind, previous_hash, grace_until, revoked_at`); no rows: no client.
 pub fn credentials<R>(found: &[R]) -> Result<Option<ClientCredentials>, StorageError>
 where
     R: Row,
     for<'a> &'a str: ColumnIndex<R>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i32: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<i32>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
@@ -184,9 +187,35 @@ where
             r.try_get("revoked_at")?,
         )?);
     }
+    let kind: String = first.try_get("kind")?;
+    let lifetime: i32 = first.try_get("access_token_lifetime")?;
+    let role_ids: String = first.try_get("role_ids")?;
     Ok(Some(ClientCredentials {
+        pk: first.try_get("pk")?,
+        kind: parse_kind(&kind)?,
+        role_ids: parse_json_list("role_ids", &role_ids)?,
+        access_token_lifetime: u32::try_from(lifetime)
+            .map_err(|_| StorageError::Corrupt("clients.access_token_lifetime".into()))?,
         enabled: first.try_get("enabled")?,
         argon_salt: first.try_get("argon_salt")?,
         candidates,
     }))
+}
+
+/// A signing key from its columns (`kid, algorithm, private_key_sealed, public_jwk, created_at`).
+pub fn signing_key<R>(r: &R) -> Result<SigningKeyRecord, StorageError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(SigningKeyRecord {
+        kid: r.try_get("kid")?,
+        algorithm: r.try_get("algorithm")?,
+        private_key_sealed: r.try_get("private_key_sealed")?,
+        public_jwk: r.try_get("public_jwk")?,
+        created_at: r.try_get("created_at")?,
+    })
 }

@@ -18,7 +18,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::rows::{self, client_columns, secret_columns};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED, SecretUse, SigningKeyRecord,
     SecretRecord, Storage, StorageError, TenantRecord,
 };
 use crate::domain::client::ClientSettings;
@@ -434,6 +434,57 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        for u in uses {
+            sqlx::query(
+                "UPDATE secrets SET last_used_at = ? WHERE client_pk = ? AND id = ? \
+                 AND (last_used_at IS NULL OR last_used_at < ?)",
+            )
+            .bind(u.at)
+            .bind(u.client_pk)
+            .bind(u.secret_id.0)
+            .bind(u.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, slot, algorithm, private_key_sealed, public_jwk, created_at) \
+             VALUES (?, 'current', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_key_sealed)
+        .bind(&key.public_jwk)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError> {
+        sqlx::query("SELECT kid, algorithm, private_key_sealed, public_jwk, created_at FROM signing_keys WHERE slot = 'current'")
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(rows::signing_key)
+            .transpose()
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
+        sqlx::query("SELECT kid, algorithm, private_key_sealed, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::signing_key)
+            .collect()
+    }
+
     async fn load_credentials(
         &self,
         tenant: &TenantId,
@@ -442,7 +493,7 @@ impl Storage for SqliteStorage {
         // One round trip whether or not the client exists, so an unknown client
         // costs about what a known one does.
         let found = sqlx::query(
-            "SELECT c.enabled, c.argon_salt, s.id, s.hash_kind, s.hash, s.expiration, \
+            "SELECT c.pk, c.kind, c.role_ids, c.access_token_lifetime, c.enabled, c.argon_salt, s.id, s.hash_kind, s.hash, s.expiration, \
              s.previous_hash_kind, s.previous_hash, s.grace_until, s.revoked_at \
              FROM clients c LEFT JOIN secrets s ON s.client_pk = c.pk AND (s.revoked_at IS NULL OR s.id IN \
              (SELECT r.id FROM secrets r WHERE r.client_pk = c.pk AND r.revoked_at IS NOT NULL \

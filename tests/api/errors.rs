@@ -190,6 +190,57 @@ async fn unknown_tenant_client_and_secret_are_404(backend: Backend) {
     }
 }
 
+/// A NUL cannot be stored in PostgreSQL text: both databases refuse it as bad input.
+async fn control_characters_in_text_fields_are_400(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (tenant, client, _) = client_of(&server, KINDS[1]).await;
+    let clients = format!("/api/v1/Tenants/{tenant}/{}", KINDS[1]);
+    let secrets = secrets_path(&tenant, KINDS[1], &client);
+    let cases = [
+        (
+            server.post("/api/v1/Tenants"),
+            json!({"Name": "a\u{0}b"}),
+            "Name",
+        ),
+        (server.post(&clients), json!({"Name": "a\u{0}b"}), "Name"),
+        (
+            server.post(&clients),
+            json!({"Name": "n", "Tags": ["a\u{0}b"]}),
+            "Tags",
+        ),
+        (
+            server.post(&clients),
+            json!({"Name": "n", "SecretDescription": "\u{0}"}),
+            "SecretDescription",
+        ),
+        (
+            server.put(&format!("{clients}/{client}")),
+            json!({"Name": "\u{1b}[31m"}),
+            "Name",
+        ),
+        (
+            server.post(&secrets),
+            json!({"Description": "a\u{0}b"}),
+            "Description",
+        ),
+        (
+            server.put(&format!("{secrets}/1")),
+            json!({"Description": "\u{0}"}),
+            "Description",
+        ),
+    ];
+    for (req, body, field) in cases {
+        expect_invalid(req.json(&body), field).await;
+    }
+    assert_eq!(
+        count(server.head("/api/v1/Tenants")).await,
+        1,
+        "nothing was created"
+    );
+    assert_eq!(count(server.head(&clients)).await, 1);
+    assert_eq!(count(server.head(&secrets)).await, 1);
+}
+
 async fn field_names_match_case_insensitively(backend: Backend) {
     let server = TestServer::start(backend).await;
     for kind in KINDS {
@@ -335,6 +386,7 @@ both_backends!(
     bad_paging_parameters_are_400_naming_them,
     description_is_limited_to_1024_characters,
     unknown_tenant_client_and_secret_are_404,
+    control_characters_in_text_fields_are_400,
     field_names_match_case_insensitively,
     access_token_lifetime_must_be_60_to_86400,
     odd_bodies_never_give_500,

@@ -67,6 +67,7 @@ struct FileConfig {
     applications: ApplicationsSection,
     tenants: TenantsSection,
     secrets: SecretsSection,
+    tokens: TokensSection,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -125,8 +126,28 @@ impl Default for SecretsSection {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct TokensSection {
+    /// Seconds between LastUsedAt flushes.
+    last_used_interval: u64,
+    /// Failed client authentications per minute before 429.
+    failed_attempts_per_client: u32,
+    failed_attempts_per_address: u32,
+}
+
+impl Default for TokensSection {
+    fn default() -> Self {
+        Self {
+            last_used_interval: 60,
+            failed_attempts_per_client: 10,
+            failed_attempts_per_address: 100,
+        }
+    }
+}
+
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 13] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -134,8 +155,12 @@ const KEYS: [&str; 9] = [
     "tenants.clientsMax",
     "secrets.defaultExpiry",
     "secrets.maxGracePeriod",
+    "tokens.lastUsedInterval",
+    "tokens.failedAttemptsPerClient",
+    "tokens.failedAttemptsPerAddress",
     "server",
     "secrets",
+    "tokens",
 ];
 
 /// A bearer token from the environment: redacted, compared in constant time.
@@ -157,14 +182,75 @@ impl BootstrapToken {
     }
 }
 
+/// Where the master key (which seals token-signing keys at rest) comes from.
+#[derive(Clone)]
+pub enum MasterKeySource {
+    /// `LATCHKEY_MASTER_KEY`, as given (parsed when the keys are loaded).
+    Environment(Zeroizing<String>),
+    /// A key file beside the SQLite database, created with mode 0600 when missing.
+    File(PathBuf),
+}
+
+impl fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Environment(_) => f.write_str("Environment(..)"),
+            Self::File(path) => write!(f, "File({})", path.display()),
+        }
+    }
+}
+
+/// Token endpoint settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSettings {
+    pub last_used_interval: Duration,
+    pub failed_attempts_per_client: u32,
+    pub failed_attempts_per_address: u32,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            last_used_interval: Duration::from_secs(60),
+            failed_attempts_per_client: 10,
+            failed_attempts_per_address: 100,
+        }
+    }
+}
+
 /// Validated settings for `serve`.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: String,
-    pub public_url: String,
+    /// Given explicitly; otherwise [`Settings::public_url_for`] derives it from
+    /// the bound address (so `--listen 127.0.0.1:0` gets the real port).
+    pub public_url: Option<String>,
     pub bootstrap_token: Option<BootstrapToken>,
+    pub master_key: MasterKeySource,
     pub limits: Limits,
+    pub tokens: TokenSettings,
+}
+
+impl Settings {
+    /// The public URL: as configured, or `http://<bound address>`.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+/// The key file beside a SQLite database (`sqlite://dir/latchkey.db` → `dir/latchkey.key`).
+fn key_file_beside(database_url: &str) -> Option<PathBuf> {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(Path::new(path).with_extension("key"))
 }
 
 /// Limits and policies the services enforce.
@@ -185,6 +271,13 @@ impl Default for Limits {
             max_grace_period: Duration::from_secs(7 * 24 * 3600),
         }
     }
+}
+
+/// Secrets read from the environment, kept apart from the file's values.
+#[derive(Default)]
+struct Secrets {
+    bootstrap: Option<String>,
+    master_key: Option<String>,
 }
 
 /// A configuration problem, naming the key.
@@ -261,14 +354,15 @@ impl Settings {
                 .lowercase(false),
         );
         let file: FileConfig = figment.extract().map_err(describe)?;
-        Self::validate(args, file, std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok())
+        let secrets = Secrets {
+            bootstrap: std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok(),
+            master_key: std::env::var("LATCHKEY_MASTER_KEY").ok(),
+        };
+        Self::validate(args, file, secrets)
     }
 
-    fn validate(
-        args: &ServeArgs,
-        file: FileConfig,
-        bootstrap: Option<String>,
-    ) -> Result<Self, ConfigError> {
+    fn validate(args: &ServeArgs, file: FileConfig, secrets: Secrets) -> Result<Self, ConfigError> {
+        let bootstrap = secrets.bootstrap;
         let listen = match (&args.listen, &file.server.listen) {
             (Some(addr), _) => *addr,
             (None, Some(text)) => text
@@ -290,12 +384,10 @@ impl Settings {
                 "must start with sqlite:// or postgres://",
             ));
         }
-        let public_url = args
-            .public_url
-            .clone()
-            .or(file.server.public_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        let public_url = args.public_url.clone().or(file.server.public_url);
+        if let Some(public_url) = &public_url
+            && !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+        {
             return Err(bad(
                 "server.publicUrl",
                 "must start with http:// or https://",
@@ -337,10 +429,50 @@ impl Settings {
             Some(t) => Some(BootstrapToken(Zeroizing::new(t))),
             None => None,
         };
+        let master_key = match secrets.master_key.filter(|k| !k.trim().is_empty()) {
+            Some(text) => MasterKeySource::Environment(Zeroizing::new(text)),
+            None => MasterKeySource::File(key_file_beside(&database_url).ok_or_else(|| {
+                bad(
+                    "LATCHKEY_MASTER_KEY",
+                    "is required unless the database is a SQLite file (every node sharing a \
+                     PostgreSQL database needs the same key: 32 bytes as 64 hex characters or base64)",
+                )
+            })?),
+        };
+        let t = file.tokens;
+        if !(1..=3600).contains(&t.last_used_interval) {
+            return Err(bad(
+                "tokens.lastUsedInterval",
+                format!("must be 1 to 3600 seconds (got {})", t.last_used_interval),
+            ));
+        }
+        for (key, value) in [
+            (
+                "tokens.failedAttemptsPerClient",
+                t.failed_attempts_per_client,
+            ),
+            (
+                "tokens.failedAttemptsPerAddress",
+                t.failed_attempts_per_address,
+            ),
+        ] {
+            if !(1..=100_000).contains(&value) {
+                return Err(bad(
+                    key,
+                    format!("must be 1 to 100000 per minute (got {value})"),
+                ));
+            }
+        }
         Ok(Self {
             listen,
             database_url,
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            master_key,
+            tokens: TokenSettings {
+                last_used_interval: Duration::from_secs(t.last_used_interval),
+                failed_attempts_per_client: t.failed_attempts_per_client,
+                failed_attempts_per_address: t.failed_attempts_per_address,
+            },
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             bootstrap_token,
             limits: Limits {
                 secrets_max,
@@ -367,27 +499,51 @@ mod tests {
 
     #[test]
     fn defaults_match_the_specification() {
-        let s = Settings::validate(&args(), FileConfig::default(), None).unwrap();
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
         assert_eq!(s.limits, Limits::default());
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.database_url, "sqlite://latchkey.db");
-        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.public_url, None);
+        assert_eq!(
+            s.public_url_for("127.0.0.1:4321".parse().unwrap()),
+            "http://127.0.0.1:4321"
+        );
     }
 
     #[test]
     fn bad_values_name_their_key() {
         let mut f = FileConfig::default();
         f.applications.secrets_max = 0;
-        let e = Settings::validate(&args(), f, None)
+        let e = Settings::validate(&args(), f, Secrets::default())
             .unwrap_err()
             .to_string();
         assert!(e.contains("applications.secretsMax"), "{e}");
         let mut f = FileConfig::default();
         f.secrets.default_expiry = "7 FORTNIGHTS".into();
-        let e = Settings::validate(&args(), f, None)
+        let e = Settings::validate(&args(), f, Secrets::default())
             .unwrap_err()
             .to_string();
         assert!(e.contains("secrets.defaultExpiry"), "{e}");
+    }
+
+    #[test]
+    fn postgres_needs_a_master_key_and_sqlite_gets_a_key_file() {
+        let pg = ServeArgs {
+            database: Some("postgres://u@h/db".into()),
+            ..args()
+        };
+        let e = Settings::validate(&pg, FileConfig::default(), Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("LATCHKEY_MASTER_KEY"), "{e}");
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert!(
+            matches!(s.master_key, MasterKeySource::File(ref p) if p == Path::new("latchkey.key"))
+        );
+        assert_eq!(
+            key_file_beside("sqlite:///var/lib/lk/main.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/lk/main.key"))
+        );
     }
 
     #[test]

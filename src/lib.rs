@@ -17,11 +17,13 @@
 //! - [`service`]: what every front end calls; the only place rules meet storage.
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
+//! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod oauth;
 pub mod server;
 pub mod service;
 pub mod storage;

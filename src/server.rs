@@ -6,8 +6,12 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::config::Settings;
+use crate::config::{MasterKeySource, Settings};
+use crate::domain::jws::MasterKey;
 use crate::http::{self, AppState};
+use crate::service::keys::{KeyRing, load_or_create_key_file};
+use crate::service::last_used::LastUsed;
+use crate::service::tokens::Tokens;
 use crate::service::{Services, SystemClock};
 use crate::storage;
 
@@ -16,31 +20,77 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = storage::open(&settings.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-    let services = Services::new(store, settings.limits, Arc::new(SystemClock));
-    let app = http::router(AppState {
-        services,
-        bootstrap_token: settings.bootstrap_token.clone(),
-    });
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
-    announce(&settings, addr);
+    let public_url = settings.public_url_for(addr);
+    let master = match &settings.master_key {
+        MasterKeySource::Environment(text) => {
+            MasterKey::parse(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?
+        }
+        MasterKeySource::File(path) => load_or_create_key_file(path)?,
+    };
+    let services = Services::new(store.clone(), settings.limits, Arc::new(SystemClock));
+    let keys = KeyRing::load(store.as_ref(), &master, services.now()).await?;
+    drop(master);
+    let tokens = Tokens::new(
+        services.clone(),
+        Arc::new(keys),
+        &public_url,
+        settings.tokens,
+    );
+    let flusher = tokio::spawn(flush_last_used(
+        tokens.last_used().clone(),
+        settings.tokens.last_used_interval,
+    ));
+    let app = http::router(AppState {
+        services,
+        tokens: tokens.clone(),
+        bootstrap_token: settings.bootstrap_token.clone(),
+        public_url: public_url.clone(),
+    });
+    announce(&settings, addr, &public_url);
     tracing::info!(listen = %addr, database = %redact_url(&settings.database_url), "serving");
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    tracing::info!("stopped: in-flight requests finished");
+    flusher.abort();
+    match tokens.last_used().flush().await {
+        Ok(n) => tracing::info!(
+            secrets = n,
+            "stopped: in-flight requests finished, LastUsedAt flushed"
+        ),
+        Err(e) => tracing::error!(error = %e, "stopped, but LastUsedAt could not be flushed: {e}"),
+    }
     Ok(())
 }
 
+/// Writes noted secret uses every `interval` (at most one write per secret each time).
+async fn flush_last_used(last_used: LastUsed, interval: std::time::Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = last_used.flush().await {
+            tracing::warn!(error = %e, "LastUsedAt flush failed; retrying at the next interval: {e}");
+        }
+    }
+}
+
 /// Tells the operator where to connect and how to sign in (stdout, once).
-fn announce(settings: &Settings, addr: std::net::SocketAddr) {
+fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
     println!("Latchkey listening on http://{addr}");
     println!("  Management API: http://{addr}/api/v1/Tenants");
     println!("  OpenAPI:        http://{addr}/api/openapi.json");
+    println!(
+        "  Issuers:        {}/identity/{{tenantId}} (token endpoint: …/connect/token)",
+        public_url
+    );
     println!("  Console:        not yet available (planned at http://{addr}/console)");
-    println!("  Public URL:     {}", settings.public_url);
+    println!("  Public URL:     {public_url}");
     println!("  Database:       {}", redact_url(&settings.database_url));
     if settings.bootstrap_token.is_some() {
         println!("  Sign in:        send `Authorization: Bearer $LATCHKEY_BOOTSTRAP_TOKEN`");

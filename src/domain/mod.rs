@@ -6,13 +6,16 @@
 //! [`secret_value::SecretValue::generate`], which is the one exception, kept
 //! behind a fallible call).
 
+pub mod access;
 pub mod client;
 pub mod error;
 pub mod expiry;
 pub mod ids;
+pub mod jws;
 pub mod secret_hash;
 pub mod secret_status;
 pub mod secret_value;
+pub mod throttle;
 pub mod verification;
 
 pub use error::ValidationError;

@@ -138,7 +138,8 @@ fn parse_bounded(field: &'static str, value: &str, min: i64, max: i64) -> Result
     u32::try_from(n).map_err(|_| ApiError::invalid(field, "out of range"))
 }
 
-/// The caller, authenticated from `Authorization: Bearer …`.
+/// The caller, authenticated from `Authorization: Bearer …`: the bootstrap token,
+/// or an active access token issued for the management API.
 pub struct Authenticated(pub Caller);
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -156,11 +157,20 @@ impl FromRequestParts<AppState> for Authenticated {
             .and_then(|h| h.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
-        match (token, &state.bootstrap_token) {
-            (Some(token), Some(bootstrap)) if bootstrap.matches(token) => {
-                Ok(Self(Caller::PlatformAdministrator))
-            }
-            _ => Err(ApiError::Unauthorized),
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        if state
+            .bootstrap_token
+            .as_ref()
+            .is_some_and(|b| b.matches(token))
+        {
+            return Ok(Self(Caller::PlatformAdministrator));
+        }
+        match state.tokens.caller(token).await {
+            Ok(Some(caller)) => Ok(Self(caller)),
+            Ok(None) => Err(ApiError::Unauthorized),
+            Err(e) => Err(ApiError::Internal(format!("{e:?}"))),
         }
     }
 }

@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::BootstrapToken;
 use crate::service::Services;
+use crate::service::tokens::Tokens;
 
 mod clients;
 pub mod error;
@@ -37,7 +38,9 @@ pub const TOTAL_COUNT: &str = "Total-Count";
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
+    pub tokens: Tokens,
     pub bootstrap_token: Option<BootstrapToken>,
+    pub public_url: String,
 }
 
 /// The whole HTTP application.
@@ -51,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(health::routes())
+        .merge(crate::oauth::routes())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::secrets::{NewSecretRequest, prepare_secret};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
+use crate::domain::access::Action;
 use crate::domain::client::{ClientSettings, HybridSettings, LIFETIME_DEFAULT};
 use crate::domain::ids::{ClientId, ClientKind, TenantId};
 use crate::domain::secret_hash::new_salt;
@@ -102,7 +103,7 @@ impl Clients {
         kind: ClientKind,
         req: NewClientRequest,
     ) -> Result<CreatedClient, ServiceError> {
-        Tenants::require(&self.ctx, caller, tenant).await?;
+        Tenants::require(&self.ctx, caller, tenant, Action::WriteClients).await?;
         let id = match req.id.as_deref() {
             Some(id) => ClientId::parse(id)?,
             None => ClientId::generate(),
@@ -156,7 +157,7 @@ impl Clients {
         kind: ClientKind,
         page: Page,
     ) -> Result<Paged<ClientRecord>, ServiceError> {
-        Tenants::require(&self.ctx, caller, tenant).await?;
+        Tenants::require(&self.ctx, caller, tenant, Action::ReadClients).await?;
         Ok(self.ctx.store.list_clients(tenant, kind, page).await?)
     }
 
@@ -167,7 +168,7 @@ impl Clients {
         kind: ClientKind,
         id: &str,
     ) -> Result<ClientRecord, ServiceError> {
-        require_client(&self.ctx, caller, tenant, kind, id).await
+        require_client(&self.ctx, caller, tenant, kind, id, Action::ReadClients).await
     }
 
     pub async fn update(
@@ -178,7 +179,8 @@ impl Clients {
         id: &str,
         patch: ClientPatch,
     ) -> Result<ClientRecord, ServiceError> {
-        let client = require_client(&self.ctx, caller, tenant, kind, id).await?;
+        let client =
+            require_client(&self.ctx, caller, tenant, kind, id, Action::WriteClients).await?;
         let mut settings = client.settings.clone();
         patch.apply(&mut settings);
         settings.validate()?;
@@ -202,7 +204,8 @@ impl Clients {
         kind: ClientKind,
         id: &str,
     ) -> Result<(), ServiceError> {
-        let client = require_client(&self.ctx, caller, tenant, kind, id).await?;
+        let client =
+            require_client(&self.ctx, caller, tenant, kind, id, Action::WriteClients).await?;
         match self.ctx.store.delete_client(tenant, kind, &client.id).await {
             Ok(()) => {
                 tracing::info!(tenant.id = %tenant, client.id = %client.id, "deleted client {}", client.id);
@@ -214,15 +217,16 @@ impl Clients {
     }
 }
 
-/// The client of this kind in the tenant, after checking the caller may act there.
+/// The client of this kind in the tenant, after checking the caller may do `action` there.
 pub(crate) async fn require_client(
     ctx: &Context,
     caller: &Caller,
     tenant: &TenantId,
     kind: ClientKind,
     id: &str,
+    action: Action,
 ) -> Result<ClientRecord, ServiceError> {
-    Tenants::require(ctx, caller, tenant).await?;
+    Tenants::require(ctx, caller, tenant, action).await?;
     let Ok(id) = ClientId::parse(id) else {
         return Err(ServiceError::ClientNotFound);
     };

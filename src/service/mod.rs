@@ -11,13 +11,17 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::config::Limits;
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
+use crate::domain::access::{Action, any_allows};
+use crate::domain::ids::{ClientId, TenantId};
 use crate::storage::{Storage, StorageError};
 
 pub mod clients;
 mod hashing;
+pub mod keys;
+pub mod last_used;
 pub mod secrets;
 pub mod tenants;
+pub mod tokens;
 pub mod verify;
 
 pub use hashing::Hasher;
@@ -37,11 +41,16 @@ impl Clock for SystemClock {
     }
 }
 
-/// Who is asking. Roles carried by tokens come with the token endpoint (issue 3).
+/// Who is asking: the platform administrator (bootstrap token) or a client of a
+/// tenant acting through an access token with the roles it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// The bootstrap token: manages every tenant.
     PlatformAdministrator,
+    Client {
+        tenant: TenantId,
+        client: ClientId,
+        roles: Vec<String>,
+    },
 }
 
 impl Caller {
@@ -49,8 +58,16 @@ impl Caller {
         matches!(self, Self::PlatformAdministrator)
     }
 
-    fn may_manage(&self, _tenant: &TenantId) -> bool {
-        matches!(self, Self::PlatformAdministrator)
+    /// Allowed to do `action` in `tenant`? Checked before the tenant is looked up,
+    /// so another tenant is a 403 whether or not it exists.
+    pub(crate) fn check(&self, tenant: &TenantId, action: Action) -> Result<(), ServiceError> {
+        match self {
+            Self::PlatformAdministrator => Ok(()),
+            Self::Client {
+                tenant: own, roles, ..
+            } if own == tenant && any_allows(roles, action) => Ok(()),
+            Self::Client { .. } => Err(ServiceError::Forbidden),
+        }
     }
 }
 
@@ -104,7 +121,7 @@ pub struct Services {
     pub clients: clients::Clients,
     pub secrets: secrets::Secrets,
     pub verifier: verify::Verifier,
-    ctx: Arc<Context>,
+    pub(crate) ctx: Arc<Context>,
 }
 
 impl Services {

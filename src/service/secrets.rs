@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::clients::require_client;
 use super::{Caller, Context, ServiceError};
 use crate::domain::ValidationError;
+use crate::domain::access::Action;
 use crate::domain::client::validate_description;
 use crate::domain::expiry::{self, ExpiryRequest, ExpiryRules};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
@@ -73,7 +74,15 @@ impl Secrets {
         at: ClientRef<'_>,
         page: Page,
     ) -> Result<Paged<SecretRecord>, ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::ReadSecrets,
+        )
+        .await?;
         Ok(self.ctx.store.list_secrets(client.pk, page).await?)
     }
 
@@ -83,7 +92,15 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::ReadSecrets,
+        )
+        .await?;
         self.ctx
             .store
             .get_secret(client.pk, id)
@@ -98,7 +115,15 @@ impl Secrets {
         at: ClientRef<'_>,
         req: NewSecretRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::WriteSecrets,
+        )
+        .await?;
         let (new, value) =
             prepare_secret(&self.ctx, req, &client.argon_salt, self.ctx.clock.now()).await?;
         let secret = self
@@ -122,7 +147,15 @@ impl Secrets {
         id: SecretId,
         patch: SecretPatch,
     ) -> Result<SecretRecord, ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::WriteSecrets,
+        )
+        .await?;
         let mut secret = self
             .ctx
             .store
@@ -170,7 +203,15 @@ impl Secrets {
         id: SecretId,
         req: RenewRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::WriteSecrets,
+        )
+        .await?;
         let mut secret = self
             .ctx
             .store
@@ -204,7 +245,15 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::WriteSecrets,
+        )
+        .await?;
         let mut secret = self
             .ctx
             .store
@@ -225,7 +274,15 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<(), ServiceError> {
-        let client = require_client(&self.ctx, caller, at.tenant, at.kind, at.client).await?;
+        let client = require_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::WriteSecrets,
+        )
+        .await?;
         match self
             .ctx
             .store

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::{Caller, Context, ServiceError};
+use crate::domain::access::Action;
 use crate::domain::client::validate_name;
 use crate::domain::ids::TenantId;
 use crate::storage::{Page, Paged, StorageError, TenantRecord};
@@ -44,9 +45,7 @@ impl Tenants {
     }
 
     pub async fn get(&self, caller: &Caller, id: &TenantId) -> Result<TenantRecord, ServiceError> {
-        if !caller.may_manage(id) {
-            return Err(ServiceError::Forbidden);
-        }
+        caller.check(id, Action::ReadTenant)?;
         self.ctx
             .store
             .get_tenant(id)
@@ -68,15 +67,14 @@ impl Tenants {
         }
     }
 
-    /// Checks that the tenant exists and that the caller may act in it.
+    /// Checks that the caller may do `action` in the tenant, then that it exists.
     pub(crate) async fn require(
         ctx: &Context,
         caller: &Caller,
         id: &TenantId,
+        action: Action,
     ) -> Result<(), ServiceError> {
-        if !caller.may_manage(id) {
-            return Err(ServiceError::Forbidden);
-        }
+        caller.check(id, action)?;
         match ctx.store.get_tenant(id).await? {
             Some(_) => Ok(()),
             None => Err(ServiceError::TenantNotFound),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{Context, ServiceError};
-use crate::domain::ids::{ClientId, SecretId, TenantId};
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::secret_hash::UNKNOWN_CLIENT_SALT;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Refusal};
@@ -30,6 +30,19 @@ impl Verifier {
         client: &ClientId,
         presented: &SecretValue,
     ) -> Result<Result<SecretId, Refusal>, ServiceError> {
+        Ok(self
+            .verify_client(tenant, client, presented)
+            .await?
+            .map(|v| v.secret_id))
+    }
+
+    /// Like [`Self::verify`], with what a token needs of the client.
+    pub async fn verify_client(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        presented: &SecretValue,
+    ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let credentials = self.ctx.store.load_credentials(tenant, client).await?;
         let salt = credentials
             .as_ref()
@@ -39,13 +52,28 @@ impl Verifier {
             return Ok(Err(Refusal::UnknownClient));
         };
         let now = self.ctx.clock.now();
-        Ok(verification::decide(
-            &digest,
-            &credentials.candidates,
-            credentials.enabled,
-            now,
-        ))
+        Ok(
+            verification::decide(&digest, &credentials.candidates, credentials.enabled, now).map(
+                |secret_id| VerifiedClient {
+                    client_pk: credentials.pk,
+                    secret_id,
+                    kind: credentials.kind,
+                    role_ids: credentials.role_ids,
+                    access_token_lifetime: credentials.access_token_lifetime,
+                },
+            ),
+        )
     }
+}
+
+/// A client whose secret was verified, with what a token needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedClient {
+    pub client_pk: i64,
+    pub secret_id: SecretId,
+    pub kind: ClientKind,
+    pub role_ids: Vec<String>,
+    pub access_token_lifetime: u32,
 }
 
 #[cfg(test)]

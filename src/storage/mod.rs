@@ -248,7 +248,10 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Stores `key` as the current signing key unless one exists already (two
     /// nodes starting at once: the first insert wins, the other is a no-op).
-    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> Result<(), StorageError>;
+    async fn insert_signing_key_if_absent(
+        &self,
+        key: &SigningKeyRecord,
+    ) -> Result<(), StorageError>;
     /// The current signing key, if any.
     async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError>;
     /// Every signing key whose public part is still published (JWKS), newest first.

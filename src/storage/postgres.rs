@@ -23,8 +23,8 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::rows::{self, client_columns, secret_columns};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED, SecretUse, SigningKeyRecord,
-    SecretRecord, Storage, StorageError, TenantRecord,
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
 };
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
@@ -456,7 +456,10 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+    async fn insert_signing_key_if_absent(
+        &self,
+        key: &SigningKeyRecord,
+    ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, slot, algorithm, private_key_sealed, public_jwk, created_at) \
              VALUES ($1, 'current', $2, $3, $4, $5) ON CONFLICT DO NOTHING",

@@ -18,8 +18,8 @@ use sqlx::{Row, SqlitePool};
 
 use super::rows::{self, client_columns, secret_columns};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED, SecretUse, SigningKeyRecord,
-    SecretRecord, Storage, StorageError, TenantRecord,
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
 };
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
@@ -452,7 +452,10 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+    async fn insert_signing_key_if_absent(
+        &self,
+        key: &SigningKeyRecord,
+    ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, slot, algorithm, private_key_sealed, public_jwk, created_at) \
              VALUES (?, 'current', ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -32,6 +32,10 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(5); // pipes at end-of-file
 const POLL: Duration = Duration::from_millis(25);
 
 /// The storage a server runs on. API tests run on both (see [`both_backends!`]).
+/// The master key every test server gets (64 hex characters = 32 bytes).
+pub const TEST_MASTER_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -41,7 +45,8 @@ pub enum Backend {
 /// How to start a server beyond the defaults.
 #[derive(Default, Clone)]
 pub struct ServerOptions {
-    /// Extra environment; overrides the defaults (`RUST_LOG=debug`, `NO_COLOR=1`).
+    /// Extra environment; overrides the defaults (`RUST_LOG=debug`, `NO_COLOR=1`,
+    /// `LATCHKEY_MASTER_KEY=`[`TEST_MASTER_KEY`]).
     pub env: Vec<(String, String)>,
     /// Written to `latchkey.yml` in the temporary directory and passed with `--config`.
     pub config_yaml: Option<String>,
@@ -282,6 +287,9 @@ async fn spawn(backend: Backend, opts: &ServerOptions) -> TestServer {
     }
     command.env("LATCHKEY_BOOTSTRAP_TOKEN", &token);
     command.env("RUST_LOG", "debug").env("NO_COLOR", "1");
+    // One master key for every test server, so nodes sharing a database can open
+    // each other's signing key (PostgreSQL requires it; SQLite would use a key file).
+    command.env("LATCHKEY_MASTER_KEY", TEST_MASTER_KEY);
     command.envs(opts.env.iter().map(|(k, v)| (k, v)));
     command.current_dir(dir.path()).kill_on_drop(true);
     command.stdin(Stdio::null()).stdout(Stdio::piped());

@@ -1,0 +1,111 @@
+//! RFC 6749 §5.2 error responses of the token and introspection endpoints:
+//! `{"error", "error_description"}`, `Cache-Control: no-store`, 401 with
+//! `WWW-Authenticate` when client authentication fails, 429 with `Retry-After`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::http::error::ErrorBodyWritten;
+use crate::service::tokens::TokenError;
+
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+    /// The realm for `WWW-Authenticate` (the issuer), on 401.
+    realm: Option<String>,
+    retry_after: Option<u64>,
+}
+
+impl OAuthError {
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn unsupported_grant_type(grant: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("grant_type {grant:?} is not supported; use client_credentials"),
+        )
+    }
+
+    pub fn invalid_client(realm: String) -> Self {
+        Self {
+            realm: Some(realm),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            )
+        }
+    }
+
+    pub fn from_token_error(e: TokenError, realm: String) -> Self {
+        match e {
+            TokenError::InvalidRequest(d) => Self::invalid_request(d),
+            TokenError::InvalidClient => Self::invalid_client(realm),
+            TokenError::UnauthorizedClient => Self::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "this client may not use the client_credentials grant",
+            ),
+            TokenError::InvalidScope(d) => Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d),
+            TokenError::TooManyAttempts(wait) => Self {
+                retry_after: Some(wait.as_secs().max(1)),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "temporarily_unavailable",
+                    "too many failed authentications; retry later",
+                )
+            },
+            TokenError::Internal(cause) => {
+                tracing::error!(error = %cause, "token request failed: {cause}");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "an unexpected error occurred",
+                )
+            }
+        }
+    }
+
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+            realm: None,
+            retry_after: None,
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.code, "error_description": self.description });
+        let mut response = no_store((self.status, Json(body)).into_response());
+        let headers = response.headers_mut();
+        if let Some(realm) = self.realm
+            && let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response.extensions_mut().insert(ErrorBodyWritten);
+        response
+    }
+}
+
+/// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+pub fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

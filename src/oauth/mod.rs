@@ -1,0 +1,205 @@
+//! The OAuth 2.0 / OpenID front end (SPEC §6): each tenant is an issuer at
+//! `{public_url}/identity/{tenantId}` with discovery, JWKS, the token endpoint
+//! (grant `client_credentials`) and introspection (RFC 7662). Handlers parse,
+//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::domain::access::ROLE_IDS;
+use crate::domain::ids::TenantId;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::service::tokens::ClientAuthentication;
+
+mod error;
+mod request;
+
+use error::{OAuthError, no_store};
+use request::{Form, client_credentials};
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/identity/{tenantId}/.well-known/openid-configuration",
+            get(discovery),
+        )
+        .route("/identity/{tenantId}/.well-known/jwks.json", get(jwks))
+        .route("/identity/{tenantId}/connect/token", post(token))
+        .route("/identity/{tenantId}/connect/introspect", post(introspect))
+}
+
+async fn known_tenant(app: &AppState, tenant: &str) -> Result<TenantId, ApiError> {
+    let tenant = TenantId::parse(tenant).ok_or(ApiError::NotFound("tenant"))?;
+    if app
+        .tokens
+        .tenant_exists(&tenant)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    {
+        Ok(tenant)
+    } else {
+        Err(ApiError::NotFound("tenant"))
+    }
+}
+
+async fn discovery(
+    State(app): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = known_tenant(&app, &tenant).await?;
+    let issuer = app.tokens.issuer(&tenant);
+    let methods = ["client_secret_basic", "client_secret_post"];
+    Ok(Json(json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/connect/token"),
+        "introspection_endpoint": format!("{issuer}/connect/introspect"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_methods_supported": methods,
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "scopes_supported": ROLE_IDS,
+    })))
+}
+
+async fn jwks(
+    State(app): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    known_tenant(&app, &tenant).await?;
+    Ok(Json(app.tokens.keys().jwks().clone()))
+}
+
+/// The authenticated-client part shared by the token and introspection endpoints.
+struct Request {
+    tenant: TenantId,
+    realm: String,
+    form: Form,
+    credentials: request::ClientCredentials,
+}
+
+fn read_request(
+    app: &AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Request, OAuthError> {
+    // An unknown or malformed tenant id authenticates nobody: same answer as a wrong secret.
+    let tenant_id = TenantId::parse(tenant);
+    let realm = tenant_id.map_or_else(
+        || format!("{}/identity", app.public_url),
+        |t| app.tokens.issuer(&t),
+    );
+    let form = Form::parse(body)?;
+    let credentials = client_credentials(headers, &form)?
+        .ok_or_else(|| OAuthError::invalid_client(realm.clone()))?;
+    let tenant = tenant_id.ok_or_else(|| OAuthError::invalid_client(realm.clone()))?;
+    Ok(Request {
+        tenant,
+        realm,
+        form,
+        credentials,
+    })
+}
+
+async fn token(
+    State(app): State<AppState>,
+    Path(tenant): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let outcome: Result<Value, OAuthError> = async {
+        let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
+        let form = Form::parse(&body)?;
+        match form.get("grant_type") {
+            None => return Err(OAuthError::invalid_request("grant_type is required")),
+            Some("client_credentials") => {}
+            Some(other) => return Err(OAuthError::unsupported_grant_type(other)),
+        }
+        let (audience, resource) = (form.get("audience"), form.get("resource"));
+        if audience.is_some() && resource.is_some() {
+            return Err(OAuthError::invalid_request(
+                "give audience or resource, not both",
+            ));
+        }
+        let req = read_request(&app, &tenant, &headers, &body)?;
+        let auth = ClientAuthentication {
+            tenant: &req.tenant,
+            client_id: &req.credentials.client_id,
+            secret: &req.credentials.secret,
+            source: Some(peer.ip()),
+        };
+        let issued = app
+            .tokens
+            .issue(auth, req.form.get("scope"), audience.or(resource))
+            .await
+            .map_err(|e| OAuthError::from_token_error(e, req.realm.clone()))?;
+        Ok(json!({
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": issued.scope,
+        }))
+    }
+    .await;
+    match outcome {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn introspect(
+    State(app): State<AppState>,
+    Path(tenant): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let outcome: Result<Value, OAuthError> = async {
+        let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
+        let req = read_request(&app, &tenant, &headers, &body)?;
+        let auth = ClientAuthentication {
+            tenant: &req.tenant,
+            client_id: &req.credentials.client_id,
+            secret: &req.credentials.secret,
+            source: Some(peer.ip()),
+        };
+        app.tokens
+            .authenticate(auth)
+            .await
+            .map_err(|e| OAuthError::from_token_error(e, req.realm.clone()))?;
+        let token = req
+            .form
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let claims = app
+            .tokens
+            .introspect(&req.tenant, token)
+            .await
+            .map_err(|e| OAuthError::from_token_error(e, req.realm.clone()))?;
+        Ok(match claims {
+            Some(Value::Object(mut claims)) => {
+                claims.insert("active".into(), Value::Bool(true));
+                claims.insert("token_type".into(), Value::from("Bearer"));
+                Value::Object(claims)
+            }
+            _ => json!({ "active": false }),
+        })
+    }
+    .await;
+    match outcome {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}

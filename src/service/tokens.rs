@@ -1,0 +1,351 @@
+//! Access tokens: authenticating clients with their secrets (throttled), issuing
+//! ES256 JWTs, and deciding whether a token is still active.
+//!
+//! A token is active while its signature verifies, its issuer is its tenant's,
+//! it has not expired, **and the secret that minted it is still valid**: not
+//! revoked, not expired, its client enabled and existing. That last check reads
+//! the database, so a revocation on any node holds on every node at the next
+//! request; tokens die with their secret.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::keys::KeyRing;
+use super::last_used::LastUsed;
+use super::verify::VerifiedClient;
+use super::{Caller, Services};
+use crate::config::TokenSettings;
+use crate::domain::ids::{ClientId, ClientKind, TenantId};
+use crate::domain::jws;
+use crate::domain::secret_value::SecretValue;
+use crate::domain::throttle::FailureWindow;
+
+/// Why a token request failed, as RFC 6749 names it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("the client may not use this grant")]
+    UnauthorizedClient,
+    #[error("invalid scope: {0}")]
+    InvalidScope(String),
+    /// Too many failed authentications; retry after this long.
+    #[error("too many failed attempts")]
+    TooManyAttempts(Duration),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A client's claim to be itself: tenant, client id, presented secret, from where.
+pub struct ClientAuthentication<'a> {
+    pub tenant: &'a TenantId,
+    pub client_id: &'a str,
+    pub secret: &'a SecretValue,
+    pub source: Option<IpAddr>,
+}
+
+/// A token issued to a client.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: u32,
+    pub scope: String,
+}
+
+struct Throttle {
+    per_client: FailureWindow<(TenantId, String)>,
+    per_address: FailureWindow<IpAddr>,
+}
+
+#[derive(Clone)]
+pub struct Tokens {
+    services: Services,
+    keys: Arc<KeyRing>,
+    public_url: String,
+    last_used: LastUsed,
+    throttle: Arc<Mutex<Throttle>>,
+}
+
+impl Tokens {
+    pub fn new(
+        services: Services,
+        keys: Arc<KeyRing>,
+        public_url: &str,
+        settings: TokenSettings,
+    ) -> Self {
+        let minute = Duration::from_secs(60);
+        Self {
+            last_used: LastUsed::new(services.ctx.store.clone()),
+            services,
+            keys,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            throttle: Arc::new(Mutex::new(Throttle {
+                per_client: FailureWindow::new(settings.failed_attempts_per_client, minute),
+                per_address: FailureWindow::new(settings.failed_attempts_per_address, minute),
+            })),
+        }
+    }
+
+    /// The tenant's issuer URL.
+    pub fn issuer(&self, tenant: &TenantId) -> String {
+        format!("{}/identity/{tenant}", self.public_url)
+    }
+
+    /// The audience of tokens for the management API (the default audience).
+    pub fn management_audience(&self) -> String {
+        format!("{}/api", self.public_url)
+    }
+
+    /// True when the tenant exists (for discovery documents).
+    pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, TokenError> {
+        self.services
+            .ctx
+            .store
+            .get_tenant(tenant)
+            .await
+            .map(|t| t.is_some())
+            .map_err(|e| TokenError::Internal(e.to_string()))
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// The coalesced LastUsedAt writer, for the server's flush loop.
+    pub fn last_used(&self) -> &LastUsed {
+        &self.last_used
+    }
+
+    /// Checks a client's secret, throttling repeated failures per client id and
+    /// per source address. A success is noted for LastUsedAt (memory only).
+    pub async fn authenticate(
+        &self,
+        auth: ClientAuthentication<'_>,
+    ) -> Result<VerifiedClient, TokenError> {
+        let client_key = (*auth.tenant, auth.client_id.to_owned());
+        let started = Instant::now();
+        if let Ok(mut t) = self.throttle.lock() {
+            let by_client = t.per_client.blocked(&client_key, started);
+            let by_address = auth
+                .source
+                .and_then(|ip| t.per_address.blocked(&ip, started));
+            if let Some(wait) = by_client.max(by_address) {
+                return Err(TokenError::TooManyAttempts(wait));
+            }
+        }
+        // An id that cannot exist still costs the full check (a fresh GUID finds no client).
+        let client = ClientId::parse(auth.client_id).unwrap_or_else(|_| ClientId::generate());
+        let outcome = self
+            .services
+            .verifier
+            .verify_client(auth.tenant, &client, auth.secret)
+            .await
+            .map_err(|e| TokenError::Internal(e.to_string()))?;
+        match outcome {
+            Ok(verified) => {
+                self.last_used
+                    .note(verified.client_pk, verified.secret_id, self.services.now());
+                Ok(verified)
+            }
+            Err(refusal) => {
+                tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
+                if let Ok(mut t) = self.throttle.lock() {
+                    let now = Instant::now();
+                    t.per_client.record_failure(client_key, now);
+                    if let Some(ip) = auth.source {
+                        t.per_address.record_failure(ip, now);
+                    }
+                }
+                Err(TokenError::InvalidClient)
+            }
+        }
+    }
+
+    /// The client-credentials grant: authenticate, then sign a token.
+    pub async fn issue(
+        &self,
+        auth: ClientAuthentication<'_>,
+        scope: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<IssuedToken, TokenError> {
+        let tenant = *auth.tenant;
+        let client_id = auth.client_id.to_owned();
+        let client = self.authenticate(auth).await?;
+        if client.kind != ClientKind::ClientCredentials {
+            return Err(TokenError::UnauthorizedClient);
+        }
+        let roles = granted_roles(scope, &client.role_ids)?;
+        let audience = match audience {
+            Some(a) => validate_audience(a)?.to_owned(),
+            None => self.management_audience(),
+        };
+        let iat = self.services.now().timestamp();
+        let scope = roles.join(" ");
+        let claims = json!({
+            "iss": self.issuer(&tenant),
+            "sub": client_id,
+            "client_id": client_id,
+            "aud": audience,
+            "iat": iat,
+            "exp": iat + i64::from(client.access_token_lifetime),
+            "jti": Uuid::new_v4().to_string(),
+            "tid": tenant.to_string(),
+            "roles": roles,
+            "scope": scope,
+            "secret_id": client.secret_id.0,
+        });
+        let access_token = self
+            .keys
+            .current()
+            .sign(&claims)
+            .map_err(|e| TokenError::Internal(e.to_string()))?;
+        tracing::info!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        Ok(IssuedToken {
+            access_token,
+            expires_in: client.access_token_lifetime,
+            scope,
+        })
+    }
+
+    /// The claims of `token` when it is active and belongs to `tenant`.
+    pub async fn introspect(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> Result<Option<Value>, TokenError> {
+        Ok(self
+            .active_claims(token)
+            .await?
+            .filter(|(tid, _)| tid == tenant)
+            .map(|(_, claims)| claims))
+    }
+
+    /// The management API caller an access token stands for: active, and issued
+    /// for the management audience. `None` means 401.
+    pub async fn caller(&self, token: &str) -> Result<Option<Caller>, TokenError> {
+        let Some((tenant, claims)) = self.active_claims(token).await? else {
+            return Ok(None);
+        };
+        if claims.get("aud").and_then(Value::as_str) != Some(self.management_audience().as_str()) {
+            return Ok(None);
+        }
+        let (Some(sub), Some(roles)) = (
+            claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .and_then(|s| ClientId::parse(s).ok()),
+            claims.get("roles").and_then(Value::as_array),
+        ) else {
+            return Ok(None);
+        };
+        let roles = roles
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        Ok(Some(Caller::Client {
+            tenant,
+            client: sub,
+            roles,
+        }))
+    }
+
+    /// Signature, issuer, expiry, then the minting secret, in that order.
+    async fn active_claims(&self, token: &str) -> Result<Option<(TenantId, Value)>, TokenError> {
+        let Ok(claims) = jws::verify(token, self.keys.verifying_keys()) else {
+            return Ok(None);
+        };
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        let Some(tenant) = text("tid").and_then(TenantId::parse) else {
+            return Ok(None);
+        };
+        let now = self.services.now();
+        let expired = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_none_or(|exp| exp <= now.timestamp());
+        if text("iss") != Some(self.issuer(&tenant).as_str()) || expired {
+            return Ok(None);
+        }
+        let (Some(client), Some(secret_id)) = (
+            text("sub").and_then(|s| ClientId::parse(s).ok()),
+            claims.get("secret_id").and_then(Value::as_i64),
+        ) else {
+            return Ok(None);
+        };
+        let credentials = self
+            .services
+            .ctx
+            .store
+            .load_credentials(&tenant, &client)
+            .await
+            .map_err(|e| TokenError::Internal(e.to_string()))?;
+        let minted_by_valid_secret = credentials.is_some_and(|c| {
+            c.enabled
+                && c.candidates.iter().any(|s| {
+                    i64::from(s.id.0) == secret_id
+                        && !s.revoked
+                        && s.expiration.is_none_or(|at| at > now)
+                })
+        });
+        Ok(minted_by_valid_secret.then_some((tenant, claims)))
+    }
+}
+
+/// The roles a token carries: those requested in `scope` (each must be one of the
+/// client's), or all of the client's when no scope is asked for.
+fn granted_roles(scope: Option<&str>, role_ids: &[String]) -> Result<Vec<String>, TokenError> {
+    let requested: Vec<&str> = scope
+        .map(|s| s.split_whitespace().collect())
+        .unwrap_or_default();
+    if requested.is_empty() {
+        return Ok(role_ids.to_vec());
+    }
+    let mut granted = Vec::with_capacity(requested.len());
+    for r in requested {
+        if !role_ids.iter().any(|id| id == r) {
+            return Err(TokenError::InvalidScope(format!(
+                "the client may not request scope {r:?}"
+            )));
+        }
+        if !granted.iter().any(|g| g == r) {
+            granted.push(r.to_owned());
+        }
+    }
+    Ok(granted)
+}
+
+fn validate_audience(audience: &str) -> Result<&str, TokenError> {
+    if audience.is_empty() || audience.len() > 512 || audience.chars().any(char::is_control) {
+        return Err(TokenError::InvalidRequest(
+            "audience/resource must be 1 to 512 characters without control characters".into(),
+        ));
+    }
+    Ok(audience)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_grants_a_subset_of_the_client_roles() {
+        let roles = vec!["tenant-member".to_owned(), "tenant-auditor".to_owned()];
+        assert_eq!(granted_roles(None, &roles), Ok(roles.clone()));
+        assert_eq!(granted_roles(Some("  "), &roles), Ok(roles.clone()));
+        assert_eq!(
+            granted_roles(Some("tenant-auditor tenant-auditor"), &roles),
+            Ok(vec!["tenant-auditor".to_owned()])
+        );
+        assert!(matches!(
+            granted_roles(Some("tenant-administrator"), &roles),
+            Err(TokenError::InvalidScope(_))
+        ));
+    }
+}

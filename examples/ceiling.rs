@@ -9,7 +9,9 @@ use axum::http::header;
 use axum::routing::post;
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".into());
     let body: &'static str = Box::leak(
         format!(
             r#"{{"access_token":"{}","token_type":"Bearer","expires_in":3600,"scope":"tenant-member"}}"#,
@@ -17,14 +19,20 @@ fn main() {
         )
         .into_boxed_str(),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async move {
         let app = Router::new().route(
             "/token",
             post(move || async move { ([(header::CONTENT_TYPE, "application/json")], body) }),
         );
         let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
-        println!("ceiling listening on http://{}", listener.local_addr().expect("addr"));
+        println!(
+            "ceiling listening on http://{}",
+            listener.local_addr().expect("addr")
+        );
         axum::serve(listener, app).await.expect("serve");
     });
 }

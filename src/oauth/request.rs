@@ -149,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_basic_is_refused() {
+    fn undecodable_basic_is_refused_and_a_missing_colon_means_an_empty_secret() {
         let form = Form::parse(b"").unwrap();
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
@@ -158,6 +158,11 @@ mod tests {
             AUTHORIZATION,
             HeaderValue::from_static("Basic bm9jb2xvbg=="),
         );
-        assert!(client_credentials(&h, &form).is_err());
+        let no_colon = client_credentials(&h, &form).unwrap().unwrap();
+        assert_eq!(
+            no_colon.client_id, "nocolon",
+            "no colon: an id with an empty secret"
+        );
+        assert_eq!(no_colon.secret.expose(), "");
     }
 }

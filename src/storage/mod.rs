@@ -22,6 +22,7 @@ use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::secret_hash::StoredHash;
 use crate::domain::verification::Candidate;
 
+mod cached;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -266,15 +267,16 @@ pub trait Storage: Send + Sync + 'static {
 }
 
 /// Opens the storage a URL names (`sqlite://…` or `postgres://…`) and applies
-/// the embedded migrations.
+/// the embedded migrations. SQLite, owned by this process alone, gets the
+/// credentials cache of `cached.rs`.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(
             postgres::PostgresStorage::connect(url).await?,
         ))
     } else {
-        Ok(std::sync::Arc::new(
-            sqlite::SqliteStorage::connect(url).await?,
-        ))
+        // One process owns an embedded database, so its credentials can be cached.
+        let store = sqlite::SqliteStorage::connect(url).await?;
+        Ok(std::sync::Arc::new(cached::CachedStorage::new(store)))
     }
 }

@@ -1,0 +1,229 @@
+//! A credentials cache in front of a [`Storage`] that one process owns alone
+//! (the embedded SQLite database): `load_credentials`, the read on every token
+//! request, is answered from memory.
+//!
+//! Invariant: the cache never answers with data older than the last committed
+//! write made through this process. Every write first goes to the inner store,
+//! then clears the cache and bumps a generation counter; a read that began
+//! before that bump does not store what it read. Writes are management actions
+//! (rare), so clearing everything keeps the rule simple and obviously correct.
+//! Unknown clients are cached too, so they cost what known ones do. Expiry needs
+//! no invalidation: it is decided from the cached expiration at each request.
+//!
+//! Not for PostgreSQL: other nodes write to the same database, and revocation
+//! must hold on every node at the next request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, SecretRecord, SecretUse,
+    SigningKeyRecord, Storage, StorageError, TenantRecord,
+};
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+
+/// Entries kept at most; past it the cache starts over.
+const CAPACITY: usize = 10_000;
+
+type Key = (TenantId, ClientId);
+
+#[derive(Default)]
+struct State {
+    generation: u64,
+    entries: HashMap<Key, Option<Arc<ClientCredentials>>>,
+}
+
+pub struct CachedStorage<S> {
+    inner: S,
+    state: Mutex<State>,
+}
+
+impl<S: Storage> CachedStorage<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Runs after every write: what was cached may be stale now.
+    fn invalidate<T>(&self, result: Result<T, StorageError>) -> Result<T, StorageError> {
+        if let Ok(mut state) = self.state.lock() {
+            state.generation += 1;
+            state.entries.clear();
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl<S: Storage> Storage for CachedStorage<S> {
+    async fn load_credentials(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<Option<ClientCredentials>, StorageError> {
+        let key = (*tenant, client.clone());
+        // The lock is taken and released here, never held across an await.
+        let looked_up = self.state.lock().ok().map(|state| {
+            (
+                state.entries.get(&key).map(|hit| hit.as_deref().cloned()),
+                state.generation,
+            )
+        });
+        let generation = match looked_up {
+            Some((Some(hit), _)) => return Ok(hit),
+            Some((None, generation)) => generation,
+            None => return self.inner.load_credentials(tenant, client).await,
+        };
+        let loaded = self.inner.load_credentials(tenant, client).await?;
+        if let Ok(mut state) = self.state.lock()
+            && state.generation == generation
+        {
+            if state.entries.len() >= CAPACITY {
+                state.entries.clear();
+            }
+            state.entries.insert(key, loaded.clone().map(Arc::new));
+        }
+        Ok(loaded)
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.inner.ping().await
+    }
+
+    async fn insert_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
+        self.invalidate(self.inner.insert_tenant(tenant).await)
+    }
+
+    async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
+        self.inner.list_tenants(page).await
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError> {
+        self.inner.get_tenant(id).await
+    }
+
+    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError> {
+        self.invalidate(self.inner.delete_tenant(id).await)
+    }
+
+    async fn insert_client_with_secret(
+        &self,
+        client: &NewClient,
+        first_secret: &NewSecret,
+        clients_max: u32,
+    ) -> Result<(ClientRecord, SecretRecord), StorageError> {
+        self.invalidate(
+            self.inner
+                .insert_client_with_secret(client, first_secret, clients_max)
+                .await,
+        )
+    }
+
+    async fn list_clients(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        page: Page,
+    ) -> Result<Paged<ClientRecord>, StorageError> {
+        self.inner.list_clients(tenant, kind, page).await
+    }
+
+    async fn get_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<Option<ClientRecord>, StorageError> {
+        self.inner.get_client(tenant, kind, id).await
+    }
+
+    async fn update_client(
+        &self,
+        pk: i64,
+        settings: &ClientSettings,
+        now: DateTime<Utc>,
+    ) -> Result<ClientRecord, StorageError> {
+        self.invalidate(self.inner.update_client(pk, settings, now).await)
+    }
+
+    async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        id: &ClientId,
+    ) -> Result<(), StorageError> {
+        self.invalidate(self.inner.delete_client(tenant, kind, id).await)
+    }
+
+    async fn insert_secret_within_limit(
+        &self,
+        client_pk: i64,
+        secret: &NewSecret,
+        secrets_max: u32,
+    ) -> Result<SecretRecord, StorageError> {
+        self.invalidate(
+            self.inner
+                .insert_secret_within_limit(client_pk, secret, secrets_max)
+                .await,
+        )
+    }
+
+    async fn list_secrets(
+        &self,
+        client_pk: i64,
+        page: Page,
+    ) -> Result<Paged<SecretRecord>, StorageError> {
+        self.inner.list_secrets(client_pk, page).await
+    }
+
+    async fn get_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+    ) -> Result<Option<SecretRecord>, StorageError> {
+        self.inner.get_secret(client_pk, id).await
+    }
+
+    async fn update_secret(
+        &self,
+        client_pk: i64,
+        secret: &SecretRecord,
+    ) -> Result<(), StorageError> {
+        self.invalidate(self.inner.update_secret(client_pk, secret).await)
+    }
+
+    async fn revoke_secret(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.invalidate(self.inner.revoke_secret(client_pk, id, now).await)
+    }
+
+    /// LastUsedAt is not part of the credentials: no invalidation.
+    async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError> {
+        self.inner.record_last_used(uses).await
+    }
+
+    async fn insert_signing_key_if_absent(
+        &self,
+        key: &SigningKeyRecord,
+    ) -> Result<(), StorageError> {
+        self.inner.insert_signing_key_if_absent(key).await
+    }
+
+    async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError> {
+        self.inner.current_signing_key().await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
+        self.inner.signing_keys().await
+    }
+}

@@ -88,6 +88,25 @@ struct Request {
     credentials: request::ClientCredentials,
 }
 
+impl Request {
+    fn authentication(&self, peer: SocketAddr) -> ClientAuthentication<'_> {
+        ClientAuthentication {
+            tenant: &self.tenant,
+            client_id: &self.credentials.client_id,
+            secret: &self.credentials.secret,
+            source: Some(peer.ip()),
+        }
+    }
+}
+
+/// A JSON answer or an RFC 6749 error, never cached.
+fn respond(outcome: Result<Value, OAuthError>) -> Response {
+    match outcome {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
 fn read_request(
     app: &AppState,
     tenant: &str,
@@ -134,12 +153,7 @@ async fn token(
             ));
         }
         let req = read_request(&app, &tenant, &headers, &body)?;
-        let auth = ClientAuthentication {
-            tenant: &req.tenant,
-            client_id: &req.credentials.client_id,
-            secret: &req.credentials.secret,
-            source: Some(peer.ip()),
-        };
+        let auth = req.authentication(peer);
         let issued = app
             .tokens
             .issue(auth, req.form.get("scope"), audience.or(resource))
@@ -153,10 +167,7 @@ async fn token(
         }))
     }
     .await;
-    match outcome {
-        Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
-    }
+    respond(outcome)
 }
 
 async fn introspect(
@@ -169,12 +180,7 @@ async fn introspect(
     let outcome: Result<Value, OAuthError> = async {
         let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
         let req = read_request(&app, &tenant, &headers, &body)?;
-        let auth = ClientAuthentication {
-            tenant: &req.tenant,
-            client_id: &req.credentials.client_id,
-            secret: &req.credentials.secret,
-            source: Some(peer.ip()),
-        };
+        let auth = req.authentication(peer);
         app.tokens
             .authenticate(auth)
             .await
@@ -198,8 +204,5 @@ async fn introspect(
         })
     }
     .await;
-    match outcome {
-        Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
-    }
+    respond(outcome)
 }

@@ -15,7 +15,7 @@ use crate::domain::client::validate_description;
 use crate::domain::expiry::{self, ExpiryRequest, ExpiryRules};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
 use crate::domain::secret_value::SecretValue;
-use crate::storage::{NewSecret, Page, Paged, SecretRecord, StorageError};
+use crate::storage::{ClientRecord, NewSecret, Page, Paged, SecretRecord, StorageError};
 
 /// A secret to add: everything optional (SPEC §3 decides the expiration).
 #[derive(Debug, Clone, Default)]
@@ -74,15 +74,7 @@ impl Secrets {
         at: ClientRef<'_>,
         page: Page,
     ) -> Result<Paged<SecretRecord>, ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::ReadSecrets,
-        )
-        .await?;
+        let client = self.client(caller, at, Action::ReadSecrets).await?;
         Ok(self.ctx.store.list_secrets(client.pk, page).await?)
     }
 
@@ -92,20 +84,7 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::ReadSecrets,
-        )
-        .await?;
-        self.ctx
-            .store
-            .get_secret(client.pk, id)
-            .await?
-            .ok_or(ServiceError::SecretNotFound)
+        Ok(self.secret(caller, at, id, Action::ReadSecrets).await?.1)
     }
 
     /// Adds a secret; returns it with its value, the only time the value is shown.
@@ -115,15 +94,7 @@ impl Secrets {
         at: ClientRef<'_>,
         req: NewSecretRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::WriteSecrets,
-        )
-        .await?;
+        let client = self.client(caller, at, Action::WriteSecrets).await?;
         let (new, value) =
             prepare_secret(&self.ctx, req, &client.argon_salt, self.ctx.clock.now()).await?;
         let secret = self
@@ -147,21 +118,7 @@ impl Secrets {
         id: SecretId,
         patch: SecretPatch,
     ) -> Result<SecretRecord, ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::WriteSecrets,
-        )
-        .await?;
-        let mut secret = self
-            .ctx
-            .store
-            .get_secret(client.pk, id)
-            .await?
-            .ok_or(ServiceError::SecretNotFound)?;
+        let (client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         if let Some(d) = patch.description {
             validate_description("Description", &d)?;
@@ -203,21 +160,7 @@ impl Secrets {
         id: SecretId,
         req: RenewRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::WriteSecrets,
-        )
-        .await?;
-        let mut secret = self
-            .ctx
-            .store
-            .get_secret(client.pk, id)
-            .await?
-            .ok_or(ServiceError::SecretNotFound)?;
+        let (client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         let grace = grace_period(req.grace_period_seconds, self.ctx.limits.max_grace_period)?;
         secret.expiration = expiry::resolve(req.expiry, self.rules(), now)?;
@@ -245,21 +188,7 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::WriteSecrets,
-        )
-        .await?;
-        let mut secret = self
-            .ctx
-            .store
-            .get_secret(client.pk, id)
-            .await?
-            .ok_or(ServiceError::SecretNotFound)?;
+        let (client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         secret.grace_until = secret.grace_until.map(|until| until.min(now));
         self.write(client.pk, &secret).await?;
@@ -274,15 +203,7 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<(), ServiceError> {
-        let client = require_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::WriteSecrets,
-        )
-        .await?;
+        let client = self.client(caller, at, Action::WriteSecrets).await?;
         match self
             .ctx
             .store
@@ -296,6 +217,34 @@ impl Secrets {
             Err(StorageError::NotFound) => Err(ServiceError::SecretNotFound),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The client a request addresses, once the caller may do `action` there.
+    async fn client(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        action: Action,
+    ) -> Result<ClientRecord, ServiceError> {
+        require_client(&self.ctx, caller, at.tenant, at.kind, at.client, action).await
+    }
+
+    /// The client and its (non-revoked) secret `id`.
+    async fn secret(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        id: SecretId,
+        action: Action,
+    ) -> Result<(ClientRecord, SecretRecord), ServiceError> {
+        let client = self.client(caller, at, action).await?;
+        let secret = self
+            .ctx
+            .store
+            .get_secret(client.pk, id)
+            .await?
+            .ok_or(ServiceError::SecretNotFound)?;
+        Ok((client, secret))
     }
 
     async fn write(&self, client_pk: i64, secret: &SecretRecord) -> Result<(), ServiceError> {

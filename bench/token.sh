@@ -48,7 +48,7 @@ kill "${pids[-1]}"
 latchkey_run() {
   local n="$1" dir="$work/db-$1" port boot
   mkdir -p "$dir"; port=$(free_port); boot="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  LATCHKEY_BOOTSTRAP_TOKEN="$boot" LATCHKEY_LOG=warn taskset -c "$SERVER_CPUS" "$BIN" serve \
+  LATCHKEY_BOOTSTRAP_TOKEN="$boot" LATCHKEY_LOG=warn LATCHKEY_TENANTS__CLIENTSMAX=$((n + 10)) taskset -c "$SERVER_CPUS" "$BIN" serve \
     --listen "127.0.0.1:$port" --database "sqlite://$dir/latchkey.db" >"$dir/server.log" 2>&1 & local pid=$!
   pids+=("$pid")
   wait_up "http://127.0.0.1:$port/healthz"

@@ -178,6 +178,69 @@ async fn a_renewed_secret_value_fails_at_once_or_after_its_grace(backend: Backen
     access_token(&server, &newest).await;
 }
 
+/// Waits (at most 10 s) until the clock is past `at`.
+async fn wait_past(at: chrono::DateTime<Utc>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while Utc::now() <= at + Duration::milliseconds(100) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock passes {at}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Renews `cred`'s secret with `body`; returns the new value's credentials and the answer.
+async fn renewed(
+    server: &TestServer,
+    cred: &Cred,
+    body: serde_json::Value,
+) -> (Cred, serde_json::Value) {
+    let path = secrets_path(&cred.tenant, CC, &cred.id);
+    let answer = call(
+        server
+            .post(&format!("{path}/{}/Renew", cred.secret_id))
+            .json(&body),
+        200,
+    )
+    .await;
+    let secret = answer["Secret"].as_str().expect("a value").to_owned();
+    (
+        Cred {
+            secret,
+            ..cred.clone()
+        },
+        answer,
+    )
+}
+
+/// Without EndGrace, the old value stops working as soon as `GraceUntil` passes.
+async fn a_grace_period_ends_by_itself(backend: Backend) {
+    let server = start(backend).await;
+    let cred = setup(&server).await;
+    let (new, answer) = renewed(&server, &cred, json!({"GracePeriodSeconds": 3})).await;
+    access_token(&server, &cred).await;
+    access_token(&server, &new).await;
+    wait_past(time(&answer["GraceUntil"])).await;
+    refused(&server, &cred).await;
+    access_token(&server, &new).await;
+}
+
+/// A secret that expires during its grace period: neither value works afterwards.
+async fn a_secret_expiring_during_its_grace_refuses_both_values(backend: Backend) {
+    let server = start(backend).await;
+    let cred = setup(&server).await;
+    let at = Utc::now().trunc_subsecs(0) + Duration::seconds(4);
+    let wire = at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let body = json!({"Expiration": wire, "GracePeriodSeconds": 3600});
+    let (new, _) = renewed(&server, &cred, body).await;
+    access_token(&server, &cred).await;
+    access_token(&server, &new).await;
+    wait_past(at).await;
+    refused(&server, &new).await;
+    refused(&server, &cred).await;
+}
+
 async fn a_disabled_client_is_refused_until_enabled(backend: Backend) {
     let server = start(backend).await;
     let cred = setup(&server).await;
@@ -225,6 +288,8 @@ both_backends!(
     an_expired_secret_is_refused_right_after_its_expiration,
     a_revoked_secret_fails_on_the_very_next_request,
     a_renewed_secret_value_fails_at_once_or_after_its_grace,
+    a_grace_period_ends_by_itself,
+    a_secret_expiring_during_its_grace_refuses_both_values,
     a_disabled_client_is_refused_until_enabled,
     a_deleted_client_is_refused,
     a_hybrid_client_is_unauthorized_client,

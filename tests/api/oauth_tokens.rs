@@ -99,6 +99,11 @@ async fn tokens_are_es256_jwts_with_every_claim(backend: Backend) {
     assert_ne!(jtis[0], jtis[1], "jti is unique");
 }
 
+/// A restart binds another port: the issuer (and so old tokens' `iss`) must not move.
+fn fixed_public_url() -> Vec<String> {
+    vec!["--public-url".to_owned(), "http://latchkey.test".to_owned()]
+}
+
 /// The key file beside the SQLite database is created with mode 0600 and reused: the same
 /// `kid` signs after a restart, and a token minted before it is still valid.
 #[tokio::test]
@@ -110,6 +115,7 @@ async fn sqlite_signing_keys_survive_a_restart() {
     let opts = ServerOptions {
         env: vec![("LATCHKEY_MASTER_KEY".to_owned(), String::new())],
         database_url: Some(url.clone()),
+        extra_args: fixed_public_url(),
         ..ServerOptions::default()
     };
     let server = TestServer::start_with(Backend::Sqlite, opts.clone()).await;
@@ -144,11 +150,12 @@ async fn sqlite_signing_keys_survive_a_restart() {
 /// with the same `kid`.
 #[tokio::test]
 async fn postgres_signing_keys_survive_a_restart() {
-    let server = start(Backend::Postgres).await;
+    let mut opts = options(Backend::Postgres, None);
+    opts.extra_args = fixed_public_url();
+    let server = TestServer::start_with(Backend::Postgres, opts.clone()).await;
     let tenant = server.create_tenant().await;
     let cred = cc_client(&server, &tenant, &["tenant-member"]).await;
     let token = access_token(&server, &cred).await;
-    let mut opts = options(Backend::Postgres, None);
     opts.database_url = Some(server.database_url.clone());
     assert_eq!(server.terminate().await.code(), Some(0));
     let server = TestServer::start_with(Backend::Postgres, opts).await;

@@ -66,6 +66,10 @@ pub fn decide(
         }
         (Some(c), _) => c.id,
         (None, Some((c, _))) if c.revoked => return Err(Refusal::Revoked(c.id)),
+        // A grace never outlives the secret: once it expires, both values stop.
+        (None, Some((c, _))) if c.expiration.is_some_and(|at| at <= now) => {
+            return Err(Refusal::Expired(c.id));
+        }
         (None, Some((c, true))) => c.id,
         (None, Some((c, false))) => return Err(Refusal::Superseded(c.id)),
         (None, None) => return Err(Refusal::NoMatch),
@@ -159,8 +163,15 @@ mod tests {
         );
         let later = now + Duration::seconds(30);
         assert_eq!(
-            decide(&digest(&old), &[c], true, later),
+            decide(&digest(&old), &[c.clone()], true, later),
             Err(Refusal::Superseded(SecretId(4)))
+        );
+        let mut expired = c.clone();
+        expired.expiration = Some(now);
+        assert_eq!(
+            decide(&digest(&old), &[expired], true, now),
+            Err(Refusal::Expired(SecretId(4))),
+            "a grace never outlives the secret's expiration"
         );
     }
 }

@@ -268,12 +268,12 @@ impl SigningKey {
 
     /// A compact JWS of `claims` (a JSON object): header
     /// `{"alg":"ES256","typ":"at+jwt","kid":..}`, 64-byte `r || s` signature.
-    pub fn sign(&self, claims: &Value) -> Result<String, JwsError> {
-        if !claims.is_object() {
-            return Err(JwsError::Malformed("claims must be a JSON object"));
-        }
+    pub fn sign<C: serde::Serialize + ?Sized>(&self, claims: &C) -> Result<String, JwsError> {
         let payload = serde_json::to_vec(claims)
             .map_err(|_| JwsError::Malformed("claims cannot be serialized"))?;
+        if payload.first() != Some(&b'{') {
+            return Err(JwsError::Malformed("claims must be a JSON object"));
+        }
         let mut token = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 100);
         token.push_str(&self.header);
         token.push('.');

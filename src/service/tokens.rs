@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::keys::KeyRing;
@@ -187,19 +187,20 @@ impl Tokens {
         };
         let iat = self.services.now().timestamp();
         let scope = roles.join(" ");
-        let claims = json!({
-            "iss": self.issuer(&tenant),
-            "sub": client_id,
-            "client_id": client_id,
-            "aud": audience,
-            "iat": iat,
-            "exp": iat + i64::from(client.access_token_lifetime),
-            "jti": Uuid::new_v4().to_string(),
-            "tid": tenant.to_string(),
-            "roles": roles,
-            "scope": scope,
-            "secret_id": client.secret_id.0,
-        });
+        let issuer = self.issuer(&tenant);
+        let claims = Claims {
+            iss: &issuer,
+            sub: &client_id,
+            client_id: &client_id,
+            aud: &audience,
+            iat,
+            exp: iat + i64::from(client.access_token_lifetime),
+            jti: Uuid::new_v4(),
+            tid: tenant,
+            roles: &roles,
+            scope: &scope,
+            secret_id: client.secret_id.0,
+        };
         let access_token = self
             .keys
             .current()
@@ -296,6 +297,27 @@ impl Tokens {
         });
         Ok(minted_by_valid_secret.then_some((tenant, claims)))
     }
+}
+
+/// The claims of an access token (serialised straight into the JWS payload).
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    client_id: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+    jti: Uuid,
+    #[serde(serialize_with = "display")]
+    tid: TenantId,
+    roles: &'a [String],
+    scope: &'a str,
+    secret_id: i32,
+}
+
+fn display<S: serde::Serializer>(value: &TenantId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
 }
 
 /// The roles a token carries: those requested in `scope` (each must be one of the

@@ -58,7 +58,7 @@ impl Verifier {
                     client_pk: credentials.pk,
                     secret_id,
                     kind: credentials.kind,
-                    role_ids: credentials.role_ids,
+                    role_ids: credentials.role_ids.clone(),
                     access_token_lifetime: credentials.access_token_lifetime,
                 },
             ),

@@ -66,15 +66,14 @@ impl<S: Storage> Storage for CachedStorage<S> {
         &self,
         tenant: &TenantId,
         client: &ClientId,
-    ) -> Result<Option<ClientCredentials>, StorageError> {
+    ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
         let key = (*tenant, client.clone());
         // The lock is taken and released here, never held across an await.
-        let looked_up = self.state.lock().ok().map(|state| {
-            (
-                state.entries.get(&key).map(|hit| hit.as_deref().cloned()),
-                state.generation,
-            )
-        });
+        let looked_up = self
+            .state
+            .lock()
+            .ok()
+            .map(|state| (state.entries.get(&key).cloned(), state.generation));
         let generation = match looked_up {
             Some((Some(hit), _)) => return Ok(hit),
             Some((None, generation)) => generation,
@@ -87,7 +86,7 @@ impl<S: Storage> Storage for CachedStorage<S> {
             if state.entries.len() >= CAPACITY {
                 state.entries.clear();
             }
-            state.entries.insert(key, loaded.clone().map(Arc::new));
+            state.entries.insert(key, loaded.clone());
         }
         Ok(loaded)
     }

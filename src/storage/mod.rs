@@ -14,6 +14,8 @@
 //!
 //! The same conformance tests ([`conformance`]) run against both implementations.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -258,12 +260,13 @@ pub trait Storage: Send + Sync + 'static {
     /// Every signing key whose public part is still published (JWKS), newest first.
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
 
-    /// Everything verification needs of one client, or `None` when it does not exist.
+    /// Everything verification needs of one client, or `None` when it does not exist
+    /// (shared, so a cache can hand it out without copying).
     async fn load_credentials(
         &self,
         tenant: &TenantId,
         client: &ClientId,
-    ) -> Result<Option<ClientCredentials>, StorageError>;
+    ) -> Result<Option<Arc<ClientCredentials>>, StorageError>;
 }
 
 /// Opens the storage a URL names (`sqlite://…` or `postgres://…`) and applies

@@ -14,6 +14,7 @@
 //! (tenant, client, secret), as the cascading deletes do: `delete_client` locks
 //! its tenant first and `revoke_secret` its client first.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -496,7 +497,7 @@ impl Storage for PostgresStorage {
         &self,
         tenant: &TenantId,
         client: &ClientId,
-    ) -> Result<Option<ClientCredentials>, StorageError> {
+    ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
         // One round trip whether or not the client exists, so an unknown client
         // costs about what a known one does.
         let found = sqlx::query(
@@ -511,7 +512,7 @@ impl Storage for PostgresStorage {
         .bind(client.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows::credentials(&found)
+        Ok(rows::credentials(&found)?.map(Arc::new))
     }
 }
 

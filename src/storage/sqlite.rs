@@ -7,6 +7,7 @@
 //! counter updates serialise concurrent inserts.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -492,7 +493,7 @@ impl Storage for SqliteStorage {
         &self,
         tenant: &TenantId,
         client: &ClientId,
-    ) -> Result<Option<ClientCredentials>, StorageError> {
+    ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
         // One round trip whether or not the client exists, so an unknown client
         // costs about what a known one does.
         let found = sqlx::query(
@@ -507,7 +508,7 @@ impl Storage for SqliteStorage {
         .bind(client.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows::credentials(&found)
+        Ok(rows::credentials(&found)?.map(Arc::new))
     }
 }
 

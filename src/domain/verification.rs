@@ -81,6 +81,20 @@ pub fn decide(
     }
 }
 
+/// Whether a token minted by secret `secret_id` may still be honoured: the client
+/// is enabled and that secret exists, is not revoked and has not expired.
+pub fn minting_secret_valid(
+    candidates: &[Candidate],
+    client_enabled: bool,
+    secret_id: SecretId,
+    now: DateTime<Utc>,
+) -> bool {
+    client_enabled
+        && candidates
+            .iter()
+            .any(|c| c.id == secret_id && !c.revoked && c.expiration.is_none_or(|at| at > now))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -143,6 +157,32 @@ mod tests {
         assert_eq!(
             decide(&digest(&v), &[c], true, now),
             Err(Refusal::Revoked(SecretId(1)))
+        );
+    }
+
+    #[test]
+    fn a_token_lives_only_while_its_minting_secret_does() {
+        let now = Utc::now();
+        let (_, mut c) = secret(2);
+        assert!(minting_secret_valid(&[c.clone()], true, SecretId(2), now));
+        assert!(
+            !minting_secret_valid(&[c.clone()], true, SecretId(3), now),
+            "other secret"
+        );
+        assert!(
+            !minting_secret_valid(&[c.clone()], false, SecretId(2), now),
+            "client disabled"
+        );
+        c.expiration = Some(now);
+        assert!(
+            !minting_secret_valid(&[c.clone()], true, SecretId(2), now),
+            "expired"
+        );
+        c.expiration = None;
+        c.revoked = true;
+        assert!(
+            !minting_secret_valid(&[c], true, SecretId(2), now),
+            "revoked"
         );
     }
 

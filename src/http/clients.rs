@@ -123,6 +123,54 @@ impl From<ClientRecord> for Client {
     }
 }
 
+impl From<ClientUpdate> for ClientPatch {
+    fn from(b: ClientUpdate) -> Self {
+        Self {
+            name: b.name,
+            enabled: b.enabled,
+            access_token_lifetime: b.access_token_lifetime,
+            tags: b.tags,
+            role_ids: b.role_ids,
+            redirect_uris: b.redirect_uris,
+            post_logout_redirect_uris: b.post_logout_redirect_uris,
+            client_uri: b.client_uri,
+            logo_uri: b.logo_uri,
+            allow_offline_access: b.allow_offline_access,
+            allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
+        }
+    }
+}
+
+impl From<ClientCreate> for NewClientRequest {
+    fn from(b: ClientCreate) -> Self {
+        let settings = ClientUpdate {
+            name: b.name,
+            enabled: b.enabled,
+            access_token_lifetime: b.access_token_lifetime,
+            tags: b.tags,
+            role_ids: b.role_ids,
+            redirect_uris: b.redirect_uris,
+            post_logout_redirect_uris: b.post_logout_redirect_uris,
+            client_uri: b.client_uri,
+            logo_uri: b.logo_uri,
+            allow_offline_access: b.allow_offline_access,
+            allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
+        };
+        Self {
+            id: b.id,
+            settings: settings.into(),
+            first_secret: NewSecretRequest {
+                description: b.secret_description,
+                expiry: ExpiryRequest {
+                    expires: b.secret_expires,
+                    expiration: b.secret_expiration_date,
+                },
+                value: None,
+            },
+        }
+    }
+}
+
 /// A created client and its first secret; `Secret` is the value, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
@@ -153,23 +201,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
             update_client,
             delete_client
         ))
-}
-
-fn patch(
-    name: Option<String>,
-    enabled: Option<bool>,
-    access_token_lifetime: Option<u32>,
-    tags: Option<Vec<String>>,
-    role_ids: Option<Vec<String>>,
-) -> ClientPatch {
-    ClientPatch {
-        name,
-        enabled,
-        access_token_lifetime,
-        tags,
-        role_ids,
-        ..ClientPatch::default()
-    }
 }
 
 /// List clients of one kind.
@@ -220,32 +251,7 @@ async fn create_client(
     at: Resource,
     JsonBody(body): JsonBody<ClientCreate>,
 ) -> Result<Response, ApiError> {
-    let req = NewClientRequest {
-        id: body.id,
-        settings: ClientPatch {
-            redirect_uris: body.redirect_uris,
-            post_logout_redirect_uris: body.post_logout_redirect_uris,
-            client_uri: body.client_uri,
-            logo_uri: body.logo_uri,
-            allow_offline_access: body.allow_offline_access,
-            allow_access_tokens_via_browser: body.allow_access_tokens_via_browser,
-            ..patch(
-                body.name,
-                body.enabled,
-                body.access_token_lifetime,
-                body.tags,
-                body.role_ids,
-            )
-        },
-        first_secret: NewSecretRequest {
-            description: body.secret_description,
-            expiry: ExpiryRequest {
-                expires: body.secret_expires,
-                expiration: body.secret_expiration_date,
-            },
-            value: None,
-        },
-    };
+    let req = NewClientRequest::from(body);
     let created = app
         .services
         .clients
@@ -308,21 +314,7 @@ async fn update_client(
     JsonBody(body): JsonBody<ClientUpdate>,
 ) -> Result<Json<Client>, ApiError> {
     let c = at.client()?;
-    let changes = ClientPatch {
-        redirect_uris: body.redirect_uris,
-        post_logout_redirect_uris: body.post_logout_redirect_uris,
-        client_uri: body.client_uri,
-        logo_uri: body.logo_uri,
-        allow_offline_access: body.allow_offline_access,
-        allow_access_tokens_via_browser: body.allow_access_tokens_via_browser,
-        ..patch(
-            body.name,
-            body.enabled,
-            body.access_token_lifetime,
-            body.tags,
-            body.role_ids,
-        )
-    };
+    let changes = ClientPatch::from(body);
     let updated = app
         .services
         .clients

@@ -62,10 +62,7 @@ impl Secrets {
     }
 
     fn rules(&self) -> ExpiryRules {
-        ExpiryRules {
-            policy: self.ctx.limits.default_expiry,
-            max_lifetime: None,
-        }
+        expiry_rules(&self.ctx)
     }
 
     pub async fn list(
@@ -278,6 +275,15 @@ fn grace_period(
     }
 }
 
+/// The rules a new or renewed secret's expiration follows (today: the configured
+/// default policy; tenant and client policies come with issue 4).
+fn expiry_rules(ctx: &Context) -> ExpiryRules {
+    ExpiryRules {
+        policy: ctx.limits.default_expiry,
+        max_lifetime: None,
+    }
+}
+
 /// Validates a new secret and hashes its value (shared by add and client creation).
 pub(crate) async fn prepare_secret(
     ctx: &Context,
@@ -287,10 +293,7 @@ pub(crate) async fn prepare_secret(
 ) -> Result<(NewSecret, SecretValue), ServiceError> {
     let description = req.description.unwrap_or_default();
     validate_description("Description", &description)?;
-    let rules = ExpiryRules {
-        policy: ctx.limits.default_expiry,
-        max_lifetime: None,
-    };
+    let rules = expiry_rules(ctx);
     let expiration = expiry::resolve(req.expiry, rules, now)?;
     let value = match req.value {
         Some(v) => SecretValue::supplied(&v)?,

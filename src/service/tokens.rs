@@ -19,10 +19,11 @@ use super::last_used::LastUsed;
 use super::verify::VerifiedClient;
 use super::{Caller, Services};
 use crate::config::TokenSettings;
-use crate::domain::ids::{ClientId, ClientKind, TenantId};
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
+use crate::domain::verification;
 
 /// Why a token request failed, as RFC 6749 names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -288,12 +289,9 @@ impl Tokens {
             .await
             .map_err(|e| TokenError::Internal(e.to_string()))?;
         let minted_by_valid_secret = credentials.is_some_and(|c| {
-            c.enabled
-                && c.candidates.iter().any(|s| {
-                    i64::from(s.id.0) == secret_id
-                        && !s.revoked
-                        && s.expiration.is_none_or(|at| at > now)
-                })
+            i32::try_from(secret_id).is_ok_and(|id| {
+                verification::minting_secret_valid(&c.candidates, c.enabled, SecretId(id), now)
+            })
         });
         Ok(minted_by_valid_secret.then_some((tenant, claims)))
     }

@@ -532,15 +532,5 @@ async fn insert_secret(
     .bind(s.created_at)
     .execute(&mut **tx)
     .await?;
-    Ok(SecretRecord {
-        id,
-        description: s.description.clone(),
-        expiration: s.expiration,
-        hash: s.hash.clone(),
-        hint: s.hint.clone(),
-        created_at: s.created_at,
-        last_used_at: None,
-        previous_hash: None,
-        grace_until: None,
-    })
+    Ok(rows::inserted_secret(id, s))
 }

@@ -1,5 +1,5 @@
 //! Per-request OperationId: generated for every request, carried by the request's
-//! tracing span and a task-local (so error bodies can quote it), returned in the
+//! tracing span and the services' [`Origin`] task-local (so error bodies can quote it), returned in the
 //! `OperationId` header, and written in the one log line each request gets.
 //!
 //! It also turns any error response not written by [`ApiError`] (unknown route,
@@ -7,7 +7,9 @@
 
 use std::time::Instant;
 
-use axum::extract::Request;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -15,21 +17,22 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBodyWritten};
+use crate::service::origin::{self, Origin};
 
 /// The response header that carries the OperationId.
 pub const HEADER: &str = "OperationId";
 
-tokio::task_local! {
-    static OPERATION_ID: Uuid;
-}
-
 /// The OperationId of the request being handled, if any.
 pub fn current() -> Option<Uuid> {
-    OPERATION_ID.try_with(|id| *id).ok()
+    origin::current().map(|o| o.operation_id)
 }
 
 pub async fn scope(request: Request, next: Next) -> Response {
     let id = Uuid::new_v4();
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
     let span = tracing::info_span!(
         "request",
         operation_id = %id,
@@ -37,19 +40,22 @@ pub async fn scope(request: Request, next: Next) -> Response {
         http.path = %request.uri().path(),
     );
     let started = Instant::now();
-    let mut response = OPERATION_ID
-        .scope(id, async move {
-            let response = next.run(request).await;
-            let status = response.status();
-            let is_error = status.is_client_error() || status.is_server_error();
-            if is_error && response.extensions().get::<ErrorBodyWritten>().is_none() {
-                ApiError::from_status(status).into_response()
-            } else {
-                response
-            }
-        })
-        .instrument(span.clone())
-        .await;
+    let origin = Origin {
+        operation_id: id,
+        address,
+    };
+    let mut response = origin::scope(origin, async move {
+        let response = next.run(request).await;
+        let status = response.status();
+        let is_error = status.is_client_error() || status.is_server_error();
+        if is_error && response.extensions().get::<ErrorBodyWritten>().is_none() {
+            ApiError::from_status(status).into_response()
+        } else {
+            response
+        }
+    })
+    .instrument(span.clone())
+    .await;
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert(HEADER, value);
     }

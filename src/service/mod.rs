@@ -19,6 +19,7 @@ pub mod clients;
 mod hashing;
 pub mod keys;
 pub mod last_used;
+pub mod origin;
 pub mod secrets;
 pub mod tenants;
 pub mod tokens;
@@ -41,8 +42,9 @@ impl Clock for SystemClock {
     }
 }
 
-/// Who is asking: the platform administrator (bootstrap token) or a client of a
-/// tenant acting through an access token with the roles it carries.
+/// Who is asking: the platform administrator (bootstrap token), a client of a
+/// tenant acting through an access token with the roles it carries, or a
+/// signed-in console user with its roles per tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     PlatformAdministrator,
@@ -51,11 +53,34 @@ pub enum Caller {
         client: ClientId,
         roles: Vec<String>,
     },
+    User {
+        name: String,
+        /// A platform administrator may do everything, in every tenant.
+        platform_admin: bool,
+        /// Role ids (SPEC §5) the user holds in each tenant.
+        tenant_roles: Vec<(TenantId, Vec<String>)>,
+    },
 }
 
 impl Caller {
     fn may_manage_tenants(&self) -> bool {
-        matches!(self, Self::PlatformAdministrator)
+        matches!(
+            self,
+            Self::PlatformAdministrator
+                | Self::User {
+                    platform_admin: true,
+                    ..
+                }
+        )
+    }
+
+    /// The actor's type and name, as the audit trail records them.
+    pub fn actor(&self) -> (&'static str, String) {
+        match self {
+            Self::PlatformAdministrator => ("platform", "bootstrap-token".to_owned()),
+            Self::Client { client, .. } => ("client", client.to_string()),
+            Self::User { name, .. } => ("user", name.clone()),
+        }
     }
 
     /// Allowed to do `action` in `tenant`? Checked before the tenant is looked up,
@@ -67,6 +92,16 @@ impl Caller {
                 tenant: own, roles, ..
             } if own == tenant && any_allows(roles, action) => Ok(()),
             Self::Client { .. } => Err(ServiceError::Forbidden),
+            Self::User {
+                platform_admin: true,
+                ..
+            } => Ok(()),
+            Self::User { tenant_roles, .. } => tenant_roles
+                .iter()
+                .find(|(own, _)| own == tenant)
+                .filter(|(_, roles)| any_allows(roles, action))
+                .map(|_| ())
+                .ok_or(ServiceError::Forbidden),
         }
     }
 }

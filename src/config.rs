@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::domain::expiry::ExpiryPolicy;
+use crate::notify::settings::{NotificationSettings, NotificationsSection};
 
 /// `latchkey` command line.
 #[derive(Debug, Parser)]
@@ -68,6 +69,7 @@ struct FileConfig {
     tenants: TenantsSection,
     secrets: SecretsSection,
     tokens: TokensSection,
+    notifications: NotificationsSection,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -147,7 +149,7 @@ impl Default for TokensSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 22] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -158,6 +160,15 @@ const KEYS: [&str; 13] = [
     "tokens.lastUsedInterval",
     "tokens.failedAttemptsPerClient",
     "tokens.failedAttemptsPerAddress",
+    "notifications.expiring.cron",
+    "notifications.expiring.leadTimes",
+    "notifications.expired.checkInterval",
+    "notifications.webhooks.timeout",
+    "notifications.webhooks.retrySchedule",
+    "notifications",
+    "notifications.expiring",
+    "notifications.expired",
+    "notifications.webhooks",
     "server",
     "secrets",
     "tokens",
@@ -230,6 +241,7 @@ pub struct Settings {
     pub master_key: MasterKeySource,
     pub limits: Limits,
     pub tokens: TokenSettings,
+    pub notifications: NotificationSettings,
 }
 
 impl Settings {
@@ -463,10 +475,15 @@ impl Settings {
                 ));
             }
         }
+        let notifications = file
+            .notifications
+            .validate()
+            .map_err(|(key, reason)| bad(key, reason))?;
         Ok(Self {
             listen,
             database_url,
             master_key,
+            notifications,
             tokens: TokenSettings {
                 last_used_interval: Duration::from_secs(t.last_used_interval),
                 failed_attempts_per_client: t.failed_attempts_per_client,

@@ -18,11 +18,13 @@
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
+//! - [`notify`]: outbound notifications (expiry emails over SMTP).
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod notify;
 pub mod oauth;
 pub mod server;
 pub mod service;

@@ -320,3 +320,19 @@ async fn recipients_are_checked_before_connecting() {
         assert!(e.is_permanent());
     }
 }
+
+#[tokio::test]
+async fn implicit_tls_to_a_plain_server_fails_cleanly() {
+    // Builds the rustls client (aws-lc-rs, platform verifier) and attempts a handshake that
+    // cannot succeed: an error to report, not a panic over the crypto provider (STACK.md trap 2).
+    let sink = SmtpSink::start().await;
+    let mut s = plain(sink.host(), sink.port());
+    s.tls = TlsMode::Tls;
+    let e = Mailer::new(&s)
+        .unwrap()
+        .send(&["ops@example.test".into()], &render(&notice()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EmailError::Unreachable { .. }), "{e:?}");
+    assert!(sink.messages().is_empty());
+}

@@ -336,3 +336,23 @@ async fn implicit_tls_to_a_plain_server_fails_cleanly() {
     assert!(matches!(e, EmailError::Unreachable { .. }), "{e:?}");
     assert!(sink.messages().is_empty());
 }
+
+#[tokio::test]
+async fn non_ascii_and_long_subjects_arrive_intact() {
+    let sink = SmtpSink::start().await;
+    let mailer = Mailer::new(&plain(sink.host(), sink.port())).unwrap();
+    let mut n = notice();
+    n.tenant_name = "Bäckerei Müller & Söhne — Zürich Hauptsitz, Abteilung Zahlungsverkehr".into();
+    n.client_id = "paiement-récurrent-ñ-数据同步".into();
+    n.description = "clé « production »".into();
+    let content = render(&n);
+    mailer
+        .send(&["ops@example.test".into()], &content)
+        .await
+        .unwrap();
+    let m = &sink.wait_for(1, Duration::from_secs(10)).await[0];
+    assert_eq!(m.subject, content.subject);
+    let text = crlf_to_lf(m.text.as_deref().unwrap());
+    assert_eq!(text.trim_end(), crlf_to_lf(&content.text).trim_end());
+    assert!(text.contains("clé « production »"));
+}

@@ -23,7 +23,13 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::domain::expiry::ExpiryPolicy;
-use crate::notify::settings::{NotificationSettings, NotificationsSection};
+use crate::notify::email::EmailSettings;
+use crate::notify::settings::NotificationSettings;
+
+mod notifications;
+use notifications::{
+    EMAIL_KEYS, NotificationsSection, email_settings, smtp_password_from_environment,
+};
 
 /// `latchkey` command line.
 #[derive(Debug, Parser)]
@@ -242,6 +248,8 @@ pub struct Settings {
     pub limits: Limits,
     pub tokens: TokenSettings,
     pub notifications: NotificationSettings,
+    /// `notifications.email`; `None` when no SMTP host is configured.
+    pub email: Option<EmailSettings>,
 }
 
 impl Settings {
@@ -290,6 +298,7 @@ impl Default for Limits {
 struct Secrets {
     bootstrap: Option<String>,
     master_key: Option<String>,
+    smtp_password: Option<String>,
 }
 
 /// A configuration problem, naming the key.
@@ -316,6 +325,7 @@ impl Format for Yaml {
 /// Maps an environment key (`APPLICATIONS.SECRETSMAX`) to its canonical spelling.
 fn canonical_key(key: &str) -> String {
     KEYS.iter()
+        .chain(EMAIL_KEYS.iter())
         .find(|k| k.eq_ignore_ascii_case(key))
         .map_or_else(|| key.to_owned(), |k| (*k).to_owned())
 }
@@ -360,7 +370,7 @@ impl Settings {
         }
         figment = figment.merge(
             Env::prefixed("LATCHKEY_")
-                .filter(|k| k.as_str().contains("__"))
+                .filter(|k| k.as_str().contains("__") && k != "notifications__email__password")
                 .split("__")
                 .map(|k| canonical_key(k.as_str()).into())
                 .lowercase(false),
@@ -369,6 +379,7 @@ impl Settings {
         let secrets = Secrets {
             bootstrap: std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok(),
             master_key: std::env::var("LATCHKEY_MASTER_KEY").ok(),
+            smtp_password: smtp_password_from_environment(),
         };
         Self::validate(args, file, secrets)
     }
@@ -477,10 +488,12 @@ impl Settings {
         }
         let notifications = file
             .notifications
-            .validate()
+            .schedule()
             .map_err(|(key, reason)| bad(key, reason))?;
+        let email = email_settings(file.notifications.email, secrets.smtp_password)?;
         Ok(Self {
             listen,
+            email,
             database_url,
             master_key,
             notifications,

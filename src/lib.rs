@@ -18,8 +18,8 @@
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
-//! - [`notify`]: background delivery of the event outbox (webhooks, email) and
-//!   the expiry scheduler.
+//! - [`notify`]: background delivery of the event outbox (signed webhooks,
+//!   expiry emails over SMTP) and the expiry scheduler.
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod config;

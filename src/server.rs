@@ -9,8 +9,11 @@ use tokio::net::TcpListener;
 use crate::config::{MasterKeySource, Settings};
 use crate::domain::jws::MasterKey;
 use crate::http::{self, AppState};
+use crate::notify::EmailSender;
 use crate::notify::dispatch::Dispatcher;
+use crate::notify::email::Mailer;
 use crate::notify::expiry::ExpiryScheduler;
+use crate::notify::notice_email::NoticeMailer;
 use crate::service::keys::{KeyRing, load_or_create_key_file};
 use crate::service::last_used::LastUsed;
 use crate::service::tokens::Tokens;
@@ -48,7 +51,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tokens.last_used().clone(),
         settings.tokens.last_used_interval,
     ));
-    let background = start_notifications(&settings, store.clone(), master, clock)?;
+    let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
     let app = http::router(AppState {
         services,
         tokens: tokens.clone(),
@@ -79,11 +82,22 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 /// coordinate through the database).
 fn start_notifications(
     settings: &Settings,
+    public_url: &str,
     store: Arc<dyn storage::Storage>,
     master: Arc<MasterKey>,
     clock: Arc<dyn crate::service::Clock>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let email = None;
+    let email = match &settings.email {
+        Some(smtp) => {
+            let mailer =
+                Mailer::new(smtp).map_err(|e| anyhow::anyhow!("notifications.email: {e}"))?;
+            Some(Arc::new(NoticeMailer {
+                mailer,
+                public_url: Some(public_url.to_owned()),
+            }) as Arc<dyn EmailSender>)
+        }
+        None => None,
+    };
     let dispatcher = Dispatcher::new(
         store.clone(),
         master,

@@ -5,9 +5,20 @@
 //! Events are written to the outbox by storage in the same transaction as the
 //! change they report ([`crate::storage::Journal`]); everything here runs in the
 //! background on every node, coordinated only through the database.
+//!
+//! - [`settings`]: when to check, how far ahead, how to retry.
+//! - [`dispatch`]: claims due deliveries, sends them, records each attempt.
+//! - [`expiry`]: raises `secret.expiring` / `secret.expired` once.
+//! - [`message`]: what an expiry email says (subject, plain text, HTML), rendered
+//!   from a [`message::SecretNotice`]; pure, no I/O.
+//! - [`email`]: the `notifications.email` settings and the [`email::Mailer`].
+//! - [`notice_email`]: an expiry event's payload turned into that email.
 
 pub mod dispatch;
+pub mod email;
 pub mod expiry;
+pub mod message;
+pub mod notice_email;
 pub mod settings;
 
 /// Sends the email of an expiry notice to a tenant's recipients.

@@ -19,15 +19,6 @@ use std::time::Duration;
 use croner::Cron;
 use serde::{Deserialize, Serialize};
 
-/// The YAML shape (every key optional).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct NotificationsSection {
-    pub expiring: ExpiringSection,
-    pub expired: ExpiredSection,
-    pub webhooks: WebhooksSection,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExpiringSection {
@@ -90,80 +81,81 @@ pub struct NotificationSettings {
 
 impl Default for NotificationSettings {
     fn default() -> Self {
-        NotificationsSection::default()
-            .validate()
-            .unwrap_or_else(|(key, e)| unreachable!("the defaults are valid ({key}: {e})"))
+        validate_schedule(
+            &ExpiringSection::default(),
+            &ExpiredSection::default(),
+            &WebhooksSection::default(),
+        )
+        .unwrap_or_else(|(key, e)| unreachable!("the defaults are valid ({key}: {e})"))
     }
 }
 
-impl NotificationsSection {
-    /// Checks every key; an error names the key and the problem.
-    pub fn validate(&self) -> Result<NotificationSettings, (&'static str, String)> {
-        let expiring_cron: Cron = self
-            .expiring
-            .cron
-            .parse()
-            .map_err(|e| ("notifications.expiring.cron", format!("{e}")))?;
-        let mut lead_times = durations(
+/// Checks every key of the schedule sections; an error names the key and the problem.
+pub fn validate_schedule(
+    expiring: &ExpiringSection,
+    expired: &ExpiredSection,
+    webhooks: &WebhooksSection,
+) -> Result<NotificationSettings, (&'static str, String)> {
+    let expiring_cron: Cron = expiring
+        .cron
+        .parse()
+        .map_err(|e| ("notifications.expiring.cron", format!("{e}")))?;
+    let mut lead_times = durations("notifications.expiring.leadTimes", &expiring.lead_times)?;
+    if lead_times.is_empty() || lead_times.len() > 10 {
+        return Err((
             "notifications.expiring.leadTimes",
-            &self.expiring.lead_times,
-        )?;
-        if lead_times.is_empty() || lead_times.len() > 10 {
-            return Err((
-                "notifications.expiring.leadTimes",
-                "give 1 to 10 lead times".into(),
-            ));
-        }
-        if lead_times
-            .iter()
-            .any(|d| d.is_zero() || *d > Duration::from_secs(400 * 86_400))
-        {
-            return Err((
-                "notifications.expiring.leadTimes",
-                "each must be more than 0 and at most 400d".into(),
-            ));
-        }
-        lead_times.sort_unstable_by(|a, b| b.cmp(a));
-        lead_times.dedup();
-        let expired_check_interval = duration(
-            "notifications.expired.checkInterval",
-            &self.expired.check_interval,
-        )?;
-        if expired_check_interval.is_zero() || expired_check_interval > Duration::from_secs(60) {
-            return Err((
-                "notifications.expired.checkInterval",
-                "must be more than 0 and at most 60s (expired events are due within 60 s)".into(),
-            ));
-        }
-        let webhook_timeout = duration("notifications.webhooks.timeout", &self.webhooks.timeout)?;
-        if webhook_timeout.is_zero() || webhook_timeout > Duration::from_secs(60) {
-            return Err((
-                "notifications.webhooks.timeout",
-                "must be more than 0 and at most 60s".into(),
-            ));
-        }
-        let retry_schedule = durations(
-            "notifications.webhooks.retrySchedule",
-            &self.webhooks.retry_schedule,
-        )?;
-        if retry_schedule.len() > 20
-            || retry_schedule
-                .iter()
-                .any(|d| *d > Duration::from_secs(7 * 86_400))
-        {
-            return Err((
-                "notifications.webhooks.retrySchedule",
-                "at most 20 retries, each at most 7d".into(),
-            ));
-        }
-        Ok(NotificationSettings {
-            expiring_cron,
-            lead_times,
-            expired_check_interval,
-            webhook_timeout,
-            retry_schedule,
-        })
+            "give 1 to 10 lead times".into(),
+        ));
     }
+    if lead_times
+        .iter()
+        .any(|d| d.is_zero() || *d > Duration::from_secs(400 * 86_400))
+    {
+        return Err((
+            "notifications.expiring.leadTimes",
+            "each must be more than 0 and at most 400d".into(),
+        ));
+    }
+    lead_times.sort_unstable_by(|a, b| b.cmp(a));
+    lead_times.dedup();
+    let expired_check_interval = duration(
+        "notifications.expired.checkInterval",
+        &expired.check_interval,
+    )?;
+    if expired_check_interval.is_zero() || expired_check_interval > Duration::from_secs(60) {
+        return Err((
+            "notifications.expired.checkInterval",
+            "must be more than 0 and at most 60s (expired events are due within 60 s)".into(),
+        ));
+    }
+    let webhook_timeout = duration("notifications.webhooks.timeout", &webhooks.timeout)?;
+    if webhook_timeout.is_zero() || webhook_timeout > Duration::from_secs(60) {
+        return Err((
+            "notifications.webhooks.timeout",
+            "must be more than 0 and at most 60s".into(),
+        ));
+    }
+    let retry_schedule = durations(
+        "notifications.webhooks.retrySchedule",
+        &webhooks.retry_schedule,
+    )?;
+    if retry_schedule.len() > 20
+        || retry_schedule
+            .iter()
+            .any(|d| *d > Duration::from_secs(7 * 86_400))
+    {
+        return Err((
+            "notifications.webhooks.retrySchedule",
+            "at most 20 retries, each at most 7d".into(),
+        ));
+    }
+    Ok(NotificationSettings {
+        expiring_cron,
+        lead_times,
+        expired_check_interval,
+        webhook_timeout,
+        retry_schedule,
+    })
 }
 
 fn duration(key: &'static str, text: &str) -> Result<Duration, (&'static str, String)> {
@@ -225,9 +217,16 @@ mod tests {
 
     #[test]
     fn lead_times_are_sorted_longest_first() {
-        let mut section = NotificationsSection::default();
-        section.expiring.lead_times = vec!["1h".into(), "3d".into(), "1h".into()];
-        let s = section.validate().unwrap();
+        let leads = ExpiringSection {
+            lead_times: vec!["1h".into(), "3d".into(), "1h".into()],
+            ..ExpiringSection::default()
+        };
+        let s = validate_schedule(
+            &leads,
+            &ExpiredSection::default(),
+            &WebhooksSection::default(),
+        )
+        .unwrap();
         assert_eq!(
             s.lead_times,
             [Duration::from_secs(3 * 86_400), Duration::from_secs(3600)]

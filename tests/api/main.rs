@@ -23,9 +23,11 @@
 #[macro_use]
 mod harness;
 
+mod audit;
 mod clients;
 mod config;
 mod errors;
+mod inventory;
 mod leaks;
 mod lifecycle;
 mod nodes;
@@ -36,6 +38,7 @@ mod oauth_refusals;
 mod oauth_requests;
 mod oauth_tokens;
 mod openapi;
+mod policies;
 mod roles;
 mod secrets;
 mod tenants;

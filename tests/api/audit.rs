@@ -311,6 +311,12 @@ async fn the_trail_filters_and_pages(backend: Backend) {
     assert_eq!(total, want.len() as u64);
     let (after, _) = trail(&server, &tenant, &format!("?from={}", enc(t(9)))).await;
     assert_eq!(actions(&after), ["secret.renew"]);
+    // The same instant in another offset.
+    let east = chrono::FixedOffset::east_opt(2 * 3600).unwrap();
+    let shifted = time(&all[9]["Time"]).with_timezone(&east);
+    let shifted = shifted.to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
+    let (after, _) = trail(&server, &tenant, &format!("?from={}", enc(shifted))).await;
+    assert_eq!(actions(&after), ["secret.renew"]);
     let (before, _) = trail(&server, &tenant, &format!("?to={}", enc(t(1)))).await;
     assert!(
         actions(&before).iter().all(|a| *a == "tenant.create"),
@@ -464,7 +470,45 @@ async fn refusals_are_audited_and_only_administrators_and_auditors_read_the_trai
     assert_eq!(again, entries);
 }
 
+/// The entry is written with the change: a change that fails leaves none.
+async fn failed_changes_leave_no_entry(backend: Backend) {
+    let options = ServerOptions {
+        env: vec![(
+            "LATCHKEY_APPLICATIONS__SECRETSMAX".to_owned(),
+            "2".to_owned(),
+        )],
+        ..ServerOptions::default()
+    };
+    let server = TestServer::start_with(backend, options).await;
+    let tenant = server.create_tenant().await;
+    let clients = format!("/api/v1/Tenants/{tenant}/{}", KINDS[0]);
+    let body = json!({"Id": "dup", "Name": "Dup"});
+    let (created, op) = send(server.post(&clients).json(&body), 201).await;
+    expect_error(server.post(&clients).json(&body), 409, "Conflict").await;
+    let secrets = format!("{clients}/dup/Secrets");
+    let (added, _) = send(server.post(&secrets).json(&json!({})), 201).await;
+    assert_eq!((&created["Id"], &added["Id"]), (&json!(1), &json!(2)));
+    let full = server.post(&secrets).json(&json!({}));
+    expect_error(full, 400, "LimitReached").await;
+    let past = server
+        .post(&secrets)
+        .json(&json!({"Expiration": "2001-01-01T00:00:00Z"}));
+    expect_invalid(past, "Expiration").await;
+    expect_error(server.delete(&format!("{secrets}/9")), 404, "NotFound").await;
+    let renew = server.post(&format!("{secrets}/2/Renew"));
+    expect_invalid(
+        renew.json(&json!({"GracePeriodSeconds": -5})),
+        "GracePeriodSeconds",
+    )
+    .await;
+
+    let (entries, total) = trail(&server, &tenant, "?clientId=dup").await;
+    assert_eq!(actions(&entries), ["client.create", "secret.create"]);
+    assert_eq!((total, &entries[0]["OperationId"]), (2, &json!(op)));
+}
+
 both_backends!(
+    failed_changes_leave_no_entry,
     the_secret_lifecycle_is_in_the_trail_without_any_value,
     the_trail_filters_and_pages,
     refusals_are_audited_and_only_administrators_and_auditors_read_the_trail,

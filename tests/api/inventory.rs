@@ -96,13 +96,10 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
     let tenant = server.create_tenant().await;
     let inventory = inventory_path(&tenant);
 
-    // cc-a: 1 used at the token endpoint, 2 expires in 4 s, 3 never expires.
+    // cc-a: 1 used at the token endpoint, 2 never expires, 3 (below) expires in 5 s.
     let body = json!({"Id": "cc-a", "SecretDescription": "Payroll bootstrap"});
     let used: Cred = client_in(&server, &tenant, CC, body).await;
     let cc_a = secrets_path(&tenant, CC, "cc-a");
-    let soon = (Utc::now() + Duration::seconds(4)).to_rfc3339_opts(SecondsFormat::Millis, true);
-    let short = json!({"Description": "Short lived", "Expiration": soon});
-    call(server.post(&cc_a).json(&short), 201).await;
     let never = json!({"Description": "forever", "Expires": false});
     call(server.post(&cc_a).json(&never), 201).await;
     // cc-b: 1 default (a year), 2 expires in 5 days.
@@ -150,6 +147,9 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
         json!({"Id": "cc-a", "SecretDescription": "Payroll"}),
     )
     .await;
+    let soon = (Utc::now() + Duration::seconds(5)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let short = json!({"Description": "Short lived", "Expiration": soon});
+    call(server.post(&cc_a).json(&short), 201).await;
 
     let all = vec![
         item(CC, "cc-a", 1),
@@ -164,7 +164,7 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
     let list = |query: &str| format!("{inventory}{query}");
     assert_eq!(listed(&server, &inventory).await, (all.clone(), 8));
     assert_eq!(count(server.head(&inventory)).await, 8);
-    // Not expired yet (it has 4 s to go).
+    // Not expired yet (it had 5 s to go).
     assert_eq!(listed(&server, &list("?status=expired")).await, (vec![], 0));
 
     // Each item is the client's own view of the secret, plus where it lives.
@@ -221,15 +221,15 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
     assert_eq!(got, (combined, 1));
 
     // The short-lived secret expires; status=expired finds it from then on.
-    poll_secret(&server, &format!("{cc_a}/2"), |s| s["Status"] == "Expired").await;
-    let expired = vec![item(CC, "cc-a", 2)];
+    poll_secret(&server, &format!("{cc_a}/3"), |s| s["Status"] == "Expired").await;
+    let expired = vec![item(CC, "cc-a", 3)];
     assert_eq!(
         listed(&server, &list("?status=expired")).await,
         (expired, 1)
     );
     assert_eq!(listed(&server, &list("?status=EXPIRED")).await.1, 1);
     let mut active = all.clone();
-    active.remove(1);
+    active.remove(2);
     assert_eq!(listed(&server, &list("?status=active")).await, (active, 7));
 
     // Expiring within N days: not yet expired, and before now + N days.
@@ -266,11 +266,11 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
     assert_eq!(ids(&server, &client(&cc_a, "")).await, (vec![1, 2, 3], 3));
     assert_eq!(
         ids(&server, &client(&cc_a, "?status=expired")).await,
-        (vec![2], 1)
+        (vec![3], 1)
     );
     assert_eq!(
         ids(&server, &client(&cc_a, "?status=active")).await,
-        (vec![1, 3], 2)
+        (vec![1, 2], 2)
     );
     assert_eq!(
         ids(&server, &client(&cc_a, "?neverUsed=true")).await,
@@ -286,7 +286,7 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
     );
     assert_eq!(
         ids(&server, &client(&cc_a, "?query=SHORT")).await,
-        (vec![2], 1)
+        (vec![3], 1)
     );
     assert_eq!(
         ids(&server, &client(&cc_a, "?expiringWithinDays=7")).await,
@@ -310,9 +310,24 @@ async fn the_inventory_finds_forgotten_secrets(backend: Backend) {
     );
 
     // A revoked secret leaves the inventory.
-    call(server.delete(&format!("{cc_a}/2")), 204).await;
+    call(server.delete(&format!("{cc_a}/3")), 204).await;
     assert_eq!(listed(&server, &list("?status=expired")).await, (vec![], 0));
     assert_eq!(count(server.head(&inventory)).await, 7);
+    // So do the secrets of a deleted client.
+    call(
+        server.delete(&format!("/api/v1/Tenants/{tenant}/{HY}/hy-a")),
+        204,
+    )
+    .await;
+    let left = vec![
+        item(CC, "cc-a", 1),
+        item(CC, "cc-a", 2),
+        item(CC, "cc-b", 1),
+        item(CC, "cc-b", 2),
+        item(HY, "hy-b", 1),
+    ];
+    assert_eq!(listed(&server, &inventory).await, (left, 5));
+    assert_eq!(listed(&server, &list("?query=payroll")).await.1, 1);
 }
 
 async fn bad_filters_are_refused_naming_the_parameter(backend: Backend) {

@@ -334,7 +334,9 @@ async fn bad_policies_are_refused_naming_the_field(backend: Backend) {
     let path = tenant_policy(&tenant);
     let put = |body: Value| server.put(&path).json(&body);
 
-    expect_invalid(put(json!({"Unit": "FORTNIGHTS", "Duration": 1})), "Unit").await;
+    for unit in ["FORTNIGHTS", "DAYSS", "NON", "", "1 DAYS"] {
+        expect_invalid(put(json!({"Unit": unit, "Duration": 1})), "Unit").await;
+    }
     expect_invalid(put(json!({"Duration": 1})), "Unit").await;
     expect_invalid(put(json!({"Unit": "DAYS", "Duration": 0})), "Duration").await;
     expect_invalid(put(json!({"Unit": "YEARS", "Duration": 101})), "Duration").await;
@@ -458,7 +460,48 @@ async fn policies_are_read_by_members_and_auditors_and_written_by_administrators
     }
 }
 
+/// A tenant without a policy of its own follows `secrets.defaultExpiry`, whatever it is.
+async fn tenants_follow_the_configured_default(backend: Backend) {
+    for (configured, want) in [
+        ("30 days", json!({"Unit": "DAYS", "Duration": 30})),
+        ("NONE", json!({"Unit": "NONE", "Duration": null})),
+    ] {
+        let options = ServerOptions {
+            env: vec![(
+                "LATCHKEY_SECRETS__DEFAULTEXPIRY".to_owned(),
+                configured.to_owned(),
+            )],
+            ..ServerOptions::default()
+        };
+        let server = TestServer::start_with(backend, options).await;
+        let tenant = server.create_tenant().await;
+        let mut want = want;
+        want["MaximumLifetime"] = Value::Null;
+        want["UsesConfiguredDefault"] = json!(true);
+        assert_eq!(call(server.get(&tenant_policy(&tenant)), 200).await, want);
+        let created = server
+            .create_client(&tenant, KINDS[0], json!({"Name": "app"}))
+            .await;
+        let client = created["Client"]["Id"].as_str().unwrap();
+        let shown = call(server.get(&client_policy(&tenant, KINDS[0], client)), 200).await;
+        assert_eq!(
+            (&shown["EffectiveUnit"], &shown["EffectiveDuration"]),
+            (&want["Unit"], &want["Duration"])
+        );
+        let first = first_secret(&server, &tenant, KINDS[0], &created).await;
+        if configured == "NONE" {
+            assert_eq!(
+                (&first["Expires"], &first["Expiration"]),
+                (&json!(false), &Value::Null)
+            );
+        } else {
+            assert_days_after_creation(&first, 30);
+        }
+    }
+}
+
 both_backends!(
+    tenants_follow_the_configured_default,
     tenant_policy_defaults_to_the_configured_year_and_drives_new_secrets,
     client_policy_wins_and_none_means_never,
     renew_follows_the_current_policy_and_changes_leave_secrets_alone,

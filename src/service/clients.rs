@@ -109,8 +109,18 @@ impl Clients {
         kind: ClientKind,
         req: NewClientRequest,
     ) -> Result<CreatedClient, ServiceError> {
+        // A refusal names the kind and the requested id (when well-formed).
+        let target = Target {
+            client_kind: Some(kind),
+            client_id: req
+                .id
+                .as_deref()
+                .filter(|id| ClientId::parse(id).is_ok())
+                .map(str::to_owned),
+            secret_id: None,
+        };
         let tenant_record =
-            Tenants::require(&self.ctx, caller, tenant, Action::WriteClients).await?;
+            Tenants::require_about(&self.ctx, caller, tenant, Action::WriteClients, target).await?;
         let id = match req.id.as_deref() {
             Some(id) => ClientId::parse(id)?,
             None => ClientId::generate(),

@@ -382,6 +382,10 @@ async fn refusals_are_audited_and_only_administrators_and_auditors_read_the_trai
     let renew = as_caller(&server, Method::POST, &renew, &member_token).json(&json!({}));
     let (_, renew_op) = send(renew, 403).await;
     let (_, read_op) = send(as_caller(&server, Method::GET, &path, &member_token), 403).await;
+    let clients = format!("/api/v1/Tenants/{tenant}/{kind}");
+    let body = json!({"Id": "sneaky", "Name": "x"});
+    let create = as_caller(&server, Method::POST, &clients, &member_token).json(&body);
+    let (_, create_op) = send(create, 403).await;
     let policy = client_policy(&tenant, kind, "shop");
     let body = json!({"UseTenantRules": false, "Unit": "NONE"});
     let put = as_caller(&server, Method::PUT, &policy, &member_token).json(&body);
@@ -432,6 +436,17 @@ async fn refusals_are_audited_and_only_administrators_and_auditors_read_the_trai
         .map(|e| e["OperationId"].as_str().unwrap())
         .collect();
     assert!(ops.contains(read_op.as_str()), "{reads:?}");
+    let (creates, total) = trail(&server, &tenant, "?action=clients.write").await;
+    assert_eq!(total, 1, "{creates:?}");
+    let entry = &creates[0];
+    assert_eq!(
+        (&entry["Outcome"], &entry["OperationId"], &entry["Actor"]),
+        (&json!("refused"), &json!(create_op), &json!(member.id))
+    );
+    assert_eq!(
+        (&entry["ClientType"], &entry["ClientId"], &entry["SecretId"]),
+        (&json!(kind), &json!("sneaky"), &Value::Null)
+    );
     let (deletes, total) = trail(&server, &tenant, "?action=tenant.delete").await;
     assert_eq!(total, 1, "{deletes:?}");
     assert_eq!(

@@ -380,3 +380,42 @@ both_backends!(
     an_expired_secret_is_announced_once,
     expiry_notices_are_mailed_to_the_recipients,
 );
+
+/// An SMTP server slower than the delivery lease of the webhook timeout (here 2 s ×
+/// 3) but within the email timeout (30 s by default): the node sending the email must
+/// keep its claim, or the other node sends the same notice again.
+#[tokio::test]
+async fn a_slow_mail_server_gets_each_notice_once_from_two_nodes() {
+    let smtp = SmtpSink::start_slow(Duration::from_secs(9)).await;
+    let yaml = notify_yaml(&["1s", "1s"], Some(smtp.port()));
+    let one = start_notifying(Backend::Postgres, &yaml, None).await;
+    let opts = ServerOptions {
+        config_yaml: Some(yaml.clone()),
+        extra_args: vec!["--public-url".to_owned(), PUBLIC_URL.to_owned()],
+        database_url: Some(one.database_url.clone()),
+        env: vec![("LATCHKEY_BOOTSTRAP_TOKEN".to_owned(), one.token.clone())],
+    };
+    let _two = TestServer::start_with(Backend::Postgres, opts).await;
+    let tenant = one.create_tenant().await;
+    let recipients = format!("/api/v1/Tenants/{tenant}/NotificationRecipients");
+    let body = json!({"Recipients": ["ops@example.com"]});
+    call(one.put(&recipients).json(&body), 200).await;
+    app_client(&one, &tenant).await;
+    let (_, soon) = in_seconds(20 * 3600);
+    add_expiring(&one, &tenant, "slow", &soon).await;
+
+    let mails = smtp.wait_for(1, Duration::from_secs(30)).await;
+    assert!(
+        mails[0].subject.contains("expires within 1 day"),
+        "{}",
+        mails[0].subject
+    );
+    sleep(Duration::from_secs(12)).await; // another 9 s conversation would have ended
+    let mails = smtp.messages();
+    assert_eq!(
+        mails.len(),
+        1,
+        "the notice was mailed {} times",
+        mails.len()
+    );
+}

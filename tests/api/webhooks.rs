@@ -417,6 +417,14 @@ async fn each_change_arrives_signed_and_filtered(backend: Backend) {
     let (log, total) = deliveries(&server, &tenant, &all_hook).await;
     assert_eq!(total, 5);
     assert!(log.iter().all(|d| d["State"] == "delivered"), "{log:#?}");
+    let page = format!(
+        "{}/{all_hook}/Deliveries?skip=1&count=2",
+        webhooks_path(&tenant)
+    );
+    let (status, headers, paged) = exchange(server.get(&page)).await;
+    assert_eq!(status, 200, "{paged}");
+    assert_eq!(crate::lifecycle::total_count(&headers), 5);
+    assert_eq!(paged.as_array().unwrap()[..], log[1..3]);
     let newest_first: Vec<i64> = log.iter().map(|d| d["Id"].as_i64().unwrap()).collect();
     let mut sorted = newest_first.clone();
     sorted.sort_unstable_by(|a, b| b.cmp(a));
@@ -684,7 +692,43 @@ async fn a_crash_loses_nothing_and_sends_nothing_twice(backend: Backend) {
     assert!(log.iter().all(|d| d["State"] == "delivered"), "{log:#?}");
 }
 
+/// Deleting a tenant whose deliveries are still being retried takes them along: the
+/// worker neither fails nor sends anything more.
+async fn deleting_a_tenant_drops_its_pending_deliveries(backend: Backend) {
+    let yaml = notify_yaml(&["1s", "1s", "1s", "1s", "1s", "1s"], None);
+    let server = start_notifying(backend, &yaml, None).await;
+    let tenant = server.create_tenant().await;
+    let receiver = WebhookReceiver::start(None).await;
+    subscribe(&server, &tenant, &receiver, &[]).await;
+    receiver.set_status(500);
+    server
+        .create_client(&tenant, CC, json!({"Id": "app", "Name": "app"}))
+        .await;
+    receiver.wait_for_requests(1, Duration::from_secs(10)).await;
+    call(
+        server.delete(&format!("/api/v1/Tenants/{tenant}/{CC}/app")),
+        204,
+    )
+    .await;
+    call(server.delete(&format!("/api/v1/Tenants/{tenant}")), 204).await;
+    sleep(Duration::from_secs(2)).await;
+    let seen = receiver.requests().len();
+    sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        seen,
+        "nothing after the tenant went"
+    );
+    let logs = server.logs();
+    assert!(!logs.contains("delivery round failed"), "{logs}");
+    assert!(
+        !logs.contains("could not record a delivery attempt"),
+        "{logs}"
+    );
+}
+
 both_backends!(
+    deleting_a_tenant_drops_its_pending_deliveries,
     subscriptions_are_managed_and_validated,
     each_change_arrives_signed_and_filtered,
     failures_are_retried_then_logged,

@@ -20,9 +20,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
-use super::filters::push_secret_filter;
 use super::rows::{self, client_columns, secret_columns, tenant_columns};
 use super::{
     ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
@@ -35,6 +34,7 @@ use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod journal;
+mod lists;
 mod notify;
 
 use journal::write_journal;
@@ -460,32 +460,7 @@ impl Storage for PostgresStorage {
         filter: &SecretFilter,
         page: Page,
     ) -> Result<Paged<SecretRecord>, StorageError> {
-        let now = filter.now.unwrap_or_else(Utc::now);
-        let scoped = |select: &str| {
-            let mut qb = QueryBuilder::<Postgres>::new(select);
-            qb.push(" FROM secrets s WHERE s.revoked_at IS NULL AND s.client_pk = ");
-            qb.push_bind(client_pk);
-            push_secret_filter(&mut qb, filter, now);
-            qb
-        };
-        let mut select = scoped(concat!("SELECT ", secret_columns!("s.")));
-        select.push(" ORDER BY s.id LIMIT ");
-        select
-            .push_bind(i64::from(page.count))
-            .push(" OFFSET ")
-            .push_bind(i64::from(page.skip));
-        let found = select.build().fetch_all(&self.pool).await?;
-        let total: i64 = scoped("SELECT COUNT(*)")
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Paged {
-            items: found
-                .iter()
-                .map(secret_from_row)
-                .collect::<Result<_, _>>()?,
-            total: total.unsigned_abs(),
-        })
+        lists::list_secrets(&self.pool, client_pk, filter, page).await
     }
 
     async fn list_tenant_secrets(
@@ -494,47 +469,7 @@ impl Storage for PostgresStorage {
         filter: &SecretFilter,
         page: Page,
     ) -> Result<Paged<TenantSecret>, StorageError> {
-        let now = filter.now.unwrap_or_else(Utc::now);
-        let scoped = |select: &str| {
-            let mut qb = QueryBuilder::<Postgres>::new(select);
-            qb.push(
-                " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
-                 WHERE s.revoked_at IS NULL AND c.tenant_id = ",
-            );
-            qb.push_bind(tenant.as_uuid());
-            push_secret_filter(&mut qb, filter, now);
-            qb
-        };
-        let mut select = scoped(concat!(
-            "SELECT c.kind AS client_kind, c.id AS client_id, ",
-            secret_columns!("s.")
-        ));
-        // Byte order, as SQLite sorts, whatever the database's collation.
-        select.push(" ORDER BY c.kind, c.id COLLATE \"C\", s.id LIMIT ");
-        select
-            .push_bind(i64::from(page.count))
-            .push(" OFFSET ")
-            .push_bind(i64::from(page.skip));
-        let found = select.build().fetch_all(&self.pool).await?;
-        let total: i64 = scoped("SELECT COUNT(*)")
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await?;
-        let items = found
-            .iter()
-            .map(|row| {
-                let kind: String = row.try_get("client_kind")?;
-                Ok(TenantSecret {
-                    client_kind: rows::parse_kind(&kind)?,
-                    client_id: row.try_get("client_id")?,
-                    secret: secret_from_row(row)?,
-                })
-            })
-            .collect::<Result<_, StorageError>>()?;
-        Ok(Paged {
-            items,
-            total: total.unsigned_abs(),
-        })
+        lists::list_tenant_secrets(&self.pool, tenant, filter, page).await
     }
 
     async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {

@@ -1,0 +1,93 @@
+//! SQLite: the filtered secret lists (a client's secrets and the tenant-wide
+//! inventory), built with the shared `WHERE` clauses of [`crate::storage::filters`].
+
+use chrono::Utc;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use super::secret_from_row;
+use crate::domain::ids::TenantId;
+use crate::storage::filters::push_secret_filter;
+use crate::storage::rows::{self, secret_columns};
+use crate::storage::{Page, Paged, SecretFilter, SecretRecord, StorageError, TenantSecret};
+
+pub(super) async fn list_secrets(
+    pool: &SqlitePool,
+    client_pk: i64,
+    filter: &SecretFilter,
+    page: Page,
+) -> Result<Paged<SecretRecord>, StorageError> {
+    let now = filter.now.unwrap_or_else(Utc::now);
+    let scoped = |select: &str| {
+        let mut qb = QueryBuilder::<Sqlite>::new(select);
+        qb.push(" FROM secrets s WHERE s.revoked_at IS NULL AND s.client_pk = ");
+        qb.push_bind(client_pk);
+        push_secret_filter(&mut qb, filter, now);
+        qb
+    };
+    let mut select = scoped(concat!("SELECT ", secret_columns!("s.")));
+    select.push(" ORDER BY s.id LIMIT ");
+    select
+        .push_bind(page.count)
+        .push(" OFFSET ")
+        .push_bind(page.skip);
+    let found = select.build().fetch_all(pool).await?;
+    let total: i64 = scoped("SELECT COUNT(*)")
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await?;
+    Ok(Paged {
+        items: found
+            .iter()
+            .map(secret_from_row)
+            .collect::<Result<_, _>>()?,
+        total: total.unsigned_abs(),
+    })
+}
+
+pub(super) async fn list_tenant_secrets(
+    pool: &SqlitePool,
+    tenant: &TenantId,
+    filter: &SecretFilter,
+    page: Page,
+) -> Result<Paged<TenantSecret>, StorageError> {
+    let now = filter.now.unwrap_or_else(Utc::now);
+    let scoped = |select: &str| {
+        let mut qb = QueryBuilder::<Sqlite>::new(select);
+        qb.push(
+            " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+             WHERE s.revoked_at IS NULL AND c.tenant_id = ",
+        );
+        qb.push_bind(tenant.to_string());
+        push_secret_filter(&mut qb, filter, now);
+        qb
+    };
+    let mut select = scoped(concat!(
+        "SELECT c.kind AS client_kind, c.id AS client_id, ",
+        secret_columns!("s.")
+    ));
+    select.push(" ORDER BY c.kind, c.id, s.id LIMIT ");
+    select
+        .push_bind(page.count)
+        .push(" OFFSET ")
+        .push_bind(page.skip);
+    let found = select.build().fetch_all(pool).await?;
+    let total: i64 = scoped("SELECT COUNT(*)")
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await?;
+    let items = found
+        .iter()
+        .map(|row| {
+            let kind: String = row.try_get("client_kind")?;
+            Ok(TenantSecret {
+                client_kind: rows::parse_kind(&kind)?,
+                client_id: row.try_get("client_id")?,
+                secret: secret_from_row(row)?,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    Ok(Paged {
+        items,
+        total: total.unsigned_abs(),
+    })
+}

@@ -20,7 +20,7 @@ const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 type Store = Arc<dyn Storage>;
 
 /// Runs `body` against a fresh SQLite database.
-async fn on_sqlite<F, Fut>(body: F)
+pub(super) async fn on_sqlite<F, Fut>(body: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
@@ -31,7 +31,7 @@ where
 }
 
 /// Runs `body` against a fresh PostgreSQL database, dropped afterwards when the body passes.
-async fn on_postgres<F, Fut>(body: F)
+pub(super) async fn on_postgres<F, Fut>(body: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,

@@ -25,8 +25,9 @@ use crate::domain::secret_hash::StoredHash;
 use crate::domain::verification::Candidate;
 
 mod cached;
+pub mod console;
 pub mod postgres;
-mod rows;
+pub(crate) mod rows;
 pub mod sqlite;
 
 #[cfg(test)]
@@ -166,7 +167,7 @@ pub const RECENTLY_REVOKED: u32 = 16;
 
 /// The storage interface every front end reaches through the services.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
     /// Answers when the database is reachable.
     async fn ping(&self) -> Result<(), StorageError>;
 

@@ -31,7 +31,7 @@ use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 
 pub struct PostgresStorage {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl PostgresStorage {

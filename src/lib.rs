@@ -17,10 +17,12 @@
 //! - [`service`]: what every front end calls; the only place rules meet storage.
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
+//! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod http;
 pub mod oauth;

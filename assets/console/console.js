@@ -20,6 +20,14 @@
     var d = new Date(t.getAttribute("datetime"));
     if (!isNaN(d)) { t.textContent = ddmmyyyy(d); t.title = d.toString(); }
   });
+  // The Edit dialog's date, in the viewer's zone (and the "unchanged" marker with it).
+  document.querySelectorAll("input[data-utc]").forEach(function (input) {
+    var d = new Date(input.getAttribute("data-utc"));
+    if (isNaN(d)) { return; }
+    input.value = ddmmyyyy(d);
+    var original = input.form && input.form.querySelector("input[data-original-for='" + input.id + "']");
+    if (original) { original.value = input.value; }
+  });
   document.querySelectorAll("[data-timezone]").forEach(function (s) { if (zone) { s.textContent = zone; } });
 
   // Secret table cells get their column name, for the stacked small-screen layout.

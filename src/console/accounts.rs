@@ -184,6 +184,11 @@ impl Accounts {
         self.clock.now()
     }
 
+    /// The idle timeout (at most 7 days, as configuration validates).
+    fn idle(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.idle_timeout).unwrap_or(chrono::Duration::days(7))
+    }
+
     /// On first start (no user at all), creates `admin` with `password`, or with a
     /// generated one that is returned so the caller can print it once.
     pub async fn bootstrap(
@@ -258,8 +263,12 @@ impl Accounts {
             }
         };
         let token = random_token()?;
+        let now = self.now();
+        let idle = self.idle();
+        // Sessions abandoned without sign-out go here, at the latest.
+        self.store.delete_idle_sessions(now - idle).await?;
         self.store
-            .insert_session(&token_hash(&token), &user.name, self.now())
+            .insert_session(&token_hash(&token), &user.name, now)
             .await?;
         tracing::info!(user.name = %user.name, "console sign-in");
         Ok(token)
@@ -272,7 +281,7 @@ impl Accounts {
             return Ok(SessionState::Unknown);
         };
         let now = self.now();
-        let idle = chrono::Duration::from_std(self.idle_timeout).unwrap_or(chrono::Duration::MAX);
+        let idle = self.idle();
         if session.last_seen_at + idle <= now {
             self.store.delete_session(&hash).await?;
             // Others that idled out too go now as well (cheap, indexed).

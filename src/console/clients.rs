@@ -261,6 +261,11 @@ pub async fn create(
                     value: zeroize::Zeroizing::new(created.value.expose().to_owned()),
                     description: created.secret.description.clone(),
                     expiration: created.secret.expiration.map(ddmmyyyy).unwrap_or_default(),
+                    expiration_iso: created
+                        .secret
+                        .expiration
+                        .map(|e| e.to_rfc3339())
+                        .unwrap_or_default(),
                     continue_href: format!("{}/secrets", at.base()),
                 };
                 let layout =

@@ -33,6 +33,9 @@ pub struct SecretForm {
     pub expiration: String,
     /// The expiration the Edit dialog opened with, to tell "unchanged" apart.
     pub expiration_original: String,
+    /// RFC 3339 of the stored expiration (Edit), for the script to show it in the
+    /// viewer's zone; empty otherwise.
+    pub expiration_iso: String,
     pub never: bool,
     pub never_original: bool,
     /// The hint of the current value (Edit), never the value.
@@ -59,6 +62,7 @@ impl SecretForm {
             id: s.id.0,
             description: s.description.clone(),
             expiration_original: expiration.clone(),
+            expiration_iso: s.expiration.map(|e| e.to_rfc3339()).unwrap_or_default(),
             never: s.expiration.is_none(),
             never_original: s.expiration.is_none(),
             expiration,
@@ -212,6 +216,10 @@ fn shown(heading: String, secret: &SecretRecord, value: &str, at: &At) -> ShownO
         value: zeroize::Zeroizing::new(value.to_owned()),
         description: secret.description.clone(),
         expiration: secret.expiration.map(ddmmyyyy).unwrap_or_default(),
+        expiration_iso: secret
+            .expiration
+            .map(|e| e.to_rfc3339())
+            .unwrap_or_default(),
         continue_href: format!("{}/secrets", at.base()),
     }
 }

@@ -205,5 +205,7 @@ pub struct ShownOnce {
     pub value: zeroize::Zeroizing<String>,
     pub description: String,
     pub expiration: String,
+    /// RFC 3339, for the script to show the date in the viewer's zone.
+    pub expiration_iso: String,
     pub continue_href: String,
 }

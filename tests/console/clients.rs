@@ -74,6 +74,26 @@ async fn tenants_and_clients_create_filter_edit_and_remove() {
             .await;
         b.el("tr[data-client='portal']").await;
         assert!(!b.exists("tr[data-client='billing']").await);
+        // A hybrid client's own settings.
+        b.click("tr[data-client='portal'] a").await;
+        b.fill(
+            "#redirect_uris",
+            "https://portal.example/cb\nhttps://portal.example/cb2",
+        )
+        .await;
+        b.click("#allow_offline_access").await;
+        b.click("#save-client").await;
+        assert_eq!(b.text("#notice").await, "Saved.");
+        let p = api_get(
+            &server,
+            &format!("/api/v1/Tenants/{tenant}/HybridClients/portal"),
+        )
+        .await;
+        assert_eq!(
+            p["RedirectUris"],
+            serde_json::json!(["https://portal.example/cb", "https://portal.example/cb2"])
+        );
+        assert_eq!(p["AllowOfflineAccess"], true);
         b.open(&format!(
             "/console/tenants/{tenant}/clients?type=client-credentials"
         ))

@@ -249,3 +249,69 @@ async fn console_pages_are_never_cached_and_framed() {
         "text/javascript; charset=utf-8"
     );
 }
+
+#[tokio::test]
+async fn session_cookies_are_secure_behind_an_https_public_url() {
+    let server = crate::server_with(&[("LATCHKEY_PUBLIC_URL", "https://latchkey.example")]).await;
+    let http = no_redirects();
+    let res = http
+        .get(server.url("/console/signin"))
+        .send()
+        .await
+        .unwrap();
+    let pre = set_cookie(&res, "lk_presignin").unwrap();
+    assert!(pre.ends_with("; Secure"), "{pre}");
+    let token = cookie_value(&pre);
+    let res = post_signin(&http, &server, &token, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let session = set_cookie(&res, "lk_session").unwrap();
+    assert!(
+        session.contains("HttpOnly; SameSite=Strict; Secure"),
+        "{session}"
+    );
+}
+
+/// Sign-in, sessions and user management on PostgreSQL (the browser tests run on SQLite;
+/// the console's storage is the same trait, with conformance tests on both).
+#[tokio::test]
+async fn users_and_sessions_work_on_postgres() {
+    let opts = ServerOptions {
+        env: vec![("LATCHKEY_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into())],
+        ..ServerOptions::default()
+    };
+    let server = TestServer::start_with(Backend::Postgres, opts).await;
+    let session = http_sign_in(&server, "admin", ADMIN_PASSWORD).await;
+    let csrf = csrf_of(&server, &session).await;
+    let res = no_redirects()
+        .post(server.url("/console/users"))
+        .header("Cookie", format!("lk_session={session}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("csrf", &csrf),
+            ("username", "pat"),
+            ("password", "pat's password"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    http_sign_in(&server, "pat", "pat's password").await;
+    // Sign-out ends the session on this database too.
+    let res = no_redirects()
+        .post(server.url("/console/signout"))
+        .header("Cookie", format!("lk_session={session}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form_body(&[("csrf", &csrf)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = no_redirects()
+        .get(server.url("/console/tenants"))
+        .header("Cookie", format!("lk_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/console/signin");
+}

@@ -85,6 +85,11 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         b.click("#shown-done").await;
         b.wait_for_path("the Secrets tab", |p| p == tab).await;
         assert!(!b.source().await.contains(&value));
+        // The show-once page was replaced in the history: Back cannot bring the value back.
+        b.driver.back().await.unwrap();
+        b.el("body").await;
+        assert!(!b.source().await.contains(&value), "Back shows no value");
+        b.open(&tab).await;
         b.screenshot("secrets.png").await;
 
         // The calendar picks a day as DD/MM/YYYY; Never expires wins over it.
@@ -100,6 +105,18 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         b.el("#secret-value").await;
         let forever = api_secret(&server, &tenant, "forever").await.unwrap();
         assert_eq!((forever["Expires"].clone(), forever["Expiration"].clone()), (Value::Bool(false), Value::Null));
+
+        // Edit a never-expiring secret: typing a date unchecks Never expires.
+        b.open(&tab).await;
+        b.click(&format!("{} a[data-action='edit']", row(&forever["Id"]))).await;
+        assert_eq!(b.value("#expiration").await, "");
+        assert!(b.el("#never_expires").await.is_selected().await.unwrap());
+        b.fill("#expiration", &format!("01/06/{year}")).await;
+        assert!(!b.el("#never_expires").await.is_selected().await.unwrap());
+        b.click("#save-secret").await;
+        b.wait_for_path("the Secrets tab", |p| p == tab).await;
+        let forever = api_secret(&server, &tenant, "forever").await.unwrap();
+        assert_eq!(forever["Expiration"], format!("{year}-06-01T23:59:59Z"));
 
         // Edit: pre-filled, the old value never shown, only its hint.
         b.open(&tab).await;

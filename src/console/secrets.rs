@@ -21,7 +21,7 @@ use crate::domain::expiry::ExpiryRequest;
 use crate::domain::ids::SecretId;
 use crate::http::AppState;
 use crate::service::ServiceError;
-use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch};
+use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch, SecretQuery};
 use crate::storage::{Page, SecretRecord};
 
 /// What a secret dialog shows in its fields (never a value).
@@ -137,7 +137,12 @@ async fn secrets_page(
     let secrets = match state
         .services
         .secrets
-        .list(&s.0.caller(), at.secrets_ref(), page_size)
+        .list(
+            &s.0.caller(),
+            at.secrets_ref(),
+            SecretQuery::default(),
+            page_size,
+        )
         .await
     {
         Ok(p) => p.items,

@@ -27,6 +27,20 @@ pub enum Action {
     ReadAudit,
 }
 
+impl Action {
+    /// The action's name, as refused attempts are recorded in the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadTenant => "tenant.read",
+            Self::ReadClients => "clients.read",
+            Self::WriteClients => "clients.write",
+            Self::ReadSecrets => "secrets.read",
+            Self::WriteSecrets => "secrets.write",
+            Self::ReadAudit => "audit.read",
+        }
+    }
+}
+
 /// A built-in tenant role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {

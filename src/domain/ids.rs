@@ -114,6 +114,21 @@ impl ClientKind {
             _ => None,
         }
     }
+
+    /// The path segment of the management API that names this kind.
+    pub fn route_segment(self) -> &'static str {
+        match self {
+            Self::ClientCredentials => "ClientCredentialClients",
+            Self::Hybrid => "HybridClients",
+        }
+    }
+
+    /// The kind a path segment names (exact spelling).
+    pub fn from_route_segment(s: &str) -> Option<Self> {
+        [Self::ClientCredentials, Self::Hybrid]
+            .into_iter()
+            .find(|k| k.route_segment() == s)
+    }
 }
 
 #[cfg(test)]

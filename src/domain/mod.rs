@@ -7,15 +7,19 @@
 //! behind a fallible call).
 
 pub mod access;
+pub mod audit;
 pub mod client;
 pub mod error;
+pub mod events;
 pub mod expiry;
 pub mod ids;
 pub mod jws;
+pub mod policy;
 pub mod secret_hash;
 pub mod secret_status;
 pub mod secret_value;
 pub mod throttle;
 pub mod verification;
+pub mod webhook_signature;
 
 pub use error::ValidationError;

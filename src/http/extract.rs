@@ -206,9 +206,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Resource {
         let tenant = TenantId::parse(&p.tenant_id).ok_or(ApiError::NotFound("tenant"))?;
         let kind = match p.client_kind.as_deref() {
             None => None,
-            Some("ClientCredentialClients") => Some(ClientKind::ClientCredentials),
-            Some("HybridClients") => Some(ClientKind::Hybrid),
-            Some(_) => return Err(ApiError::NotFound("route")),
+            Some(segment) => {
+                Some(ClientKind::from_route_segment(segment).ok_or(ApiError::NotFound("route"))?)
+            }
         };
         let secret_id = match p.secret_id.as_deref() {
             None => None,

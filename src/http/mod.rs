@@ -1,4 +1,4 @@
-//! The management API over HTTP (SPEC §4): routing, the middleware every request
+//! The management API over HTTP (SPEC §4, §8): routing, the middleware every request
 //! passes (OperationId, body limit, panic guard, timeout), and small response
 //! helpers. Handlers extract, call one service method, and map the result.
 
@@ -20,12 +20,16 @@ use crate::config::BootstrapToken;
 use crate::service::Services;
 use crate::service::tokens::Tokens;
 
+mod audit;
 mod clients;
 pub mod error;
 mod extract;
+mod filters;
 mod health;
+mod inventory;
 pub mod openapi;
 pub mod operation;
+mod policies;
 mod secrets;
 mod tenants;
 
@@ -51,6 +55,9 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::routes())
         .merge(clients::routes())
         .merge(secrets::routes())
+        .merge(inventory::routes())
+        .merge(policies::routes())
+        .merge(audit::routes())
         .split_for_parts();
     let doc = Arc::new(openapi::finish(doc));
     Router::new()

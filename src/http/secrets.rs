@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use super::clients::ClientKindSegment;
 use super::error::{ApiError, ErrorResponse};
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::filters::SecretFilters;
 use super::{AppState, Listed, no_store};
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::secret_status::{SecretStatus, active_grace};
@@ -70,7 +71,7 @@ pub struct Secret {
 }
 
 impl Secret {
-    fn from_record(s: SecretRecord, now: DateTime<Utc>) -> Self {
+    pub(super) fn from_record(s: SecretRecord, now: DateTime<Utc>) -> Self {
         Self {
             id: s.id.0,
             description: s.description,
@@ -126,8 +127,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// List a client's secrets.
 #[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path),
-           ("query" = Option<String>, Query, description = "Reserved"), ("skip" = Option<u32>, Query),
-           ("count" = Option<u32>, Query, description = "0–1000, default 100")),
+           ("query" = Option<String>, Query, description = "Text the description contains (case-insensitive)"),
+           ("status" = Option<String>, Query, description = "active or expired"),
+           ("neverUsed" = Option<bool>, Query, description = "Only secrets never used at the token endpoint"),
+           ("unusedForDays" = Option<u32>, Query, description = "Only secrets not used (or, never used, created) in the last N days"),
+           ("expiringWithinDays" = Option<u32>, Query, description = "Only secrets expiring in the next N days"),
+           ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query, description = "0–1000, default 100")),
     responses((status = 200, body = [Secret], headers(("Total-Count" = u64))), (status = 400, body = ErrorResponse),
               (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn list_secrets(
@@ -135,11 +140,12 @@ async fn list_secrets(
     Authenticated(caller): Authenticated,
     at: Resource,
     Paging(page): Paging,
+    SecretFilters(query): SecretFilters,
 ) -> Result<Listed<Secret>, ApiError> {
     let paged = app
         .services
         .secrets
-        .list(&caller, at.client()?, page)
+        .list(&caller, at.client()?, query, page)
         .await?;
     let now = app.services.now();
     Ok(Listed::new(
@@ -161,8 +167,11 @@ async fn count_secrets(
     caller: Authenticated,
     at: Resource,
     paging: Paging,
+    filters: SecretFilters,
 ) -> Result<Response, ApiError> {
-    Ok(list_secrets(State(app), caller, at, paging).await?.head())
+    Ok(list_secrets(State(app), caller, at, paging, filters)
+        .await?
+        .head())
 }
 
 /// Add a secret; the response carries its value, this once.

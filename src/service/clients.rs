@@ -2,15 +2,21 @@
 
 use std::sync::Arc;
 
-use super::secrets::{NewSecretRequest, prepare_secret};
+use super::audit;
+use super::secrets::{NewSecretRequest, expiry_rules, prepare_secret};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
 use crate::domain::client::{ClientSettings, HybridSettings, LIFETIME_DEFAULT};
-use crate::domain::ids::{ClientId, ClientKind, TenantId};
+use crate::domain::events::{Event, EventType, SecretSubject};
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::ClientPolicy;
 use crate::domain::secret_hash::new_salt;
 use crate::domain::secret_value::SecretValue;
-use crate::storage::{ClientRecord, NewClient, Page, Paged, SecretRecord, StorageError};
+use crate::storage::{
+    ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretRecord, StorageError,
+    TenantRecord,
+};
 
 /// Changes to a client's settings: `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +109,8 @@ impl Clients {
         kind: ClientKind,
         req: NewClientRequest,
     ) -> Result<CreatedClient, ServiceError> {
-        Tenants::require(&self.ctx, caller, tenant, Action::WriteClients).await?;
+        let tenant_record =
+            Tenants::require(&self.ctx, caller, tenant, Action::WriteClients).await?;
         let id = match req.id.as_deref() {
             Some(id) => ClientId::parse(id)?,
             None => ClientId::generate(),
@@ -120,7 +127,8 @@ impl Clients {
         settings.validate()?;
         let now = self.ctx.clock.now();
         let argon_salt = new_salt()?;
-        let (first, value) = prepare_secret(&self.ctx, req.first_secret, &argon_salt, now)
+        let rules = expiry_rules(&self.ctx, &tenant_record, &ClientPolicy::default(), now);
+        let (first, value) = prepare_secret(&self.ctx, req.first_secret, &argon_salt, rules, now)
             .await
             .map_err(first_secret_fields)?;
         let new = NewClient {
@@ -131,10 +139,11 @@ impl Clients {
             argon_salt,
             now,
         };
+        let journal = creation_journal(caller, &new, &first);
         let (client, secret) = self
             .ctx
             .store
-            .insert_client_with_secret(&new, &first, self.ctx.limits.clients_max)
+            .insert_client_with_secret(&new, &first, self.ctx.limits.clients_max, &journal)
             .await
             .map_err(|e| match e {
                 StorageError::NotFound => ServiceError::TenantNotFound,
@@ -184,10 +193,12 @@ impl Clients {
         let mut settings = client.settings.clone();
         patch.apply(&mut settings);
         settings.validate()?;
+        let now = self.ctx.clock.now();
+        let journal = audit::client_journal(caller, &client, "client.update", now);
         let updated = self
             .ctx
             .store
-            .update_client(client.pk, &settings, self.ctx.clock.now())
+            .update_client(client.pk, &settings, now, &journal)
             .await
             .map_err(|e| match e {
                 StorageError::NotFound => ServiceError::ClientNotFound,
@@ -206,7 +217,13 @@ impl Clients {
     ) -> Result<(), ServiceError> {
         let client =
             require_client(&self.ctx, caller, tenant, kind, id, Action::WriteClients).await?;
-        match self.ctx.store.delete_client(tenant, kind, &client.id).await {
+        let journal = audit::client_journal(caller, &client, "client.delete", self.ctx.clock.now());
+        match self
+            .ctx
+            .store
+            .delete_client(tenant, kind, &client.id, &journal)
+            .await
+        {
             Ok(()) => {
                 tracing::info!(tenant.id = %tenant, client.id = %client.id, "deleted client {}", client.id);
                 Ok(())
@@ -226,14 +243,49 @@ pub(crate) async fn require_client(
     id: &str,
     action: Action,
 ) -> Result<ClientRecord, ServiceError> {
-    Tenants::require(ctx, caller, tenant, action).await?;
+    Ok(require_tenant_client(ctx, caller, tenant, kind, id, action)
+        .await?
+        .1)
+}
+
+/// [`require_client`], with the tenant (whose policy new secrets follow).
+pub(crate) async fn require_tenant_client(
+    ctx: &Context,
+    caller: &Caller,
+    tenant: &TenantId,
+    kind: ClientKind,
+    id: &str,
+    action: Action,
+) -> Result<(TenantRecord, ClientRecord), ServiceError> {
+    let tenant_record = Tenants::require(ctx, caller, tenant, action).await?;
     let Ok(id) = ClientId::parse(id) else {
         return Err(ServiceError::ClientNotFound);
     };
-    ctx.store
+    let client = ctx
+        .store
         .get_client(tenant, kind, &id)
         .await?
-        .ok_or(ServiceError::ClientNotFound)
+        .ok_or(ServiceError::ClientNotFound)?;
+    Ok((tenant_record, client))
+}
+
+/// The journal of a client's creation: the audit entry, and the first secret's
+/// `secret.created` event.
+fn creation_journal(caller: &Caller, new: &NewClient, first: &NewSecret) -> Journal {
+    let mut entry = audit::entry(caller, Some(new.tenant_id), "client.create", new.now);
+    entry.client_kind = Some(new.kind);
+    entry.client_id = Some(new.id.to_string());
+    entry.secret_id = Some(SecretId(1));
+    let subject = SecretSubject {
+        tenant: new.tenant_id,
+        client_kind: new.kind,
+        client_id: new.id.to_string(),
+        secret_id: SecretId(1),
+        description: first.description.clone(),
+        hint: first.hint.clone(),
+        expiration: first.expiration,
+    };
+    Journal::new(entry).with_event(Event::new(EventType::Created, subject, new.now))
 }
 
 /// Names first-secret problems by the client request's own fields.

@@ -15,11 +15,13 @@ use crate::domain::access::{Action, any_allows};
 use crate::domain::ids::{ClientId, TenantId};
 use crate::storage::{Storage, StorageError};
 
+pub mod audit;
 pub mod clients;
 mod hashing;
 pub mod keys;
 pub mod last_used;
 pub mod origin;
+pub mod policies;
 pub mod secrets;
 pub mod tenants;
 pub mod tokens;
@@ -156,6 +158,8 @@ pub struct Services {
     pub clients: clients::Clients,
     pub secrets: secrets::Secrets,
     pub verifier: verify::Verifier,
+    pub policies: policies::Policies,
+    pub audit: audit::Audit,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -172,6 +176,8 @@ impl Services {
             clients: clients::Clients::new(ctx.clone()),
             secrets: secrets::Secrets::new(ctx.clone()),
             verifier: verify::Verifier::new(ctx.clone()),
+            policies: policies::Policies::new(ctx.clone()),
+            audit: audit::Audit::new(ctx.clone()),
             ctx,
         }
     }

@@ -7,15 +7,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::clients::require_client;
+use super::audit;
+use super::clients::{require_client, require_tenant_client};
+use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::ValidationError;
 use crate::domain::access::Action;
 use crate::domain::client::validate_description;
+use crate::domain::events::EventType;
 use crate::domain::expiry::{self, ExpiryRequest, ExpiryRules};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
+use crate::domain::policy::{ClientPolicy, effective_rules};
 use crate::domain::secret_value::SecretValue;
-use crate::storage::{ClientRecord, NewSecret, Page, Paged, SecretRecord, StorageError};
+use crate::storage::{
+    ClientRecord, NewSecret, Page, Paged, SecretFilter, SecretRecord, SecretStatusFilter,
+    StorageError, TenantRecord, TenantSecret,
+};
 
 /// A secret to add: everything optional (SPEC §3 decides the expiration).
 #[derive(Debug, Clone, Default)]
@@ -43,6 +50,32 @@ pub struct RenewRequest {
     pub grace_period_seconds: Option<u64>,
 }
 
+/// Which secrets a list shows, as a caller asks for it (days count back or
+/// ahead from now).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretQuery {
+    pub status: Option<SecretStatusFilter>,
+    pub never_used: bool,
+    pub unused_for_days: Option<u32>,
+    pub expiring_within_days: Option<u32>,
+    /// Text the description contains (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl SecretQuery {
+    fn at(self, now: DateTime<Utc>) -> SecretFilter {
+        let days = |n: u32| Duration::days(i64::from(n));
+        SecretFilter {
+            status: self.status,
+            never_used: self.never_used,
+            unused_since: self.unused_for_days.map(|n| now - days(n)),
+            expiring_before: self.expiring_within_days.map(|n| now + days(n)),
+            text: self.text,
+            now: Some(now),
+        }
+    }
+}
+
 /// Where a secret lives: tenant, client kind and client id.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientRef<'a> {
@@ -61,18 +94,38 @@ impl Secrets {
         Self { ctx }
     }
 
-    fn rules(&self) -> ExpiryRules {
-        expiry_rules(&self.ctx)
-    }
-
+    /// The client's secrets that pass `filter`.
     pub async fn list(
         &self,
         caller: &Caller,
         at: ClientRef<'_>,
+        query: SecretQuery,
         page: Page,
     ) -> Result<Paged<SecretRecord>, ServiceError> {
         let client = self.client(caller, at, Action::ReadSecrets).await?;
-        Ok(self.ctx.store.list_secrets(client.pk, page).await?)
+        let filter = query.at(self.ctx.clock.now());
+        Ok(self
+            .ctx
+            .store
+            .list_secrets(client.pk, &filter, page)
+            .await?)
+    }
+
+    /// The inventory: the secrets of every client of the tenant that pass `filter`.
+    pub async fn inventory(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        query: SecretQuery,
+        page: Page,
+    ) -> Result<Paged<TenantSecret>, ServiceError> {
+        Tenants::require(&self.ctx, caller, tenant, Action::ReadSecrets).await?;
+        let filter = query.at(self.ctx.clock.now());
+        Ok(self
+            .ctx
+            .store
+            .list_tenant_secrets(tenant, &filter, page)
+            .await?)
     }
 
     pub async fn get(
@@ -81,7 +134,7 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        Ok(self.secret(caller, at, id, Action::ReadSecrets).await?.1)
+        Ok(self.secret(caller, at, id, Action::ReadSecrets).await?.2)
     }
 
     /// Adds a secret; returns it with its value, the only time the value is shown.
@@ -91,13 +144,17 @@ impl Secrets {
         at: ClientRef<'_>,
         req: NewSecretRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let client = self.client(caller, at, Action::WriteSecrets).await?;
-        let (new, value) =
-            prepare_secret(&self.ctx, req, &client.argon_salt, self.ctx.clock.now()).await?;
+        let (tenant, client) = self.tenant_client(caller, at, Action::WriteSecrets).await?;
+        let now = self.ctx.clock.now();
+        let rules = expiry_rules(&self.ctx, &tenant, &client.policy, now);
+        let (new, value) = prepare_secret(&self.ctx, req, &client.argon_salt, rules, now).await?;
+        // The id is assigned by storage, which completes the journal with it.
+        let draft = new.record(SecretId(0));
+        let journal = audit::secret_journal(caller, &client, &draft, EventType::Created, now);
         let secret = self
             .ctx
             .store
-            .insert_secret_within_limit(client.pk, &new, self.ctx.limits.secrets_max)
+            .insert_secret_within_limit(client.pk, &new, self.ctx.limits.secrets_max, &journal)
             .await
             .map_err(|e| match e {
                 StorageError::LimitReached(max) => ServiceError::SecretLimitReached(max),
@@ -115,7 +172,8 @@ impl Secrets {
         id: SecretId,
         patch: SecretPatch,
     ) -> Result<SecretRecord, ServiceError> {
-        let (client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        let (tenant, client, mut secret) =
+            self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         if let Some(d) = patch.description {
             validate_description("Description", &d)?;
@@ -130,7 +188,11 @@ impl Secrets {
                 expires: Some(true),
                 expiration: None,
             } if secret.expiration.is_some() => secret.expiration,
-            req => expiry::resolve(req, self.rules(), now)?,
+            req => expiry::resolve(
+                req,
+                expiry_rules(&self.ctx, &tenant, &client.policy, now),
+                now,
+            )?,
         };
         if let Some(v) = patch.value {
             let value = SecretValue::supplied(&v)?;
@@ -143,7 +205,8 @@ impl Secrets {
             secret.previous_hash = None;
             secret.grace_until = None;
         }
-        self.write(client.pk, &secret).await?;
+        self.write(caller, &client, &secret, EventType::Updated, now)
+            .await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "updated secret {id} of client {}", client.id);
         Ok(secret)
     }
@@ -157,10 +220,12 @@ impl Secrets {
         id: SecretId,
         req: RenewRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let (client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        let (tenant, client, mut secret) =
+            self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         let grace = grace_period(req.grace_period_seconds, self.ctx.limits.max_grace_period)?;
-        secret.expiration = expiry::resolve(req.expiry, self.rules(), now)?;
+        let rules = expiry_rules(&self.ctx, &tenant, &client.policy, now);
+        secret.expiration = expiry::resolve(req.expiry, rules, now)?;
         let value = SecretValue::generate()?;
         let hash = self
             .ctx
@@ -173,7 +238,8 @@ impl Secrets {
         // later attempt with the old value is reported as superseded, not unknown.
         secret.previous_hash = Some(old);
         secret.grace_until = Some(grace.and_then(|g| now.checked_add_signed(g)).unwrap_or(now));
-        self.write(client.pk, &secret).await?;
+        self.write(caller, &client, &secret, EventType::Renewed, now)
+            .await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "renewed secret {id} of client {}", client.id);
         Ok((secret, value))
     }
@@ -185,10 +251,16 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        let (client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        let (_, client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         secret.grace_until = secret.grace_until.map(|until| until.min(now));
-        self.write(client.pk, &secret).await?;
+        let mut journal = audit::client_journal(caller, &client, "secret.end-grace", now);
+        journal.audit.secret_id = Some(secret.id);
+        self.ctx
+            .store
+            .update_secret(client.pk, &secret, &journal)
+            .await
+            .map_err(not_found_as_secret)?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "ended the grace period of secret {id}");
         Ok(secret)
     }
@@ -200,11 +272,13 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<(), ServiceError> {
-        let client = self.client(caller, at, Action::WriteSecrets).await?;
+        let (_, client, secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        let now = self.ctx.clock.now();
+        let journal = audit::secret_journal(caller, &client, &secret, EventType::Revoked, now);
         match self
             .ctx
             .store
-            .revoke_secret(client.pk, id, self.ctx.clock.now())
+            .revoke_secret(client.pk, id, now, &journal)
             .await
         {
             Ok(()) => {
@@ -226,33 +300,55 @@ impl Secrets {
         require_client(&self.ctx, caller, at.tenant, at.kind, at.client, action).await
     }
 
-    /// The client and its (non-revoked) secret `id`.
+    async fn tenant_client(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        action: Action,
+    ) -> Result<(TenantRecord, ClientRecord), ServiceError> {
+        require_tenant_client(&self.ctx, caller, at.tenant, at.kind, at.client, action).await
+    }
+
+    /// The tenant, the client and its (non-revoked) secret `id`.
     async fn secret(
         &self,
         caller: &Caller,
         at: ClientRef<'_>,
         id: SecretId,
         action: Action,
-    ) -> Result<(ClientRecord, SecretRecord), ServiceError> {
-        let client = self.client(caller, at, action).await?;
+    ) -> Result<(TenantRecord, ClientRecord, SecretRecord), ServiceError> {
+        let (tenant, client) = self.tenant_client(caller, at, action).await?;
         let secret = self
             .ctx
             .store
             .get_secret(client.pk, id)
             .await?
             .ok_or(ServiceError::SecretNotFound)?;
-        Ok((client, secret))
+        Ok((tenant, client, secret))
     }
 
-    async fn write(&self, client_pk: i64, secret: &SecretRecord) -> Result<(), ServiceError> {
+    /// Writes a changed secret with its audit entry and `kind` event.
+    async fn write(
+        &self,
+        caller: &Caller,
+        client: &ClientRecord,
+        secret: &SecretRecord,
+        kind: EventType,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let journal = audit::secret_journal(caller, client, secret, kind, now);
         self.ctx
             .store
-            .update_secret(client_pk, secret)
+            .update_secret(client.pk, secret, &journal)
             .await
-            .map_err(|e| match e {
-                StorageError::NotFound => ServiceError::SecretNotFound,
-                e => e.into(),
-            })
+            .map_err(not_found_as_secret)
+    }
+}
+
+fn not_found_as_secret(e: StorageError) -> ServiceError {
+    match e {
+        StorageError::NotFound => ServiceError::SecretNotFound,
+        e => e.into(),
     }
 }
 
@@ -275,13 +371,15 @@ fn grace_period(
     }
 }
 
-/// The rules a new or renewed secret's expiration follows (today: the configured
-/// default policy; tenant and client policies come with issue 4).
-fn expiry_rules(ctx: &Context) -> ExpiryRules {
-    ExpiryRules {
-        policy: ctx.limits.default_expiry,
-        max_lifetime: None,
-    }
+/// The rules a secret created or renewed at `now` follows: the client's policy,
+/// the tenant's, or the configured default, and the tenant's maximum lifetime.
+pub(crate) fn expiry_rules(
+    ctx: &Context,
+    tenant: &TenantRecord,
+    client: &ClientPolicy,
+    now: DateTime<Utc>,
+) -> ExpiryRules {
+    effective_rules(ctx.limits.default_expiry, &tenant.policy, client, now)
 }
 
 /// Validates a new secret and hashes its value (shared by add and client creation).
@@ -289,11 +387,11 @@ pub(crate) async fn prepare_secret(
     ctx: &Context,
     req: NewSecretRequest,
     salt: &[u8],
+    rules: ExpiryRules,
     now: DateTime<Utc>,
 ) -> Result<(NewSecret, SecretValue), ServiceError> {
     let description = req.description.unwrap_or_default();
     validate_description("Description", &description)?;
-    let rules = expiry_rules(ctx);
     let expiration = expiry::resolve(req.expiry, rules, now)?;
     let value = match req.value {
         Some(v) => SecretValue::supplied(&v)?,

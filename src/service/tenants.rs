@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
+use super::audit::{self, Target};
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
 use crate::domain::client::validate_name;
 use crate::domain::ids::TenantId;
-use crate::storage::{Page, Paged, StorageError, TenantRecord};
+use crate::domain::policy::TenantPolicy;
+use crate::storage::{Journal, Page, Paged, StorageError, TenantRecord};
 
 #[derive(Clone)]
 pub struct Tenants {
@@ -19,16 +21,17 @@ impl Tenants {
     }
 
     pub async fn create(&self, caller: &Caller, name: &str) -> Result<TenantRecord, ServiceError> {
-        if !caller.may_manage_tenants() {
-            return Err(ServiceError::Forbidden);
-        }
+        self.require_platform(caller, None, "tenant.create").await?;
         validate_name(name)?;
+        let now = self.ctx.clock.now();
         let tenant = TenantRecord {
             id: TenantId::generate(),
             name: name.trim().to_owned(),
-            created_at: self.ctx.clock.now(),
+            policy: TenantPolicy::default(),
+            created_at: now,
         };
-        self.ctx.store.insert_tenant(&tenant).await?;
+        let journal = Journal::new(audit::entry(caller, Some(tenant.id), "tenant.create", now));
+        self.ctx.store.insert_tenant(&tenant, &journal).await?;
         tracing::info!(tenant.id = %tenant.id, "created tenant {}", tenant.id);
         Ok(tenant)
     }
@@ -38,9 +41,7 @@ impl Tenants {
         caller: &Caller,
         page: Page,
     ) -> Result<Paged<TenantRecord>, ServiceError> {
-        if !caller.may_manage_tenants() {
-            return Err(ServiceError::Forbidden);
-        }
+        self.require_platform(caller, None, "tenant.list").await?;
         Ok(self.ctx.store.list_tenants(page).await?)
     }
 
@@ -54,10 +55,15 @@ impl Tenants {
     }
 
     pub async fn delete(&self, caller: &Caller, id: &TenantId) -> Result<(), ServiceError> {
-        if !caller.may_manage_tenants() {
-            return Err(ServiceError::Forbidden);
-        }
-        match self.ctx.store.delete_tenant(id).await {
+        self.require_platform(caller, Some(*id), "tenant.delete")
+            .await?;
+        let journal = Journal::new(audit::entry(
+            caller,
+            Some(*id),
+            "tenant.delete",
+            self.ctx.clock.now(),
+        ));
+        match self.ctx.store.delete_tenant(id, &journal).await {
             Ok(()) => {
                 tracing::info!(tenant.id = %id, "deleted tenant {id}");
                 Ok(())
@@ -67,17 +73,50 @@ impl Tenants {
         }
     }
 
-    /// Checks that the caller may do `action` in the tenant, then that it exists.
+    /// Managing tenants themselves is for platform administrators; anyone else
+    /// is refused, and the refusal audited.
+    async fn require_platform(
+        &self,
+        caller: &Caller,
+        tenant: Option<TenantId>,
+        action: &str,
+    ) -> Result<(), ServiceError> {
+        if caller.may_manage_tenants() {
+            return Ok(());
+        }
+        let entry = audit::entry(caller, tenant, action, self.ctx.clock.now());
+        audit::record_refusal(
+            &self.ctx,
+            entry,
+            Target::default(),
+            "platform administrators only",
+        )
+        .await;
+        Err(ServiceError::Forbidden)
+    }
+
+    /// Checks that the caller may do `action` in the tenant (a refusal is
+    /// audited), then that it exists.
     pub(crate) async fn require(
         ctx: &Context,
         caller: &Caller,
         id: &TenantId,
         action: Action,
-    ) -> Result<(), ServiceError> {
-        caller.check(id, action)?;
-        match ctx.store.get_tenant(id).await? {
-            Some(_) => Ok(()),
-            None => Err(ServiceError::TenantNotFound),
+    ) -> Result<TenantRecord, ServiceError> {
+        if let Err(e) = caller.check(id, action) {
+            let entry = audit::entry(caller, Some(*id), action.as_str(), ctx.clock.now());
+            audit::record_refusal(
+                ctx,
+                entry,
+                Target::default(),
+                "the caller's roles do not allow it",
+            )
+            .await;
+            return Err(e);
         }
+        ctx.store
+            .get_tenant(id)
+            .await?
+            .ok_or(ServiceError::TenantNotFound)
     }
 }

@@ -9,15 +9,37 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{
-    NewClient, NewSecret, Page, RECENTLY_REVOKED, SecretRecord, Storage, StorageError, TenantRecord,
+    Journal, NewClient, NewSecret, Page, RECENTLY_REVOKED, SecretFilter, SecretRecord, Storage,
+    StorageError, TenantRecord,
 };
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::client::{ClientSettings, HybridSettings};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::TenantPolicy;
 use crate::domain::secret_hash::{HashKind, StoredHash};
 
 const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 
 type Store = Arc<dyn Storage>;
+
+/// The journal of a test write: a system audit entry, no event.
+fn j() -> Journal {
+    Journal::new(AuditEntry {
+        seq: 0,
+        at: t(0),
+        tenant: None,
+        actor_type: "system".into(),
+        actor: "conformance".into(),
+        action: "test.write".into(),
+        outcome: Outcome::Success,
+        reason: None,
+        client_kind: None,
+        client_id: None,
+        secret_id: None,
+        source: None,
+        operation_id: None,
+    })
+}
 
 /// Runs `body` against a fresh SQLite database.
 pub(super) async fn on_sqlite<F, Fut>(body: F)
@@ -173,9 +195,10 @@ async fn tenant(s: &Store, n: i64) -> TenantId {
     let record = TenantRecord {
         id,
         name: format!("tenant {n}"),
+        policy: TenantPolicy::default(),
         created_at: t(n),
     };
-    s.insert_tenant(&record).await.unwrap();
+    s.insert_tenant(&record, &j()).await.unwrap();
     id
 }
 
@@ -187,6 +210,7 @@ async fn client(s: &Store, id: &str) -> (TenantId, i64) {
             &new_client(tenant, id, ClientKind::ClientCredentials),
             &new_secret(1),
             10,
+            &j(),
         )
         .await
         .unwrap();
@@ -197,6 +221,7 @@ async fn live_ids(s: &Store, pk: i64) -> Vec<i32> {
     let page = s
         .list_secrets(
             pk,
+            &SecretFilter::default(),
             Page {
                 skip: 0,
                 count: 100,
@@ -227,6 +252,7 @@ async fn tenants_insert_get_list(s: Store) {
         TenantRecord {
             id: ids[2],
             name: "tenant 2".into(),
+            policy: TenantPolicy::default(),
             created_at: t(2)
         }
     );
@@ -234,10 +260,11 @@ async fn tenants_insert_get_list(s: Store) {
     let again = TenantRecord {
         id: ids[0],
         name: "again".into(),
+        policy: TenantPolicy::default(),
         created_at: t(9),
     };
     assert!(matches!(
-        s.insert_tenant(&again).await,
+        s.insert_tenant(&again, &j()).await,
         Err(StorageError::Duplicate)
     ));
 
@@ -250,19 +277,19 @@ async fn tenants_insert_get_list(s: Store) {
     let past = s.list_tenants(Page { skip: 5, count: 2 }).await.unwrap();
     assert_eq!((past.items.len(), past.total), (0, 5));
     assert!(matches!(
-        s.delete_tenant(&TenantId::generate()).await,
+        s.delete_tenant(&TenantId::generate(), &j()).await,
         Err(StorageError::NotFound)
     ));
 }
 
 async fn tenant_delete_cascades(s: Store) {
     let (tenant, pk) = client(&s, "svc").await;
-    s.insert_secret_within_limit(pk, &new_secret(2), 10)
+    s.insert_secret_within_limit(pk, &new_secret(2), 10, &j())
         .await
         .unwrap();
     let other = tenant_id_with_client(&s, "svc").await;
 
-    s.delete_tenant(&tenant).await.unwrap();
+    s.delete_tenant(&tenant, &j()).await.unwrap();
     assert!(s.get_tenant(&tenant).await.unwrap().is_none());
     let cid = ClientId::parse("svc").unwrap();
     assert!(
@@ -273,9 +300,15 @@ async fn tenant_delete_cascades(s: Store) {
     );
     assert!(s.load_credentials(&tenant, &cid).await.unwrap().is_none());
     assert!(s.get_secret(pk, SecretId(1)).await.unwrap().is_none());
-    assert_eq!(s.list_secrets(pk, ALL).await.unwrap().total, 0);
+    assert_eq!(
+        s.list_secrets(pk, &SecretFilter::default(), ALL)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     assert!(matches!(
-        s.delete_tenant(&tenant).await,
+        s.delete_tenant(&tenant, &j()).await,
         Err(StorageError::NotFound)
     ));
     // The other tenant is untouched.
@@ -294,7 +327,7 @@ async fn client_insert_with_first_secret(s: Store) {
     ] {
         let new = new_client(tenant, id, kind);
         let (c, first) = s
-            .insert_client_with_secret(&new, &new_secret(1), 10)
+            .insert_client_with_secret(&new, &new_secret(1), 10, &j())
             .await
             .unwrap();
         assert_eq!((c.tenant_id, &c.id, c.kind), (tenant, &new.id, kind));
@@ -333,7 +366,7 @@ async fn client_insert_with_first_secret(s: Store) {
     }
     let orphan = new_client(TenantId::generate(), "x", ClientKind::Hybrid);
     let res = s
-        .insert_client_with_secret(&orphan, &new_secret(1), 10)
+        .insert_client_with_secret(&orphan, &new_secret(1), 10, &j())
         .await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
 }
@@ -341,22 +374,22 @@ async fn client_insert_with_first_secret(s: Store) {
 async fn client_ids_unique_per_tenant(s: Store) {
     let (a, b) = (tenant(&s, 0).await, tenant(&s, 1).await);
     let cc = new_client(a, "same", ClientKind::ClientCredentials);
-    s.insert_client_with_secret(&cc, &new_secret(1), 2)
+    s.insert_client_with_secret(&cc, &new_secret(1), 2, &j())
         .await
         .unwrap();
     for kind in [ClientKind::ClientCredentials, ClientKind::Hybrid] {
         let res = s
-            .insert_client_with_secret(&new_client(a, "same", kind), &new_secret(1), 2)
+            .insert_client_with_secret(&new_client(a, "same", kind), &new_secret(1), 2, &j())
             .await;
         assert!(matches!(res, Err(StorageError::Duplicate)), "{res:?}");
     }
     // The refused inserts did not take the tenant's second slot.
     let other = new_client(a, "other", ClientKind::Hybrid);
-    s.insert_client_with_secret(&other, &new_secret(1), 2)
+    s.insert_client_with_secret(&other, &new_secret(1), 2, &j())
         .await
         .unwrap();
     let in_b = new_client(b, "same", ClientKind::Hybrid);
-    s.insert_client_with_secret(&in_b, &new_secret(1), 2)
+    s.insert_client_with_secret(&in_b, &new_secret(1), 2, &j())
         .await
         .unwrap();
 }
@@ -367,7 +400,8 @@ async fn clients_limit(s: Store) {
         let s = s.clone();
         async move {
             let new = new_client(tenant, id, ClientKind::ClientCredentials);
-            s.insert_client_with_secret(&new, &new_secret(1), 2).await
+            s.insert_client_with_secret(&new, &new_secret(1), 2, &j())
+                .await
         }
     };
     insert("a").await.unwrap();
@@ -378,7 +412,7 @@ async fn clients_limit(s: Store) {
     ));
     let missing = ClientId::parse("nobody").unwrap();
     let res = s
-        .delete_client(&tenant, ClientKind::ClientCredentials, &missing)
+        .delete_client(&tenant, ClientKind::ClientCredentials, &missing, &j())
         .await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
     assert!(matches!(
@@ -386,7 +420,7 @@ async fn clients_limit(s: Store) {
         Err(StorageError::LimitReached(2))
     ));
     let a = ClientId::parse("a").unwrap();
-    s.delete_client(&tenant, ClientKind::ClientCredentials, &a)
+    s.delete_client(&tenant, ClientKind::ClientCredentials, &a, &j())
         .await
         .unwrap();
     insert("c").await.unwrap();
@@ -399,7 +433,7 @@ async fn clients_limit(s: Store) {
 async fn concurrent_client_inserts_respect_limit(s: Store) {
     let tenant = tenant(&s, 0).await;
     let first = new_client(tenant, "first", ClientKind::ClientCredentials);
-    s.insert_client_with_secret(&first, &new_secret(1), 2)
+    s.insert_client_with_secret(&first, &new_secret(1), 2, &j())
         .await
         .unwrap();
     let tasks: Vec<_> = (0..25)
@@ -407,7 +441,8 @@ async fn concurrent_client_inserts_respect_limit(s: Store) {
             let s = s.clone();
             tokio::spawn(async move {
                 let new = new_client(tenant, &format!("c{i}"), ClientKind::Hybrid);
-                s.insert_client_with_secret(&new, &new_secret(1), 2).await
+                s.insert_client_with_secret(&new, &new_secret(1), 2, &j())
+                    .await
             })
         })
         .collect();
@@ -439,7 +474,7 @@ async fn list_clients_filters_by_kind_and_pages(s: Store) {
         ("cc2", ClientKind::ClientCredentials),
         ("hy1", ClientKind::Hybrid),
     ] {
-        s.insert_client_with_secret(&new_client(tenant, id, kind), &new_secret(1), 10)
+        s.insert_client_with_secret(&new_client(tenant, id, kind), &new_secret(1), 10, &j())
             .await
             .unwrap();
     }
@@ -489,7 +524,7 @@ async fn update_client_writes_settings(s: Store) {
     let tenant = tenant(&s, 0).await;
     let new = new_client(tenant, "hy", ClientKind::Hybrid);
     let (c, _) = s
-        .insert_client_with_secret(&new, &new_secret(1), 10)
+        .insert_client_with_secret(&new, &new_secret(1), 10, &j())
         .await
         .unwrap();
     let changed = ClientSettings {
@@ -505,7 +540,7 @@ async fn update_client_writes_settings(s: Store) {
             ..HybridSettings::default()
         }),
     };
-    let updated = s.update_client(c.pk, &changed, t(50)).await.unwrap();
+    let updated = s.update_client(c.pk, &changed, t(50), &j()).await.unwrap();
     assert_eq!(updated.settings, changed);
     assert_eq!(
         (updated.pk, updated.created_at, updated.updated_at),
@@ -517,23 +552,25 @@ async fn update_client_writes_settings(s: Store) {
             .unwrap(),
         Some(updated)
     );
-    let res = s.update_client(c.pk + 1000, &changed, t(50)).await;
+    let res = s.update_client(c.pk + 1000, &changed, t(50), &j()).await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
 }
 
 async fn delete_client_removes_secrets(s: Store) {
     let (tenant, pk) = client(&s, "svc").await;
-    s.insert_secret_within_limit(pk, &new_secret(2), 10)
+    s.insert_secret_within_limit(pk, &new_secret(2), 10, &j())
         .await
         .unwrap();
-    s.revoke_secret(pk, SecretId(2), t(30)).await.unwrap();
+    s.revoke_secret(pk, SecretId(2), t(30), &j()).await.unwrap();
     let id = ClientId::parse("svc").unwrap();
-    let res = s.delete_client(&tenant, ClientKind::Hybrid, &id).await;
+    let res = s
+        .delete_client(&tenant, ClientKind::Hybrid, &id, &j())
+        .await;
     assert!(
         matches!(res, Err(StorageError::NotFound)),
         "wrong kind: {res:?}"
     );
-    s.delete_client(&tenant, ClientKind::ClientCredentials, &id)
+    s.delete_client(&tenant, ClientKind::ClientCredentials, &id, &j())
         .await
         .unwrap();
     assert!(
@@ -544,11 +581,19 @@ async fn delete_client_removes_secrets(s: Store) {
     );
     assert!(s.load_credentials(&tenant, &id).await.unwrap().is_none());
     assert!(s.get_secret(pk, SecretId(1)).await.unwrap().is_none());
-    assert_eq!(s.list_secrets(pk, ALL).await.unwrap().total, 0);
-    let res = s.insert_secret_within_limit(pk, &new_secret(3), 10).await;
+    assert_eq!(
+        s.list_secrets(pk, &SecretFilter::default(), ALL)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let res = s
+        .insert_secret_within_limit(pk, &new_secret(3), 10, &j())
+        .await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
     let res = s
-        .delete_client(&tenant, ClientKind::ClientCredentials, &id)
+        .delete_client(&tenant, ClientKind::ClientCredentials, &id, &j())
         .await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
 }
@@ -557,20 +602,20 @@ async fn secret_ids_increase_and_are_never_reused(s: Store) {
     let (_, pk) = client(&s, "svc").await;
     for expected in [2, 3] {
         let r = s
-            .insert_secret_within_limit(pk, &new_secret(2), 10)
+            .insert_secret_within_limit(pk, &new_secret(2), 10, &j())
             .await
             .unwrap();
         assert_eq!(r.id, SecretId(expected));
     }
-    s.revoke_secret(pk, SecretId(3), t(30)).await.unwrap();
+    s.revoke_secret(pk, SecretId(3), t(30), &j()).await.unwrap();
     let r = s
-        .insert_secret_within_limit(pk, &new_secret(4), 10)
+        .insert_secret_within_limit(pk, &new_secret(4), 10, &j())
         .await
         .unwrap();
     assert_eq!(r.id, SecretId(4), "id 3 was revoked and must not come back");
-    s.revoke_secret(pk, SecretId(1), t(31)).await.unwrap();
+    s.revoke_secret(pk, SecretId(1), t(31), &j()).await.unwrap();
     let r = s
-        .insert_secret_within_limit(pk, &new_secret(5), 10)
+        .insert_secret_within_limit(pk, &new_secret(5), 10, &j())
         .await
         .unwrap();
     assert_eq!(r.id, SecretId(5));
@@ -582,42 +627,48 @@ async fn secret_ids_increase_and_are_never_reused(s: Store) {
 
 async fn secrets_limit_counts_non_revoked(s: Store) {
     let (_, pk) = client(&s, "svc").await;
-    s.insert_secret_within_limit(pk, &new_secret(2), 3)
+    s.insert_secret_within_limit(pk, &new_secret(2), 3, &j())
         .await
         .unwrap();
-    s.insert_secret_within_limit(pk, &new_secret(3), 3)
+    s.insert_secret_within_limit(pk, &new_secret(3), 3, &j())
         .await
         .unwrap();
-    let res = s.insert_secret_within_limit(pk, &new_secret(4), 3).await;
+    let res = s
+        .insert_secret_within_limit(pk, &new_secret(4), 3, &j())
+        .await;
     assert!(matches!(res, Err(StorageError::LimitReached(3))), "{res:?}");
-    s.revoke_secret(pk, SecretId(2), t(30)).await.unwrap();
+    s.revoke_secret(pk, SecretId(2), t(30), &j()).await.unwrap();
     let r = s
-        .insert_secret_within_limit(pk, &new_secret(4), 3)
+        .insert_secret_within_limit(pk, &new_secret(4), 3, &j())
         .await
         .unwrap();
     assert_eq!(r.id, SecretId(4));
-    let res = s.insert_secret_within_limit(pk, &new_secret(5), 3).await;
+    let res = s
+        .insert_secret_within_limit(pk, &new_secret(5), 3, &j())
+        .await;
     assert!(matches!(res, Err(StorageError::LimitReached(3))), "{res:?}");
     // A failed revoke frees nothing.
-    assert!(s.revoke_secret(pk, SecretId(2), t(31)).await.is_err());
-    let res = s.insert_secret_within_limit(pk, &new_secret(5), 3).await;
+    assert!(s.revoke_secret(pk, SecretId(2), t(31), &j()).await.is_err());
+    let res = s
+        .insert_secret_within_limit(pk, &new_secret(5), 3, &j())
+        .await;
     assert!(matches!(res, Err(StorageError::LimitReached(3))), "{res:?}");
     let res = s
-        .insert_secret_within_limit(pk + 1000, &new_secret(5), 3)
+        .insert_secret_within_limit(pk + 1000, &new_secret(5), 3, &j())
         .await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
 }
 
 async fn concurrent_secret_inserts_respect_limit(s: Store) {
     let (_, pk) = client(&s, "svc").await;
-    s.insert_secret_within_limit(pk, &new_secret(2), 3)
+    s.insert_secret_within_limit(pk, &new_secret(2), 3, &j())
         .await
         .unwrap();
     let tasks: Vec<_> = (0..25u8)
         .map(|i| {
             let s = s.clone();
             tokio::spawn(async move {
-                s.insert_secret_within_limit(pk, &new_secret(10 + i), 3)
+                s.insert_secret_within_limit(pk, &new_secret(10 + i), 3, &j())
                     .await
             })
         })
@@ -646,7 +697,7 @@ async fn update_secret_writes_fields_of_live_secrets(s: Store) {
     };
     r.hint = "zz9".into();
     r.grace_until = Some(t(500));
-    s.update_secret(pk, &r).await.unwrap();
+    s.update_secret(pk, &r, &j()).await.unwrap();
     assert_eq!(
         s.get_secret(pk, SecretId(1)).await.unwrap(),
         Some(r.clone())
@@ -654,21 +705,21 @@ async fn update_secret_writes_fields_of_live_secrets(s: Store) {
     // Clearing the previous value clears both columns.
     r.previous_hash = None;
     r.grace_until = None;
-    s.update_secret(pk, &r).await.unwrap();
+    s.update_secret(pk, &r, &j()).await.unwrap();
     assert_eq!(
         s.get_secret(pk, SecretId(1)).await.unwrap(),
         Some(r.clone())
     );
 
-    s.revoke_secret(pk, SecretId(1), t(30)).await.unwrap();
+    s.revoke_secret(pk, SecretId(1), t(30), &j()).await.unwrap();
     r.description = "after revoke".into();
     assert!(matches!(
-        s.update_secret(pk, &r).await,
+        s.update_secret(pk, &r, &j()).await,
         Err(StorageError::NotFound)
     ));
     r.id = SecretId(99);
     assert!(matches!(
-        s.update_secret(pk, &r).await,
+        s.update_secret(pk, &r, &j()).await,
         Err(StorageError::NotFound)
     ));
     let id = ClientId::parse("svc").unwrap();
@@ -683,21 +734,21 @@ async fn update_secret_writes_fields_of_live_secrets(s: Store) {
 
 async fn revoked_secrets_are_hidden(s: Store) {
     let (_, pk) = client(&s, "svc").await;
-    s.insert_secret_within_limit(pk, &new_secret(2), 10)
+    s.insert_secret_within_limit(pk, &new_secret(2), 10, &j())
         .await
         .unwrap();
-    s.revoke_secret(pk, SecretId(1), t(30)).await.unwrap();
-    let res = s.revoke_secret(pk, SecretId(1), t(31)).await;
+    s.revoke_secret(pk, SecretId(1), t(30), &j()).await.unwrap();
+    let res = s.revoke_secret(pk, SecretId(1), t(31), &j()).await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
-    let res = s.revoke_secret(pk, SecretId(7), t(31)).await;
+    let res = s.revoke_secret(pk, SecretId(7), t(31), &j()).await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
-    let res = s.revoke_secret(pk + 1000, SecretId(1), t(31)).await;
+    let res = s.revoke_secret(pk + 1000, SecretId(1), t(31), &j()).await;
     assert!(matches!(res, Err(StorageError::NotFound)), "{res:?}");
     assert!(s.get_secret(pk, SecretId(1)).await.unwrap().is_none());
     assert!(s.get_secret(pk, SecretId(2)).await.unwrap().is_some());
     assert_eq!(live_ids(&s, pk).await, [2]);
     let page = s
-        .list_secrets(pk, Page { skip: 1, count: 10 })
+        .list_secrets(pk, &SecretFilter::default(), Page { skip: 1, count: 10 })
         .await
         .unwrap();
     assert_eq!((page.items.len(), page.total), (0, 1));
@@ -709,21 +760,23 @@ async fn load_credentials_returns_candidates(s: Store) {
     new.settings.enabled = false;
     new.argon_salt = b"salt-of-svc-0001".to_vec();
     let (c, _) = s
-        .insert_client_with_secret(&new, &new_secret(1), 100)
+        .insert_client_with_secret(&new, &new_secret(1), 100, &j())
         .await
         .unwrap();
     for n in 2..=21 {
-        s.insert_secret_within_limit(c.pk, &new_secret(n), 100)
+        s.insert_secret_within_limit(c.pk, &new_secret(n), 100, &j())
             .await
             .unwrap();
     }
     for id in 2..=19 {
-        s.revoke_secret(c.pk, SecretId(id), t(40)).await.unwrap();
+        s.revoke_secret(c.pk, SecretId(id), t(40), &j())
+            .await
+            .unwrap();
     }
     let mut first = s.get_secret(c.pk, SecretId(1)).await.unwrap().unwrap();
     first.previous_hash = Some(hash(200));
     first.grace_until = Some(t(600));
-    s.update_secret(c.pk, &first).await.unwrap();
+    s.update_secret(c.pk, &first, &j()).await.unwrap();
 
     let creds = s.load_credentials(&tenant, &new.id).await.unwrap().unwrap();
     assert!(!creds.enabled);
@@ -768,11 +821,11 @@ async fn concurrent_deletes_and_revokes_do_not_fail(s: Store) {
     for n in 0..3 {
         let new = new_client(tenant, &format!("c{n}"), ClientKind::ClientCredentials);
         let (c, _) = s
-            .insert_client_with_secret(&new, &new_secret(1), 10)
+            .insert_client_with_secret(&new, &new_secret(1), 10, &j())
             .await
             .unwrap();
         for m in 2..=6 {
-            s.insert_secret_within_limit(c.pk, &new_secret(m), 10)
+            s.insert_secret_within_limit(c.pk, &new_secret(m), 10, &j())
                 .await
                 .unwrap();
         }
@@ -783,17 +836,19 @@ async fn concurrent_deletes_and_revokes_do_not_fail(s: Store) {
         for secret in 1..=6 {
             let (s, pk) = (s.clone(), *pk);
             tasks.push(tokio::spawn(async move {
-                s.revoke_secret(pk, SecretId(secret), t(50)).await
+                s.revoke_secret(pk, SecretId(secret), t(50), &j()).await
             }));
         }
         let (s, id) = (s.clone(), id.clone());
         tasks.push(tokio::spawn(async move {
-            s.delete_client(&tenant, ClientKind::ClientCredentials, &id)
+            s.delete_client(&tenant, ClientKind::ClientCredentials, &id, &j())
                 .await
         }));
     }
     let s2 = s.clone();
-    tasks.push(tokio::spawn(async move { s2.delete_tenant(&tenant).await }));
+    tasks.push(tokio::spawn(async move {
+        s2.delete_tenant(&tenant, &j()).await
+    }));
     for task in tasks {
         match task.await.unwrap() {
             Ok(()) | Err(StorageError::NotFound) => {}
@@ -802,6 +857,12 @@ async fn concurrent_deletes_and_revokes_do_not_fail(s: Store) {
     }
     assert!(s.get_tenant(&tenant).await.unwrap().is_none());
     for (_, pk) in pks {
-        assert_eq!(s.list_secrets(pk, ALL).await.unwrap().total, 0);
+        assert_eq!(
+            s.list_secrets(pk, &SecretFilter::default(), ALL)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
     }
 }

@@ -19,16 +19,27 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::{ClientPolicy, TenantPolicy};
 use crate::domain::secret_hash::StoredHash;
 use crate::domain::verification::Candidate;
 
 mod cached;
 pub mod console;
+mod filters;
+mod journal;
+mod notify;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
+
+pub use journal::{Journal, SecretFilter, SecretStatusFilter, TenantSecret};
+pub use notify::{
+    AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, DeliveryRecord, DeliveryState,
+    DueSecret, NextStep, NotifyStore, WebhookRecord,
+};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -69,6 +80,7 @@ pub struct Paged<T> {
 pub struct TenantRecord {
     pub id: TenantId,
     pub name: String,
+    pub policy: TenantPolicy,
     pub created_at: DateTime<Utc>,
 }
 
@@ -80,6 +92,7 @@ pub struct ClientRecord {
     pub id: ClientId,
     pub kind: ClientKind,
     pub settings: ClientSettings,
+    pub policy: ClientPolicy,
     /// Salt of the Argon2id hashes of this client's supplied secrets.
     pub argon_salt: Vec<u8>,
     pub created_at: DateTime<Utc>,
@@ -120,6 +133,13 @@ pub struct NewSecret {
     pub hash: StoredHash,
     pub hint: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl NewSecret {
+    /// The record this secret becomes once inserted with `id`.
+    pub fn record(&self, id: SecretId) -> SecretRecord {
+        rows::inserted_secret(id, self)
+    }
 }
 
 /// What verification and token issuance need of a client: one read.
@@ -166,16 +186,30 @@ impl std::fmt::Debug for SigningKeyRecord {
 pub const RECENTLY_REVOKED: u32 = 16;
 
 /// The storage interface every front end reaches through the services.
+///
+/// Every write that changes management state takes a [`Journal`]: its audit
+/// entry (and event, if any) is written in the same transaction as the change.
 #[async_trait]
-pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
+pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     /// Answers when the database is reachable.
     async fn ping(&self) -> Result<(), StorageError>;
 
-    async fn insert_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError>;
+    async fn insert_tenant(
+        &self,
+        tenant: &TenantRecord,
+        journal: &Journal,
+    ) -> Result<(), StorageError>;
     async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError>;
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError>;
     /// Deletes the tenant, its clients and their secrets. `NotFound` when absent.
-    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError>;
+    async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError>;
+    /// Writes the tenant's secret policy. `NotFound` when absent.
+    async fn update_tenant_policy(
+        &self,
+        id: &TenantId,
+        policy: &TenantPolicy,
+        journal: &Journal,
+    ) -> Result<(), StorageError>;
 
     /// Inserts a client and its first secret (id 1) atomically. `NotFound` (tenant),
     /// `Duplicate` (client id taken in the tenant, any kind), `LimitReached(clients_max)`.
@@ -184,6 +218,7 @@ pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
         client: &NewClient,
         first_secret: &NewSecret,
         clients_max: u32,
+        journal: &Journal,
     ) -> Result<(ClientRecord, SecretRecord), StorageError>;
     async fn list_clients(
         &self,
@@ -203,6 +238,15 @@ pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
         pk: i64,
         settings: &ClientSettings,
         now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<ClientRecord, StorageError>;
+    /// Writes the client's secret policy. `NotFound` when it no longer exists.
+    async fn update_client_policy(
+        &self,
+        pk: i64,
+        policy: &ClientPolicy,
+        now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<ClientRecord, StorageError>;
     /// Deletes the client and its secrets. `NotFound` when absent.
     async fn delete_client(
@@ -210,6 +254,7 @@ pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
         tenant: &TenantId,
         kind: ClientKind,
         id: &ClientId,
+        journal: &Journal,
     ) -> Result<(), StorageError>;
 
     /// Inserts a secret unless the client already has `secrets_max` non-revoked
@@ -219,12 +264,21 @@ pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
         client_pk: i64,
         secret: &NewSecret,
         secrets_max: u32,
+        journal: &Journal,
     ) -> Result<SecretRecord, StorageError>;
     async fn list_secrets(
         &self,
         client_pk: i64,
+        filter: &SecretFilter,
         page: Page,
     ) -> Result<Paged<SecretRecord>, StorageError>;
+    /// The inventory: non-revoked secrets of every client of the tenant.
+    async fn list_tenant_secrets(
+        &self,
+        tenant: &TenantId,
+        filter: &SecretFilter,
+        page: Page,
+    ) -> Result<Paged<TenantSecret>, StorageError>;
     async fn get_secret(
         &self,
         client_pk: i64,
@@ -237,6 +291,7 @@ pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
         &self,
         client_pk: i64,
         secret: &SecretRecord,
+        journal: &Journal,
     ) -> Result<(), StorageError>;
     /// Revokes a secret for good. `NotFound` when absent or already revoked.
     async fn revoke_secret(
@@ -244,7 +299,18 @@ pub trait Storage: console::ConsoleStore + Send + Sync + 'static {
         client_pk: i64,
         id: SecretId,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<(), StorageError>;
+
+    /// Writes an audit entry on its own (a refused attempt changes nothing else).
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError>;
+    /// The tenant's audit trail, oldest first.
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StorageError>;
 
     /// Writes `LastUsedAt` of each secret (never moving it backwards); secrets that
     /// are gone are skipped. One call per flush, not per token.

@@ -3,9 +3,11 @@
 use chrono::{DateTime, Utc};
 
 use super::NewUser;
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::ids::TenantId;
+use crate::domain::policy::TenantPolicy;
 use crate::storage::conformance::{on_postgres, on_sqlite};
-use crate::storage::{Storage, StorageError, TenantRecord};
+use crate::storage::{Journal, Storage, StorageError, TenantRecord};
 
 type Store = std::sync::Arc<dyn Storage>;
 
@@ -44,14 +46,34 @@ fn user(name: &str, admin: bool) -> NewUser {
     }
 }
 
+/// The journal of a test write: a system audit entry.
+fn j() -> Journal {
+    Journal::new(AuditEntry {
+        seq: 0,
+        at: t(0),
+        tenant: None,
+        actor_type: "system".into(),
+        actor: "console-conformance".into(),
+        action: "test.write".into(),
+        outcome: Outcome::Success,
+        reason: None,
+        client_kind: None,
+        client_id: None,
+        secret_id: None,
+        source: None,
+        operation_id: None,
+    })
+}
+
 async fn tenant(s: &Store) -> TenantId {
     let id = TenantId::generate();
     let record = TenantRecord {
         id,
         name: "t".into(),
+        policy: TenantPolicy::default(),
         created_at: t(0),
     };
-    s.insert_tenant(&record).await.unwrap();
+    s.insert_tenant(&record, &j()).await.unwrap();
     id
 }
 
@@ -135,7 +157,7 @@ async fn roles_are_replaced_and_follow_tenants(s: Store) {
     let got = s.get_user("bob").await.unwrap().unwrap().tenant_roles;
     assert_eq!(got, vec![(b, vec!["tenant-member".to_owned()])]);
 
-    s.delete_tenant(&b).await.unwrap();
+    s.delete_tenant(&b, &j()).await.unwrap();
     assert!(
         s.get_user("bob")
             .await

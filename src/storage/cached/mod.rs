@@ -21,11 +21,15 @@ use chrono::{DateTime, Utc};
 
 use super::console::{ConsoleStore, NewUser, SessionRecord, UserRecord};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, SecretRecord, SecretUse,
-    SigningKeyRecord, Storage, StorageError, TenantRecord,
+    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
+    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
 };
+use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::{ClientPolicy, TenantPolicy};
+
+mod notify;
 
 /// Entries kept at most; past it the cache starts over.
 const CAPACITY: usize = 10_000;
@@ -96,8 +100,12 @@ impl<S: Storage> Storage for CachedStorage<S> {
         self.inner.ping().await
     }
 
-    async fn insert_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
-        self.invalidate(self.inner.insert_tenant(tenant).await)
+    async fn insert_tenant(
+        &self,
+        tenant: &TenantRecord,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        self.invalidate(self.inner.insert_tenant(tenant, journal).await)
     }
 
     async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
@@ -108,8 +116,18 @@ impl<S: Storage> Storage for CachedStorage<S> {
         self.inner.get_tenant(id).await
     }
 
-    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError> {
-        self.invalidate(self.inner.delete_tenant(id).await)
+    async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError> {
+        self.invalidate(self.inner.delete_tenant(id, journal).await)
+    }
+
+    /// Policies are not part of the credentials: no invalidation.
+    async fn update_tenant_policy(
+        &self,
+        id: &TenantId,
+        policy: &TenantPolicy,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        self.inner.update_tenant_policy(id, policy, journal).await
     }
 
     async fn insert_client_with_secret(
@@ -117,10 +135,11 @@ impl<S: Storage> Storage for CachedStorage<S> {
         client: &NewClient,
         first_secret: &NewSecret,
         clients_max: u32,
+        journal: &Journal,
     ) -> Result<(ClientRecord, SecretRecord), StorageError> {
         self.invalidate(
             self.inner
-                .insert_client_with_secret(client, first_secret, clients_max)
+                .insert_client_with_secret(client, first_secret, clients_max, journal)
                 .await,
         )
     }
@@ -148,8 +167,22 @@ impl<S: Storage> Storage for CachedStorage<S> {
         pk: i64,
         settings: &ClientSettings,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<ClientRecord, StorageError> {
-        self.invalidate(self.inner.update_client(pk, settings, now).await)
+        self.invalidate(self.inner.update_client(pk, settings, now, journal).await)
+    }
+
+    /// Policies are not part of the credentials: no invalidation.
+    async fn update_client_policy(
+        &self,
+        pk: i64,
+        policy: &ClientPolicy,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<ClientRecord, StorageError> {
+        self.inner
+            .update_client_policy(pk, policy, now, journal)
+            .await
     }
 
     async fn delete_client(
@@ -157,8 +190,9 @@ impl<S: Storage> Storage for CachedStorage<S> {
         tenant: &TenantId,
         kind: ClientKind,
         id: &ClientId,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
-        self.invalidate(self.inner.delete_client(tenant, kind, id).await)
+        self.invalidate(self.inner.delete_client(tenant, kind, id, journal).await)
     }
 
     async fn insert_secret_within_limit(
@@ -166,10 +200,11 @@ impl<S: Storage> Storage for CachedStorage<S> {
         client_pk: i64,
         secret: &NewSecret,
         secrets_max: u32,
+        journal: &Journal,
     ) -> Result<SecretRecord, StorageError> {
         self.invalidate(
             self.inner
-                .insert_secret_within_limit(client_pk, secret, secrets_max)
+                .insert_secret_within_limit(client_pk, secret, secrets_max, journal)
                 .await,
         )
     }
@@ -177,9 +212,19 @@ impl<S: Storage> Storage for CachedStorage<S> {
     async fn list_secrets(
         &self,
         client_pk: i64,
+        filter: &SecretFilter,
         page: Page,
     ) -> Result<Paged<SecretRecord>, StorageError> {
-        self.inner.list_secrets(client_pk, page).await
+        self.inner.list_secrets(client_pk, filter, page).await
+    }
+
+    async fn list_tenant_secrets(
+        &self,
+        tenant: &TenantId,
+        filter: &SecretFilter,
+        page: Page,
+    ) -> Result<Paged<TenantSecret>, StorageError> {
+        self.inner.list_tenant_secrets(tenant, filter, page).await
     }
 
     async fn get_secret(
@@ -194,8 +239,9 @@ impl<S: Storage> Storage for CachedStorage<S> {
         &self,
         client_pk: i64,
         secret: &SecretRecord,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
-        self.invalidate(self.inner.update_secret(client_pk, secret).await)
+        self.invalidate(self.inner.update_secret(client_pk, secret, journal).await)
     }
 
     async fn revoke_secret(
@@ -203,8 +249,22 @@ impl<S: Storage> Storage for CachedStorage<S> {
         client_pk: i64,
         id: SecretId,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
-        self.invalidate(self.inner.revoke_secret(client_pk, id, now).await)
+        self.invalidate(self.inner.revoke_secret(client_pk, id, now, journal).await)
+    }
+
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        self.inner.insert_audit(entry).await
+    }
+
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StorageError> {
+        self.inner.list_audit(tenant, filter, page).await
     }
 
     /// LastUsedAt is not part of the credentials: no invalidation.

@@ -15,15 +15,24 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::rows::{self, client_columns, secret_columns};
+use super::filters::push_secret_filter;
+use super::rows::{self, client_columns, secret_columns, tenant_columns};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
-    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
+    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
+    TenantSecret,
 };
+use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::{ClientPolicy, TenantPolicy};
+
+mod journal;
+mod notify;
+
+use journal::write_journal;
 
 pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
@@ -53,6 +62,18 @@ fn tenant_from_row(row: &SqliteRow) -> Result<TenantRecord, StorageError> {
         id: TenantId::parse(&id)
             .ok_or_else(|| StorageError::Corrupt(format!("tenants.id: {id:?}")))?,
         name: row.try_get("name")?,
+        policy: TenantPolicy {
+            default: rows::policy_from_columns(
+                "tenants.policy",
+                row.try_get("policy_unit")?,
+                row.try_get("policy_duration")?,
+            )?,
+            max_lifetime: rows::policy_from_columns(
+                "tenants.max_lifetime",
+                row.try_get("max_lifetime_unit")?,
+                row.try_get("max_lifetime_duration")?,
+            )?,
+        },
         created_at: row.try_get("created_at")?,
     })
 }
@@ -75,6 +96,13 @@ fn client_from_row(row: &SqliteRow) -> Result<ClientRecord, StorageError> {
             row.try_get("role_ids")?,
             row.try_get("hybrid")?,
         )?,
+        policy: ClientPolicy {
+            own: rows::policy_from_columns(
+                "clients.policy",
+                row.try_get("policy_unit")?,
+                row.try_get("policy_duration")?,
+            )?,
+        },
         argon_salt: row.try_get("argon_salt")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -106,21 +134,35 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn insert_tenant(&self, t: &TenantRecord) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
-            .bind(t.id.to_string())
-            .bind(&t.name)
-            .bind(t.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(rows::on_unique_violation)?;
+    async fn insert_tenant(&self, t: &TenantRecord, journal: &Journal) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let (unit, duration) = rows::policy_columns(t.policy.default);
+        let (max_unit, max_duration) = rows::policy_columns(t.policy.max_lifetime);
+        sqlx::query(
+            "INSERT INTO tenants (id, name, policy_unit, policy_duration, max_lifetime_unit, \
+             max_lifetime_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(t.id.to_string())
+        .bind(&t.name)
+        .bind(unit)
+        .bind(duration)
+        .bind(max_unit)
+        .bind(max_duration)
+        .bind(t.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::on_unique_violation)?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
-        let found = sqlx::query(
-            "SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT ? OFFSET ?",
-        )
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants ORDER BY created_at, id LIMIT ? OFFSET ?"
+        ))
         .bind(page.count)
         .bind(page.skip)
         .fetch_all(&self.pool)
@@ -138,23 +180,58 @@ impl Storage for SqliteStorage {
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError> {
-        sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(tenant_from_row)
-            .transpose()
+        sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(tenant_from_row)
+        .transpose()
     }
 
-    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError> {
+    async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM tenants WHERE id = ?")
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_tenant_policy(
+        &self,
+        id: &TenantId,
+        policy: &TenantPolicy,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let (unit, duration) = rows::policy_columns(policy.default);
+        let (max_unit, max_duration) = rows::policy_columns(policy.max_lifetime);
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET policy_unit = ?, policy_duration = ?, max_lifetime_unit = ?, \
+             max_lifetime_duration = ? WHERE id = ?",
+        )
+        .bind(unit)
+        .bind(duration)
+        .bind(max_unit)
+        .bind(max_duration)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -163,6 +240,7 @@ impl Storage for SqliteStorage {
         c: &NewClient,
         s: &NewSecret,
         clients_max: u32,
+        journal: &Journal,
     ) -> Result<(ClientRecord, SecretRecord), StorageError> {
         let mut tx = self.pool.begin().await?;
         let counted = sqlx::query(
@@ -203,6 +281,7 @@ impl Storage for SqliteStorage {
         .map_err(rows::on_unique_violation)?;
         let client = client_from_row(&row)?;
         let secret = insert_secret(&mut tx, client.pk, SecretId(1), s).await?;
+        write_journal(&mut tx, &journal.for_secret(SecretId(1))).await?;
         tx.commit().await?;
         Ok((client, secret))
     }
@@ -265,7 +344,9 @@ impl Storage for SqliteStorage {
         pk: i64,
         st: &ClientSettings,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<ClientRecord, StorageError> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(concat!("UPDATE clients SET name = ?, enabled = ?, access_token_lifetime = ?, tags = ?, role_ids = ?, \
              hybrid = ?, updated_at = ? WHERE pk = ? RETURNING ", client_columns!()))
         .bind(&st.name)
@@ -276,9 +357,36 @@ impl Storage for SqliteStorage {
         .bind(rows::hybrid_json(&st.hybrid)?)
         .bind(now)
         .bind(pk)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StorageError::NotFound)?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        client_from_row(&row)
+    }
+
+    async fn update_client_policy(
+        &self,
+        pk: i64,
+        policy: &ClientPolicy,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<ClientRecord, StorageError> {
+        let (unit, duration) = rows::policy_columns(policy.own);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE clients SET policy_unit = ?, policy_duration = ?, updated_at = ? WHERE pk = ? RETURNING ",
+            client_columns!()
+        ))
+        .bind(unit)
+        .bind(duration)
+        .bind(now)
+        .bind(pk)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         client_from_row(&row)
     }
 
@@ -287,6 +395,7 @@ impl Storage for SqliteStorage {
         tenant: &TenantId,
         kind: ClientKind,
         id: &ClientId,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let deleted = sqlx::query(
@@ -304,6 +413,7 @@ impl Storage for SqliteStorage {
             .bind(tenant.to_string())
             .execute(&mut *tx)
             .await?;
+        write_journal(&mut tx, journal).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -313,6 +423,7 @@ impl Storage for SqliteStorage {
         client_pk: i64,
         s: &NewSecret,
         secrets_max: u32,
+        journal: &Journal,
     ) -> Result<SecretRecord, StorageError> {
         let mut tx = self.pool.begin().await?;
         let next: Option<i32> = sqlx::query_scalar(
@@ -334,6 +445,7 @@ impl Storage for SqliteStorage {
             });
         };
         let secret = insert_secret(&mut tx, client_pk, SecretId(id), s).await?;
+        write_journal(&mut tx, &journal.for_secret(SecretId(id))).await?;
         tx.commit().await?;
         Ok(secret)
     }
@@ -341,24 +453,28 @@ impl Storage for SqliteStorage {
     async fn list_secrets(
         &self,
         client_pk: i64,
+        filter: &SecretFilter,
         page: Page,
     ) -> Result<Paged<SecretRecord>, StorageError> {
-        let found = sqlx::query(concat!(
-            "SELECT ",
-            secret_columns!(),
-            " FROM secrets WHERE client_pk = ? AND revoked_at IS NULL ORDER BY id LIMIT ? OFFSET ?"
-        ))
-        .bind(client_pk)
-        .bind(page.count)
-        .bind(page.skip)
-        .fetch_all(&self.pool)
-        .await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM secrets WHERE client_pk = ? AND revoked_at IS NULL",
-        )
-        .bind(client_pk)
-        .fetch_one(&self.pool)
-        .await?;
+        let now = filter.now.unwrap_or_else(Utc::now);
+        let scoped = |select: &str| {
+            let mut qb = QueryBuilder::<Sqlite>::new(select);
+            qb.push(" FROM secrets s WHERE s.revoked_at IS NULL AND s.client_pk = ");
+            qb.push_bind(client_pk);
+            push_secret_filter(&mut qb, filter, now);
+            qb
+        };
+        let mut select = scoped(concat!("SELECT ", secret_columns!("s.")));
+        select.push(" ORDER BY s.id LIMIT ");
+        select
+            .push_bind(page.count)
+            .push(" OFFSET ")
+            .push_bind(page.skip);
+        let found = select.build().fetch_all(&self.pool).await?;
+        let total: i64 = scoped("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
         Ok(Paged {
             items: found
                 .iter()
@@ -366,6 +482,68 @@ impl Storage for SqliteStorage {
                 .collect::<Result<_, _>>()?,
             total: total.unsigned_abs(),
         })
+    }
+
+    async fn list_tenant_secrets(
+        &self,
+        tenant: &TenantId,
+        filter: &SecretFilter,
+        page: Page,
+    ) -> Result<Paged<TenantSecret>, StorageError> {
+        let now = filter.now.unwrap_or_else(Utc::now);
+        let scoped = |select: &str| {
+            let mut qb = QueryBuilder::<Sqlite>::new(select);
+            qb.push(
+                " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+                 WHERE s.revoked_at IS NULL AND c.tenant_id = ",
+            );
+            qb.push_bind(tenant.to_string());
+            push_secret_filter(&mut qb, filter, now);
+            qb
+        };
+        let mut select = scoped(concat!(
+            "SELECT c.kind AS client_kind, c.id AS client_id, ",
+            secret_columns!("s.")
+        ));
+        select.push(" ORDER BY c.kind, c.id, s.id LIMIT ");
+        select
+            .push_bind(page.count)
+            .push(" OFFSET ")
+            .push_bind(page.skip);
+        let found = select.build().fetch_all(&self.pool).await?;
+        let total: i64 = scoped("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
+        let items = found
+            .iter()
+            .map(|row| {
+                let kind: String = row.try_get("client_kind")?;
+                Ok(TenantSecret {
+                    client_kind: rows::parse_kind(&kind)?,
+                    client_id: row.try_get("client_id")?,
+                    secret: secret_from_row(row)?,
+                })
+            })
+            .collect::<Result<_, StorageError>>()?;
+        Ok(Paged {
+            items,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        let mut conn = self.pool.acquire().await?;
+        journal::insert_audit(&mut conn, entry).await
+    }
+
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StorageError> {
+        journal::list_audit(&self.pool, tenant, filter, page).await
     }
 
     async fn get_secret(
@@ -387,7 +565,13 @@ impl Storage for SqliteStorage {
         .transpose()
     }
 
-    async fn update_secret(&self, client_pk: i64, s: &SecretRecord) -> Result<(), StorageError> {
+    async fn update_secret(
+        &self,
+        client_pk: i64,
+        s: &SecretRecord,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE secrets SET description = ?, expiration = ?, hash_kind = ?, hash = ?, hint = ?, \
              previous_hash_kind = ?, previous_hash = ?, grace_until = ? \
@@ -403,11 +587,13 @@ impl Storage for SqliteStorage {
         .bind(s.grace_until)
         .bind(client_pk)
         .bind(s.id.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -416,6 +602,7 @@ impl Storage for SqliteStorage {
         client_pk: i64,
         id: SecretId,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE secrets SET revoked_at = ? WHERE client_pk = ? AND id = ? AND revoked_at IS NULL")
@@ -431,6 +618,7 @@ impl Storage for SqliteStorage {
             .bind(client_pk)
             .execute(&mut *tx)
             .await?;
+        write_journal(&mut tx, journal).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -20,15 +20,24 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 
-use super::rows::{self, client_columns, secret_columns};
+use super::filters::push_secret_filter;
+use super::rows::{self, client_columns, secret_columns, tenant_columns};
 use super::{
-    ClientCredentials, ClientRecord, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
-    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
+    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, RECENTLY_REVOKED,
+    SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
+    TenantSecret,
 };
+use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::{ClientPolicy, TenantPolicy};
+
+mod journal;
+mod notify;
+
+use journal::write_journal;
 
 pub struct PostgresStorage {
     pub(crate) pool: PgPool,
@@ -51,6 +60,18 @@ fn tenant_from_row(row: &PgRow) -> Result<TenantRecord, StorageError> {
     Ok(TenantRecord {
         id: TenantId::from(row.try_get::<uuid::Uuid, _>("id")?),
         name: row.try_get("name")?,
+        policy: TenantPolicy {
+            default: rows::policy_from_columns(
+                "tenants.policy",
+                row.try_get("policy_unit")?,
+                row.try_get("policy_duration")?,
+            )?,
+            max_lifetime: rows::policy_from_columns(
+                "tenants.max_lifetime",
+                row.try_get("max_lifetime_unit")?,
+                row.try_get("max_lifetime_duration")?,
+            )?,
+        },
         created_at: row.try_get("created_at")?,
     })
 }
@@ -70,6 +91,13 @@ fn client_from_row(row: &PgRow) -> Result<ClientRecord, StorageError> {
             row.try_get("role_ids")?,
             row.try_get("hybrid")?,
         )?,
+        policy: ClientPolicy {
+            own: rows::policy_from_columns(
+                "clients.policy",
+                row.try_get("policy_unit")?,
+                row.try_get("policy_duration")?,
+            )?,
+        },
         argon_salt: row.try_get("argon_salt")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -111,21 +139,35 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    async fn insert_tenant(&self, t: &TenantRecord) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(t.id.as_uuid())
-            .bind(&t.name)
-            .bind(t.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(rows::on_unique_violation)?;
+    async fn insert_tenant(&self, t: &TenantRecord, journal: &Journal) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let (unit, duration) = rows::policy_columns(t.policy.default);
+        let (max_unit, max_duration) = rows::policy_columns(t.policy.max_lifetime);
+        sqlx::query(
+            "INSERT INTO tenants (id, name, policy_unit, policy_duration, max_lifetime_unit, \
+             max_lifetime_duration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(t.id.as_uuid())
+        .bind(&t.name)
+        .bind(unit)
+        .bind(duration)
+        .bind(max_unit)
+        .bind(max_duration)
+        .bind(t.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::on_unique_violation)?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
-        let found = sqlx::query(
-            "SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT $1 OFFSET $2",
-        )
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        ))
         .bind(i64::from(page.count))
         .bind(i64::from(page.skip))
         .fetch_all(&self.pool)
@@ -137,23 +179,58 @@ impl Storage for PostgresStorage {
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError> {
-        sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
-            .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(tenant_from_row)
-            .transpose()
+        sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants WHERE id = $1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(tenant_from_row)
+        .transpose()
     }
 
-    async fn delete_tenant(&self, id: &TenantId) -> Result<(), StorageError> {
+    async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
             .bind(id.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_tenant_policy(
+        &self,
+        id: &TenantId,
+        policy: &TenantPolicy,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let (unit, duration) = rows::policy_columns(policy.default);
+        let (max_unit, max_duration) = rows::policy_columns(policy.max_lifetime);
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET policy_unit = $1, policy_duration = $2, max_lifetime_unit = $3, \
+             max_lifetime_duration = $4 WHERE id = $5",
+        )
+        .bind(unit)
+        .bind(duration)
+        .bind(max_unit)
+        .bind(max_duration)
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -162,6 +239,7 @@ impl Storage for PostgresStorage {
         c: &NewClient,
         s: &NewSecret,
         clients_max: u32,
+        journal: &Journal,
     ) -> Result<(ClientRecord, SecretRecord), StorageError> {
         let st = &c.settings;
         let lifetime = rows::int_column("clients.access_token_lifetime", st.access_token_lifetime)?;
@@ -204,6 +282,7 @@ impl Storage for PostgresStorage {
         .map_err(rows::on_unique_violation)?;
         let client = client_from_row(&row)?;
         let secret = insert_secret(&mut tx, client.pk, SecretId(1), s).await?;
+        write_journal(&mut tx, &journal.for_secret(SecretId(1))).await?;
         tx.commit().await?;
         Ok((client, secret))
     }
@@ -260,8 +339,10 @@ impl Storage for PostgresStorage {
         pk: i64,
         st: &ClientSettings,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<ClientRecord, StorageError> {
         let lifetime = rows::int_column("clients.access_token_lifetime", st.access_token_lifetime)?;
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE clients SET name = $1, enabled = $2, access_token_lifetime = $3, tags = $4, \
              role_ids = $5, hybrid = $6, updated_at = $7 WHERE pk = $8 RETURNING ",
@@ -275,9 +356,37 @@ impl Storage for PostgresStorage {
         .bind(rows::hybrid_json(&st.hybrid)?)
         .bind(now)
         .bind(pk)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StorageError::NotFound)?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        client_from_row(&row)
+    }
+
+    async fn update_client_policy(
+        &self,
+        pk: i64,
+        policy: &ClientPolicy,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<ClientRecord, StorageError> {
+        let (unit, duration) = rows::policy_columns(policy.own);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE clients SET policy_unit = $1, policy_duration = $2, updated_at = $3 \
+             WHERE pk = $4 RETURNING ",
+            client_columns!()
+        ))
+        .bind(unit)
+        .bind(duration)
+        .bind(now)
+        .bind(pk)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         client_from_row(&row)
     }
 
@@ -286,6 +395,7 @@ impl Storage for PostgresStorage {
         tenant: &TenantId,
         kind: ClientKind,
         id: &ClientId,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         // Tenant first: the lock order of a cascading tenant delete.
@@ -309,6 +419,7 @@ impl Storage for PostgresStorage {
         if deleted.is_none() {
             return Err(StorageError::NotFound); // rolls the decrement back
         }
+        write_journal(&mut tx, journal).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -318,6 +429,7 @@ impl Storage for PostgresStorage {
         client_pk: i64,
         s: &NewSecret,
         secrets_max: u32,
+        journal: &Journal,
     ) -> Result<SecretRecord, StorageError> {
         let mut tx = self.pool.begin().await?;
         let next: Option<i32> = sqlx::query_scalar(
@@ -337,6 +449,7 @@ impl Storage for PostgresStorage {
             return Err(rows::limit_or_missing(exists.is_some(), secrets_max));
         };
         let secret = insert_secret(&mut tx, client_pk, SecretId(id), s).await?;
+        write_journal(&mut tx, &journal.for_secret(SecretId(id))).await?;
         tx.commit().await?;
         Ok(secret)
     }
@@ -344,26 +457,97 @@ impl Storage for PostgresStorage {
     async fn list_secrets(
         &self,
         client_pk: i64,
+        filter: &SecretFilter,
         page: Page,
     ) -> Result<Paged<SecretRecord>, StorageError> {
-        let found = sqlx::query(concat!(
-            "SELECT ",
-            secret_columns!(),
-            " FROM secrets WHERE client_pk = $1 AND revoked_at IS NULL \
-             ORDER BY id LIMIT $2 OFFSET $3"
-        ))
-        .bind(client_pk)
-        .bind(i64::from(page.count))
-        .bind(i64::from(page.skip))
-        .fetch_all(&self.pool)
-        .await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM secrets WHERE client_pk = $1 AND revoked_at IS NULL",
-        )
-        .bind(client_pk)
-        .fetch_one(&self.pool)
-        .await?;
-        paged(&found, total, secret_from_row)
+        let now = filter.now.unwrap_or_else(Utc::now);
+        let scoped = |select: &str| {
+            let mut qb = QueryBuilder::<Postgres>::new(select);
+            qb.push(" FROM secrets s WHERE s.revoked_at IS NULL AND s.client_pk = ");
+            qb.push_bind(client_pk);
+            push_secret_filter(&mut qb, filter, now);
+            qb
+        };
+        let mut select = scoped(concat!("SELECT ", secret_columns!("s.")));
+        select.push(" ORDER BY s.id LIMIT ");
+        select
+            .push_bind(i64::from(page.count))
+            .push(" OFFSET ")
+            .push_bind(i64::from(page.skip));
+        let found = select.build().fetch_all(&self.pool).await?;
+        let total: i64 = scoped("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Paged {
+            items: found
+                .iter()
+                .map(secret_from_row)
+                .collect::<Result<_, _>>()?,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn list_tenant_secrets(
+        &self,
+        tenant: &TenantId,
+        filter: &SecretFilter,
+        page: Page,
+    ) -> Result<Paged<TenantSecret>, StorageError> {
+        let now = filter.now.unwrap_or_else(Utc::now);
+        let scoped = |select: &str| {
+            let mut qb = QueryBuilder::<Postgres>::new(select);
+            qb.push(
+                " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+                 WHERE s.revoked_at IS NULL AND c.tenant_id = ",
+            );
+            qb.push_bind(tenant.as_uuid());
+            push_secret_filter(&mut qb, filter, now);
+            qb
+        };
+        let mut select = scoped(concat!(
+            "SELECT c.kind AS client_kind, c.id AS client_id, ",
+            secret_columns!("s.")
+        ));
+        select.push(" ORDER BY c.kind, c.id, s.id LIMIT ");
+        select
+            .push_bind(i64::from(page.count))
+            .push(" OFFSET ")
+            .push_bind(i64::from(page.skip));
+        let found = select.build().fetch_all(&self.pool).await?;
+        let total: i64 = scoped("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
+        let items = found
+            .iter()
+            .map(|row| {
+                let kind: String = row.try_get("client_kind")?;
+                Ok(TenantSecret {
+                    client_kind: rows::parse_kind(&kind)?,
+                    client_id: row.try_get("client_id")?,
+                    secret: secret_from_row(row)?,
+                })
+            })
+            .collect::<Result<_, StorageError>>()?;
+        Ok(Paged {
+            items,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        let mut conn = self.pool.acquire().await?;
+        journal::insert_audit(&mut conn, entry).await
+    }
+
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StorageError> {
+        journal::list_audit(&self.pool, tenant, filter, page).await
     }
 
     async fn get_secret(
@@ -385,7 +569,13 @@ impl Storage for PostgresStorage {
         .transpose()
     }
 
-    async fn update_secret(&self, client_pk: i64, s: &SecretRecord) -> Result<(), StorageError> {
+    async fn update_secret(
+        &self,
+        client_pk: i64,
+        s: &SecretRecord,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE secrets SET description = $1, expiration = $2, hash_kind = $3, hash = $4, \
              hint = $5, previous_hash_kind = $6, previous_hash = $7, grace_until = $8 \
@@ -401,11 +591,13 @@ impl Storage for PostgresStorage {
         .bind(s.grace_until)
         .bind(client_pk)
         .bind(s.id.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -414,6 +606,7 @@ impl Storage for PostgresStorage {
         client_pk: i64,
         id: SecretId,
         now: DateTime<Utc>,
+        journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         // Client first: the lock order of a cascading client delete.
@@ -435,6 +628,7 @@ impl Storage for PostgresStorage {
         if counted.is_none() || done.rows_affected() == 0 {
             return Err(StorageError::NotFound); // rolls the decrement back
         }
+        write_journal(&mut tx, journal).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,199 @@
+//! Secret policies (SPEC §3): the tenant's rule for how long new and renewed
+//! secrets live, with an optional maximum lifetime, and a client's choice to keep
+//! the tenant's rules or set its own (including `NONE`: never expires).
+//!
+//! [`effective_rules`] turns them into the [`ExpiryRules`] that
+//! [`super::expiry::resolve`] applies. Changing a policy never touches existing
+//! secrets: policies are read only when a secret is created or renewed.
+
+use chrono::{DateTime, Utc};
+
+use super::ValidationError;
+use super::expiry::{ExpiryPolicy, ExpiryRules, ExpiryUnit};
+
+/// A tenant's secret policy. `default` `None` means the configured default
+/// (`secrets.defaultExpiry`), which a tenant keeps until it sets its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TenantPolicy {
+    pub default: Option<ExpiryPolicy>,
+    /// The longest a secret may live, counted from creation or renewal.
+    pub max_lifetime: Option<ExpiryPolicy>,
+}
+
+/// A client's secret policy: the tenant's rules (`None`) or its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientPolicy {
+    pub own: Option<ExpiryPolicy>,
+}
+
+impl ClientPolicy {
+    pub fn uses_tenant_rules(&self) -> bool {
+        self.own.is_none()
+    }
+}
+
+/// Reads a policy from its wire parts: a unit name and a duration (ignored for
+/// NONE). Errors name `unit_field` or `duration_field`.
+pub fn parse_policy(
+    unit: &str,
+    duration: Option<u32>,
+    unit_field: &'static str,
+    duration_field: &'static str,
+) -> Result<ExpiryPolicy, ValidationError> {
+    let unit = ExpiryUnit::parse(unit.trim()).ok_or_else(|| {
+        ValidationError::new(
+            unit_field,
+            "must be one of NONE, DAYS, WEEKS, MONTHS, YEARS",
+        )
+    })?;
+    if unit == ExpiryUnit::None {
+        return Ok(ExpiryPolicy::NEVER);
+    }
+    let duration = duration.ok_or_else(|| {
+        ValidationError::new(duration_field, "is required unless the unit is NONE")
+    })?;
+    ExpiryPolicy::new(unit, duration).map_err(|reason| ValidationError::new(duration_field, reason))
+}
+
+/// Checks a tenant policy: a maximum lifetime must itself be a real duration.
+pub fn validate_tenant_policy(policy: &TenantPolicy) -> Result<(), ValidationError> {
+    if policy
+        .max_lifetime
+        .is_some_and(|max| max.unit() == ExpiryUnit::None)
+    {
+        return Err(ValidationError::new(
+            "MaximumLifetime",
+            "must be a duration (omit it or send null for no maximum)",
+        ));
+    }
+    Ok(())
+}
+
+/// The rules for a secret created or renewed at `now`: the client's own policy,
+/// else the tenant's, else the configured default; plus the tenant's maximum
+/// lifetime, which also caps an expiration taken from a policy.
+pub fn effective_rules(
+    configured_default: ExpiryPolicy,
+    tenant: &TenantPolicy,
+    client: &ClientPolicy,
+    now: DateTime<Utc>,
+) -> ExpiryRules {
+    let policy = client.own.or(tenant.default).unwrap_or(configured_default);
+    let max_lifetime = tenant
+        .max_lifetime
+        .and_then(|max| max.expiration_from(now))
+        .map(|latest| latest - now);
+    ExpiryRules {
+        policy,
+        max_lifetime,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+    }
+
+    fn days(n: u32) -> ExpiryPolicy {
+        ExpiryPolicy::new(ExpiryUnit::Days, n).unwrap()
+    }
+
+    #[test]
+    fn the_client_policy_wins_over_the_tenant_and_the_tenant_over_the_default() {
+        let tenant = TenantPolicy {
+            default: Some(days(30)),
+            max_lifetime: None,
+        };
+        let own = ClientPolicy { own: Some(days(7)) };
+        let inherit = ClientPolicy::default();
+        let year = ExpiryPolicy::ONE_YEAR;
+        assert_eq!(effective_rules(year, &tenant, &own, now()).policy, days(7));
+        assert_eq!(
+            effective_rules(year, &tenant, &inherit, now()).policy,
+            days(30)
+        );
+        let plain = TenantPolicy::default();
+        assert_eq!(effective_rules(year, &plain, &inherit, now()).policy, year);
+    }
+
+    #[test]
+    fn a_client_may_choose_never_expiring_secrets() {
+        let own = ClientPolicy {
+            own: Some(ExpiryPolicy::NEVER),
+        };
+        let rules = effective_rules(
+            ExpiryPolicy::ONE_YEAR,
+            &TenantPolicy {
+                default: Some(days(30)),
+                max_lifetime: None,
+            },
+            &own,
+            now(),
+        );
+        assert_eq!(rules.policy.expiration_from(now()), None);
+    }
+
+    #[test]
+    fn the_maximum_lifetime_counts_calendar_units_from_now() {
+        let tenant = TenantPolicy {
+            default: None,
+            max_lifetime: Some(ExpiryPolicy::new(ExpiryUnit::Months, 1).unwrap()),
+        };
+        let rules = effective_rules(days(1), &tenant, &ClientPolicy::default(), now());
+        // March has 31 days.
+        assert_eq!(rules.max_lifetime, Some(Duration::days(31)));
+    }
+
+    #[test]
+    fn policies_parse_from_wire_parts_and_name_the_bad_field() {
+        assert_eq!(
+            parse_policy("days", Some(90), "Unit", "Duration"),
+            Ok(days(90))
+        );
+        assert_eq!(
+            parse_policy("NONE", None, "Unit", "Duration"),
+            Ok(ExpiryPolicy::NEVER)
+        );
+        assert_eq!(
+            parse_policy("FORTNIGHTS", Some(1), "Unit", "Duration")
+                .unwrap_err()
+                .field,
+            "Unit"
+        );
+        assert_eq!(
+            parse_policy("DAYS", Some(0), "Unit", "Duration")
+                .unwrap_err()
+                .field,
+            "Duration"
+        );
+        assert_eq!(
+            parse_policy("YEARS", Some(101), "Unit", "Duration")
+                .unwrap_err()
+                .field,
+            "Duration"
+        );
+        assert_eq!(
+            parse_policy("DAYS", None, "Unit", "Duration")
+                .unwrap_err()
+                .field,
+            "Duration"
+        );
+    }
+
+    #[test]
+    fn a_maximum_lifetime_of_none_is_refused() {
+        let policy = TenantPolicy {
+            default: None,
+            max_lifetime: Some(ExpiryPolicy::NEVER),
+        };
+        assert_eq!(
+            validate_tenant_policy(&policy).unwrap_err().field,
+            "MaximumLifetime"
+        );
+    }
+}

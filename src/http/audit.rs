@@ -1,0 +1,111 @@
+//! `/api/v1/Tenants/{tenantId}/AuditEvents`: the tenant's audit trail, for
+//! tenant administrators and auditors. Read-only: no route changes or deletes
+//! an entry.
+
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiError, ErrorResponse};
+use super::extract::{Authenticated, Paging, Resource};
+use super::filters::AuditFilters;
+use super::{AppState, Listed};
+use crate::domain::audit::AuditEntry;
+
+/// One audit entry: never a secret value.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct AuditEvent {
+    /// Position in the trail (increasing).
+    pub sequence: i64,
+    pub time: DateTime<Utc>,
+    /// `platform`, `client`, `user` or `system`.
+    pub actor_type: String,
+    pub actor: String,
+    /// `resource.verb`, e.g. `secret.create`, `secret.revoke`, `token.request`.
+    pub action: String,
+    /// `success` or `refused`.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub tenant_id: Option<String>,
+    /// `ClientCredentialClients` or `HybridClients`.
+    pub client_type: Option<String>,
+    pub client_id: Option<String>,
+    pub secret_id: Option<i32>,
+    /// The caller's IP address.
+    pub source_address: Option<String>,
+    pub operation_id: Option<String>,
+}
+
+impl From<AuditEntry> for AuditEvent {
+    fn from(e: AuditEntry) -> Self {
+        Self {
+            sequence: e.seq,
+            time: e.at,
+            actor_type: e.actor_type,
+            actor: e.actor,
+            action: e.action,
+            outcome: e.outcome.as_str().to_owned(),
+            reason: e.reason,
+            tenant_id: e.tenant.map(|t| t.to_string()),
+            client_type: e.client_kind.map(|k| k.route_segment().to_owned()),
+            client_id: e.client_id,
+            secret_id: e.secret_id.map(|s| s.0),
+            source_address: e.source,
+            operation_id: e.operation_id.map(|o| o.to_string()),
+        }
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit, count_audit))
+}
+
+/// The tenant's audit trail, oldest first.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/AuditEvents", tag = "Audit",
+    params(("tenantId" = String, Path),
+           ("clientId" = Option<String>, Query, description = "Only entries about this client"),
+           ("action" = Option<String>, Query, description = "Only this action, e.g. secret.revoke"),
+           ("from" = Option<DateTime<Utc>>, Query, description = "From this instant (inclusive)"),
+           ("to" = Option<DateTime<Utc>>, Query, description = "Until this instant (exclusive)"),
+           ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query, description = "0–1000, default 100")),
+    responses((status = 200, body = [AuditEvent], headers(("Total-Count" = u64))),
+              (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_audit(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    Paging(page): Paging,
+    AuditFilters(filter): AuditFilters,
+) -> Result<Listed<AuditEvent>, ApiError> {
+    let paged = app
+        .services
+        .audit
+        .list(&caller, &at.tenant, &filter, page)
+        .await?;
+    Ok(Listed::new(
+        paged.total,
+        paged.items.into_iter().map(AuditEvent::from).collect(),
+    ))
+}
+
+/// Count the tenant's audit entries: `Total-Count` only.
+#[utoipa::path(head, path = "/api/v1/Tenants/{tenantId}/AuditEvents", tag = "Audit",
+    params(("tenantId" = String, Path)),
+    responses((status = 200, headers(("Total-Count" = u64))), (status = 401), (status = 403), (status = 404)))]
+async fn count_audit(
+    State(app): State<AppState>,
+    caller: Authenticated,
+    at: Resource,
+    paging: Paging,
+    filters: AuditFilters,
+) -> Result<Response, ApiError> {
+    Ok(list_audit(State(app), caller, at, paging, filters)
+        .await?
+        .head())
+}

@@ -1,0 +1,232 @@
+//! `…/SecretPolicy` of a tenant and of a client (SPEC §3): how long new and
+//! renewed secrets live. A change never alters existing secrets.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::clients::ClientKindSegment;
+use super::error::{ApiError, ErrorResponse};
+use super::extract::{Authenticated, JsonBody, Resource};
+use crate::domain::ValidationError;
+use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
+use crate::domain::policy::{ClientPolicy, TenantPolicy, parse_policy};
+use crate::service::policies::{ClientPolicyView, TenantPolicyView};
+
+/// A unit and a duration: `NONE` (never expires) or 1–100 years' worth of
+/// `DAYS`, `WEEKS`, `MONTHS` or `YEARS`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Lifetime {
+    pub unit: Option<String>,
+    /// Required unless the unit is NONE.
+    pub duration: Option<u32>,
+}
+
+/// A tenant's secret policy.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct TenantPolicyUpdate {
+    /// NONE, DAYS, WEEKS, MONTHS or YEARS.
+    pub unit: Option<String>,
+    pub duration: Option<u32>,
+    /// The longest any secret may live from its creation or renewal; null: no maximum.
+    pub maximum_lifetime: Option<Lifetime>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct TenantSecretPolicy {
+    pub unit: String,
+    pub duration: Option<u32>,
+    pub maximum_lifetime: Option<Lifetime>,
+    /// True while the tenant follows the server's `secrets.defaultExpiry`.
+    pub uses_configured_default: bool,
+}
+
+/// A client's secret policy.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClientPolicyUpdate {
+    /// True (the default): follow the tenant's policy; Unit and Duration are ignored.
+    pub use_tenant_rules: Option<bool>,
+    pub unit: Option<String>,
+    pub duration: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClientSecretPolicy {
+    pub use_tenant_rules: bool,
+    /// The client's own policy (null while it uses the tenant's rules).
+    pub unit: Option<String>,
+    pub duration: Option<u32>,
+    /// The policy new and renewed secrets of this client follow.
+    pub effective_unit: String,
+    pub effective_duration: Option<u32>,
+}
+
+fn parts(p: ExpiryPolicy) -> (String, Option<u32>) {
+    let duration = (p.unit() != ExpiryUnit::None).then_some(p.duration());
+    (p.unit().as_str().to_owned(), duration)
+}
+
+fn lifetime(p: ExpiryPolicy) -> Lifetime {
+    let (unit, duration) = parts(p);
+    Lifetime {
+        unit: Some(unit),
+        duration,
+    }
+}
+
+impl From<TenantPolicyView> for TenantSecretPolicy {
+    fn from(v: TenantPolicyView) -> Self {
+        let (unit, duration) = parts(v.default);
+        Self {
+            unit,
+            duration,
+            maximum_lifetime: v.max_lifetime.map(lifetime),
+            uses_configured_default: v.configured_default,
+        }
+    }
+}
+
+impl From<ClientPolicyView> for ClientSecretPolicy {
+    fn from(v: ClientPolicyView) -> Self {
+        let own = v.policy.own.map(parts);
+        let (effective_unit, effective_duration) = parts(v.effective);
+        Self {
+            use_tenant_rules: v.policy.uses_tenant_rules(),
+            unit: own.as_ref().map(|(u, _)| u.clone()),
+            duration: own.and_then(|(_, d)| d),
+            effective_unit,
+            effective_duration,
+        }
+    }
+}
+
+fn required_unit(unit: Option<String>, field: &'static str) -> Result<String, ValidationError> {
+    unit.ok_or_else(|| {
+        ValidationError::new(field, "is required (NONE, DAYS, WEEKS, MONTHS or YEARS)")
+    })
+}
+
+impl TryFrom<TenantPolicyUpdate> for TenantPolicy {
+    type Error = ValidationError;
+
+    fn try_from(body: TenantPolicyUpdate) -> Result<Self, Self::Error> {
+        let unit = required_unit(body.unit, "Unit")?;
+        let default = parse_policy(&unit, body.duration, "Unit", "Duration")?;
+        let max_lifetime = match body.maximum_lifetime {
+            None => None,
+            Some(l) => {
+                let unit = required_unit(l.unit, "MaximumLifetime.Unit")?;
+                Some(parse_policy(
+                    &unit,
+                    l.duration,
+                    "MaximumLifetime.Unit",
+                    "MaximumLifetime.Duration",
+                )?)
+            }
+        };
+        Ok(Self {
+            default: Some(default),
+            max_lifetime,
+        })
+    }
+}
+
+impl TryFrom<ClientPolicyUpdate> for ClientPolicy {
+    type Error = ValidationError;
+
+    fn try_from(body: ClientPolicyUpdate) -> Result<Self, Self::Error> {
+        if body.use_tenant_rules.unwrap_or(true) {
+            return Ok(Self { own: None });
+        }
+        let unit = required_unit(body.unit, "Unit")?;
+        Ok(Self {
+            own: Some(parse_policy(&unit, body.duration, "Unit", "Duration")?),
+        })
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_tenant_policy, put_tenant_policy))
+        .routes(routes!(get_client_policy, put_client_policy))
+}
+
+/// Get the tenant's secret policy.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/SecretPolicy", tag = "Policies",
+    params(("tenantId" = String, Path)),
+    responses((status = 200, body = TenantSecretPolicy), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_tenant_policy(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<Json<TenantSecretPolicy>, ApiError> {
+    let view = app.services.policies.tenant(&caller, &at.tenant).await?;
+    Ok(Json(view.into()))
+}
+
+/// Set the tenant's secret policy (for secrets created or renewed from now on).
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/SecretPolicy", tag = "Policies",
+    params(("tenantId" = String, Path)), request_body = TenantPolicyUpdate,
+    responses((status = 200, body = TenantSecretPolicy), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+              (status = 404, body = ErrorResponse)))]
+async fn put_tenant_policy(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<TenantPolicyUpdate>,
+) -> Result<Json<TenantSecretPolicy>, ApiError> {
+    let policy = TenantPolicy::try_from(body)?;
+    let view = app
+        .services
+        .policies
+        .set_tenant(&caller, &at.tenant, policy)
+        .await?;
+    Ok(Json(view.into()))
+}
+
+/// Get a client's secret policy.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/SecretPolicy", tag = "Policies",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    responses((status = 200, body = ClientSecretPolicy), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_client_policy(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<Json<ClientSecretPolicy>, ApiError> {
+    let view = app.services.policies.client(&caller, at.client()?).await?;
+    Ok(Json(view.into()))
+}
+
+/// Set a client's secret policy: the tenant's rules, or its own (NONE: never expires).
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/SecretPolicy", tag = "Policies",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    request_body = ClientPolicyUpdate,
+    responses((status = 200, body = ClientSecretPolicy), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+              (status = 404, body = ErrorResponse)))]
+async fn put_client_policy(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<ClientPolicyUpdate>,
+) -> Result<Json<ClientSecretPolicy>, ApiError> {
+    let policy = ClientPolicy::try_from(body)?;
+    let view = app
+        .services
+        .policies
+        .set_client(&caller, at.client()?, policy)
+        .await?;
+    Ok(Json(view.into()))
+}

@@ -1,0 +1,142 @@
+//! The audit trail: entries for every management change (written by storage in
+//! the change's own transaction, through a [`Journal`]) and for every refused
+//! attempt (written on their own), and the trail's query for auditors.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::origin;
+use super::tenants::Tenants;
+use super::{Caller, Context, ServiceError};
+use crate::domain::access::Action;
+use crate::domain::audit::{AuditEntry, AuditFilter, Outcome};
+use crate::domain::events::{Event, EventType, SecretSubject};
+use crate::domain::ids::{ClientKind, SecretId, TenantId};
+use crate::storage::{ClientRecord, Journal, Page, Paged, SecretRecord};
+
+/// An audit entry for `action` by `caller`, stamped with the current request's
+/// OperationId and source address.
+pub(crate) fn entry(
+    caller: &Caller,
+    tenant: Option<TenantId>,
+    action: &str,
+    at: DateTime<Utc>,
+) -> AuditEntry {
+    let (actor_type, actor) = caller.actor();
+    let origin = origin::current();
+    AuditEntry {
+        seq: 0,
+        at,
+        tenant,
+        actor_type: actor_type.to_owned(),
+        actor,
+        action: action.to_owned(),
+        outcome: Outcome::Success,
+        reason: None,
+        client_kind: None,
+        client_id: None,
+        secret_id: None,
+        source: origin.and_then(|o| o.address).map(|a| a.to_string()),
+        operation_id: origin.map(|o| o.operation_id),
+    }
+}
+
+/// The journal of a change to a client (no event).
+pub(crate) fn client_journal(
+    caller: &Caller,
+    client: &ClientRecord,
+    action: &str,
+    at: DateTime<Utc>,
+) -> Journal {
+    let mut audit = entry(caller, Some(client.tenant_id), action, at);
+    audit.client_kind = Some(client.kind);
+    audit.client_id = Some(client.id.to_string());
+    Journal::new(audit)
+}
+
+/// The journal of a change to a secret: its audit entry and the event it raises.
+pub(crate) fn secret_journal(
+    caller: &Caller,
+    client: &ClientRecord,
+    secret: &SecretRecord,
+    kind: EventType,
+    at: DateTime<Utc>,
+) -> Journal {
+    let mut journal = client_journal(caller, client, action_of(kind), at);
+    journal.audit.secret_id = Some(secret.id);
+    journal.with_event(Event::new(kind, subject(client, secret), at))
+}
+
+/// The event subject describing `secret` of `client`.
+pub(crate) fn subject(client: &ClientRecord, secret: &SecretRecord) -> SecretSubject {
+    SecretSubject {
+        tenant: client.tenant_id,
+        client_kind: client.kind,
+        client_id: client.id.to_string(),
+        secret_id: secret.id,
+        description: secret.description.clone(),
+        hint: secret.hint.clone(),
+        expiration: secret.expiration,
+    }
+}
+
+fn action_of(kind: EventType) -> &'static str {
+    match kind {
+        EventType::Created => "secret.create",
+        EventType::Updated => "secret.update",
+        EventType::Renewed => "secret.renew",
+        EventType::Revoked => "secret.revoke",
+        EventType::Expiring => "secret.expiring",
+        EventType::Expired => "secret.expired",
+    }
+}
+
+/// What a refused attempt was about.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Target {
+    pub client_kind: Option<ClientKind>,
+    pub client_id: Option<String>,
+    pub secret_id: Option<SecretId>,
+}
+
+/// Writes the entry of a refused attempt. A failure to write is logged, not
+/// returned: the refusal stands either way.
+pub(crate) async fn record_refusal(
+    ctx: &Context,
+    mut audit: AuditEntry,
+    target: Target,
+    reason: &str,
+) {
+    audit.outcome = Outcome::Refused;
+    audit.reason = Some(reason.to_owned());
+    audit.client_kind = target.client_kind;
+    audit.client_id = target.client_id;
+    audit.secret_id = target.secret_id;
+    if let Err(e) = ctx.store.insert_audit(&audit).await {
+        tracing::error!(error = %e, action = %audit.action, "could not write an audit entry");
+    }
+}
+
+/// The audit trail's query, for tenant administrators and auditors.
+#[derive(Clone)]
+pub struct Audit {
+    ctx: Arc<Context>,
+}
+
+impl Audit {
+    pub(crate) fn new(ctx: Arc<Context>) -> Self {
+        Self { ctx }
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, ServiceError> {
+        Tenants::require(&self.ctx, caller, tenant, Action::ReadAudit).await?;
+        Ok(self.ctx.store.list_audit(tenant, filter, page).await?)
+    }
+}

@@ -1,0 +1,140 @@
+//! Secret policies of tenants and clients (SPEC §3): read and set. A change
+//! applies to secrets created or renewed afterwards; existing secrets keep
+//! their expiration.
+
+use std::sync::Arc;
+
+use super::audit;
+use super::clients::require_tenant_client;
+use super::secrets::ClientRef;
+use super::tenants::Tenants;
+use super::{Caller, Context, ServiceError};
+use crate::domain::access::Action;
+use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::ids::TenantId;
+use crate::domain::policy::{ClientPolicy, TenantPolicy, validate_tenant_policy};
+use crate::storage::{Journal, StorageError};
+
+/// A tenant's policy as shown: the default new secrets follow (its own or the
+/// configured one) and the maximum lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantPolicyView {
+    pub default: ExpiryPolicy,
+    /// True while the tenant follows `secrets.defaultExpiry`.
+    pub configured_default: bool,
+    pub max_lifetime: Option<ExpiryPolicy>,
+}
+
+/// A client's policy as shown, with the policy its new secrets follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPolicyView {
+    pub policy: ClientPolicy,
+    pub effective: ExpiryPolicy,
+}
+
+#[derive(Clone)]
+pub struct Policies {
+    ctx: Arc<Context>,
+}
+
+impl Policies {
+    pub(crate) fn new(ctx: Arc<Context>) -> Self {
+        Self { ctx }
+    }
+
+    pub async fn tenant(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+    ) -> Result<TenantPolicyView, ServiceError> {
+        let record = Tenants::require(&self.ctx, caller, tenant, Action::ReadTenant).await?;
+        Ok(self.tenant_view(&record.policy))
+    }
+
+    pub async fn set_tenant(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        policy: TenantPolicy,
+    ) -> Result<TenantPolicyView, ServiceError> {
+        Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
+        validate_tenant_policy(&policy)?;
+        let journal = Journal::new(audit::entry(
+            caller,
+            Some(*tenant),
+            "tenant.policy.update",
+            self.ctx.clock.now(),
+        ));
+        self.ctx
+            .store
+            .update_tenant_policy(tenant, &policy, &journal)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => ServiceError::TenantNotFound,
+                e => e.into(),
+            })?;
+        Ok(self.tenant_view(&policy))
+    }
+
+    pub async fn client(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+    ) -> Result<ClientPolicyView, ServiceError> {
+        let (tenant, client) = require_tenant_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::ReadClients,
+        )
+        .await?;
+        Ok(self.client_view(&tenant.policy, client.policy))
+    }
+
+    pub async fn set_client(
+        &self,
+        caller: &Caller,
+        at: ClientRef<'_>,
+        policy: ClientPolicy,
+    ) -> Result<ClientPolicyView, ServiceError> {
+        let (tenant, client) = require_tenant_client(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Action::WriteSecrets,
+        )
+        .await?;
+        let now = self.ctx.clock.now();
+        let journal = audit::client_journal(caller, &client, "client.policy.update", now);
+        let updated = self
+            .ctx
+            .store
+            .update_client_policy(client.pk, &policy, now, &journal)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => ServiceError::ClientNotFound,
+                e => e.into(),
+            })?;
+        Ok(self.client_view(&tenant.policy, updated.policy))
+    }
+
+    fn tenant_view(&self, policy: &TenantPolicy) -> TenantPolicyView {
+        TenantPolicyView {
+            default: policy.default.unwrap_or(self.ctx.limits.default_expiry),
+            configured_default: policy.default.is_none(),
+            max_lifetime: policy.max_lifetime,
+        }
+    }
+
+    fn client_view(&self, tenant: &TenantPolicy, policy: ClientPolicy) -> ClientPolicyView {
+        let effective = policy
+            .own
+            .or(tenant.default)
+            .unwrap_or(self.ctx.limits.default_expiry);
+        ClientPolicyView { policy, effective }
+    }
+}

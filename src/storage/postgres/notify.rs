@@ -1,0 +1,431 @@
+//! PostgreSQL: webhook subscriptions, email recipients, the delivery queue and the
+//! expiry notices ([`NotifyStore`]). Several nodes claim from one queue: the claim
+//! locks the rows it takes (`FOR UPDATE SKIP LOCKED`, so nodes never wait on or
+//! take each other's rows) and leases them, so each attempt is made by one node.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::PostgresStorage;
+use super::journal::{write_event, write_journal};
+use crate::domain::events::Event;
+use crate::domain::ids::TenantId;
+use crate::storage::rows::{self, delivery_columns, due_columns, webhook_columns};
+use crate::storage::{
+    AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NextStep, NotifyStore,
+    Page, Paged, StorageError, WebhookRecord,
+};
+
+#[async_trait]
+impl NotifyStore for PostgresStorage {
+    async fn insert_webhook(
+        &self,
+        w: &WebhookRecord,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO webhooks (id, tenant_id, url, description, event_types, enabled, \
+             signing_secret_sealed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(w.id.to_string())
+        .bind(w.tenant.as_uuid())
+        .bind(&w.url)
+        .bind(&w.description)
+        .bind(rows::event_types_column(&w.event_types))
+        .bind(w.enabled)
+        .bind(&w.signing_secret_sealed)
+        .bind(w.created_at)
+        .bind(w.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match e.as_database_error() {
+            Some(db) if db.is_foreign_key_violation() => StorageError::NotFound,
+            _ => StorageError::Database(e),
+        })?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_webhooks(
+        &self,
+        tenant: &TenantId,
+        page: Page,
+    ) -> Result<Paged<WebhookRecord>, StorageError> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            webhook_columns!("::text"),
+            " FROM webhooks WHERE tenant_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(i64::from(page.count))
+        .bind(i64::from(page.skip))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE tenant_id = $1")
+            .bind(tenant.as_uuid())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Paged {
+            items: found.iter().map(rows::webhook).collect::<Result<_, _>>()?,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn get_webhook(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+    ) -> Result<Option<WebhookRecord>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            webhook_columns!("::text"),
+            " FROM webhooks WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(rows::webhook)
+        .transpose()
+    }
+
+    async fn update_webhook(
+        &self,
+        w: &WebhookRecord,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \
+             updated_at = $5 WHERE tenant_id = $6 AND id = $7",
+        )
+        .bind(&w.url)
+        .bind(&w.description)
+        .bind(rows::event_types_column(&w.event_types))
+        .bind(w.enabled)
+        .bind(w.updated_at)
+        .bind(w.tenant.as_uuid())
+        .bind(w.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_webhook(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_deliveries(
+        &self,
+        tenant: &TenantId,
+        webhook: Uuid,
+        page: Page,
+    ) -> Result<Paged<DeliveryRecord>, StorageError> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!("::text"),
+            " FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE d.tenant_id = $1 AND d.webhook_id = $2 ORDER BY d.id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(webhook.to_string())
+        .bind(i64::from(page.count))
+        .bind(i64::from(page.skip))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE tenant_id = $1 AND webhook_id = $2",
+        )
+        .bind(tenant.as_uuid())
+        .bind(webhook.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Paged {
+            items: found.iter().map(rows::delivery).collect::<Result<_, _>>()?,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    async fn get_delivery(
+        &self,
+        tenant: &TenantId,
+        webhook: Uuid,
+        id: i64,
+    ) -> Result<Option<DeliveryRecord>, StorageError> {
+        let Some(row) = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!("::text"),
+            " FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE d.tenant_id = $1 AND d.webhook_id = $2 AND d.id = $3"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(webhook.to_string())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut delivery = rows::delivery(&row)?;
+        delivery.attempt_log = sqlx::query(
+            "SELECT attempt, at, status, error, duration_ms FROM delivery_attempts \
+             WHERE delivery_id = $1 ORDER BY attempt",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::attempt)
+        .collect::<Result<_, _>>()?;
+        Ok(Some(delivery))
+    }
+
+    async fn resend_delivery(
+        &self,
+        tenant: &TenantId,
+        webhook: Uuid,
+        id: i64,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, \
+             lease_until = NULL WHERE tenant_id = $2 AND webhook_id = $3 AND id = $4",
+        )
+        .bind(now)
+        .bind(tenant.as_uuid())
+        .bind(webhook.to_string())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        // A fresh attempt budget: the log restarts too (attempt numbers are its key).
+        sqlx::query("DELETE FROM delivery_attempts WHERE delivery_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn recipients(&self, tenant: &TenantId) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT email FROM notification_recipients WHERE tenant_id = $1 ORDER BY email",
+        )
+        .bind(tenant.as_uuid())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_recipients(
+        &self,
+        tenant: &TenantId,
+        emails: &[String],
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+            .bind(tenant.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        sqlx::query("DELETE FROM notification_recipients WHERE tenant_id = $1")
+            .bind(tenant.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+        for email in emails {
+            sqlx::query(
+                "INSERT INTO notification_recipients (tenant_id, email) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant.as_uuid())
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        }
+        write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE deliveries SET lease_until = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+             AND (lease_until IS NULL OR lease_until <= $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING id",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                delivery_columns!("::text"),
+                ", d.tenant_id::text AS tenant, e.payload, w.url, w.signing_secret_sealed \
+                 FROM deliveries d JOIN events e ON e.id = d.event_id \
+                 LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1"
+            ))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            claimed.push(claimed_delivery(&row)?);
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: i64,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), StorageError> {
+        let r = &outcome.record;
+        let (state, next, delivered) = match outcome.next {
+            NextStep::Delivered => ("delivered", r.at, Some(r.at)),
+            NextStep::RetryAt(at) => ("pending", at, None),
+            NextStep::GiveUp => ("failed", r.at, None),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error, duration_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(delivery_id)
+        .bind(i32::try_from(r.attempt).unwrap_or(i32::MAX))
+        .bind(r.at)
+        .bind(r.status.map(i32::from))
+        .bind(&r.error)
+        .bind(i32::try_from(r.duration_ms).unwrap_or(i32::MAX))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
+             last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
+        )
+        .bind(state)
+        .bind(next)
+        .bind(r.status.map(i32::from))
+        .bind(&r.error)
+        .bind(delivered)
+        .bind(delivery_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn due_notices(
+        &self,
+        kind: &str,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueSecret>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            due_columns!("::text"),
+            " FROM secrets s JOIN clients c ON c.pk = s.client_pk JOIN tenants t ON t.id = c.tenant_id \
+             WHERE s.revoked_at IS NULL AND s.expiration > $1 AND s.expiration <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM secret_notices n WHERE n.client_pk = s.client_pk \
+             AND n.secret_id = s.id AND n.kind = $3 AND n.expiration = s.expiration) \
+             ORDER BY s.expiration LIMIT $4"
+        ))
+        .bind(after)
+        .bind(until)
+        .bind(kind)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::due_secret)
+        .collect()
+    }
+
+    async fn raise_notice(
+        &self,
+        due: &DueSecret,
+        kinds: &[String],
+        event: &Event,
+    ) -> Result<bool, StorageError> {
+        let Some(expiration) = due.subject.expiration else {
+            return Ok(false);
+        };
+        let mut tx = self.pool.begin().await?;
+        let mut raised = false;
+        for (i, kind) in kinds.iter().enumerate() {
+            let done = sqlx::query(
+                "INSERT INTO secret_notices (client_pk, secret_id, kind, expiration) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(due.client_pk)
+            .bind(due.subject.secret_id.0)
+            .bind(kind)
+            .bind(expiration)
+            .execute(&mut *tx)
+            .await?;
+            if i == 0 {
+                raised = done.rows_affected() == 1;
+            }
+        }
+        if raised {
+            write_event(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(raised)
+    }
+}
+
+fn claimed_delivery(row: &sqlx::postgres::PgRow) -> Result<ClaimedDelivery, StorageError> {
+    use sqlx::Row;
+    let tenant: String = row.try_get("tenant")?;
+    let url: Option<String> = row.try_get("url")?;
+    let sealed: Option<Vec<u8>> = row.try_get("signing_secret_sealed")?;
+    Ok(ClaimedDelivery {
+        delivery: rows::delivery(row)?,
+        tenant: rows::parse_tenant("deliveries.tenant_id", &tenant)?,
+        payload: row.try_get("payload")?,
+        webhook: url.zip(sealed),
+    })
+}

@@ -139,13 +139,26 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         assert!(secret_works(&server, &tenant, "billing", typed).await);
         assert!(!secret_works(&server, &tenant, "billing", &value).await, "old value replaced");
 
-        // Renew: a new value, shown once, same id.
+        // Renew with a grace period: the typed value keeps working for a while.
+        b.click(&format!("{r} a[data-action='renew']")).await;
+        b.fill("#grace_hours", "2").await;
+        b.click("#confirm-renew").await;
+        let graced = b.value("#secret-value").await;
+        assert!(secret_works(&server, &tenant, "billing", &graced).await);
+        assert!(secret_works(&server, &tenant, "billing", typed).await, "grace");
+        b.click("#shown-done").await;
+        b.wait_for_path("the Secrets tab", |p| p == tab).await;
+        let status = b.text(&format!("{r} .status")).await;
+        assert!(status.contains("old value works until"), "{status}");
+
+        // Renew again, without grace: a new value, shown once, same id; the earlier ones stop.
         b.click(&format!("{r} a[data-action='renew']")).await;
         b.click("#confirm-renew").await;
         let renewed = b.value("#secret-value").await;
-        assert!(renewed.starts_with("lkcs_") && renewed != value);
+        assert!(renewed.starts_with("lkcs_") && renewed != value && renewed != graced);
         assert!(secret_works(&server, &tenant, "billing", &renewed).await);
         assert!(!secret_works(&server, &tenant, "billing", typed).await);
+        assert!(!secret_works(&server, &tenant, "billing", &graced).await);
         let after = api_secret(&server, &tenant, "rotation 2").await.unwrap();
         assert_eq!(after["Id"], rotation["Id"]);
         b.click("#shown-done").await;

@@ -88,3 +88,79 @@ async fn platform_admin_manages_users_and_a_member_cannot_see_secrets() {
     assert!(!text.contains("lkcs_"));
     assert_eq!(api_secrets(&server, &tenant, "billing").await.len(), 1);
 }
+
+/// An auditor reads secret metadata but changes nothing; a new password and the
+/// deletion of a user take effect at once.
+#[tokio::test]
+async fn an_auditor_reads_secrets_and_user_changes_take_effect() {
+    let server = server().await;
+    let tenant = tenant_with_client(&server).await;
+    let b = Browser::start("auditor", &server.base_url).await;
+    b.check(async {
+        b.sign_in("admin", ADMIN_PASSWORD).await;
+        b.open("/console/users").await;
+        b.fill("#new-username", "ann").await;
+        b.fill("#new-password", "ann's first password").await;
+        b.click("#create-user").await;
+        b.wait_for_path("the user page", |p| p == "/console/users/ann")
+            .await;
+        let select = thirtyfour::components::SelectElement::new(
+            &b.el(&format!("select[name='role:{tenant}']")).await,
+        )
+        .await
+        .unwrap();
+        select.select_by_value("tenant-auditor").await.unwrap();
+        b.click("#save-user").await;
+        b.wait_for_path("the users list", |p| p == "/console/users")
+            .await;
+        b.click("#sign-out").await;
+
+        b.sign_in("ann", "ann's first password").await;
+        b.open(&format!(
+            "/console/tenants/{tenant}/client-credentials/billing/secrets"
+        ))
+        .await;
+        assert_eq!(b.all("#secrets tbody tr").await.len(), 1);
+        assert!(!b.exists("#add-secret").await);
+        assert!(!b.exists("a[data-action]").await);
+        // A dialog asked for by URL is not opened for a reader.
+        b.open(&format!(
+            "/console/tenants/{tenant}/client-credentials/billing/secrets?dialog=add"
+        ))
+        .await;
+        b.el("#secrets").await;
+        assert!(!b.exists("#secret-dialog").await);
+        b.click("#sign-out").await;
+
+        // The administrator changes ann's password, then deletes ann.
+        b.sign_in("admin", ADMIN_PASSWORD).await;
+        b.open("/console/users/ann").await;
+        b.fill("#password", "ann's second password").await;
+        b.click("#save-user").await;
+        b.wait_for_path("the users list", |p| p == "/console/users")
+            .await;
+        let ann = http_sign_in(&server, "ann", "ann's second password").await;
+        b.open("/console/users/ann").await;
+        b.click("#delete-user").await;
+        b.wait_for_path("the users list", |p| p == "/console/users")
+            .await;
+        assert!(!b.exists("tr[data-user='ann']").await);
+        // Her open session ended with her.
+        let res = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(server.url("/console/tenants"))
+            .header("Cookie", format!("lk_session={ann}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        // The administrator cannot delete itself (no button, and the POST is refused).
+        b.open("/console/users/admin").await;
+        assert!(!b.exists("#delete-user").await);
+    })
+    .await;
+    b.quit().await;
+}

@@ -28,6 +28,7 @@ use crate::service::{ServiceError, Services};
 
 pub mod accounts;
 mod assets;
+mod client_edit;
 mod clients;
 mod form;
 mod pages;
@@ -85,8 +86,8 @@ pub fn routes() -> Router<AppState> {
             get(clients::list).post(clients::create),
         )
         .route(&format!("{t}/clients/new"), get(clients::new_form))
-        .route(c, get(clients::edit).post(clients::save))
-        .route(&format!("{c}/remove"), post(clients::remove))
+        .route(c, get(client_edit::edit).post(client_edit::save))
+        .route(&format!("{c}/remove"), post(client_edit::remove))
         .route(
             &format!("{c}/secrets"),
             get(secrets::tab).post(secrets::add),

@@ -11,7 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::clients::{At, ClientPage, DialogQuery, load};
+use super::client_edit::{ClientPage, DialogQuery};
+use super::clients::{At, load};
 use super::form::{FormData, ddmmyyyy, end_of_day, parse_ddmmyyyy};
 use super::pages::ShownPage;
 use super::session::Signed;

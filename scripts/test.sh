@@ -8,13 +8,20 @@
 # does; `CI=true` changes nothing). It installs PostgreSQL, Chromium and chromedriver (for
 # the console's browser tests) if missing, starts a throwaway cluster on 127.0.0.1 and a
 # free port in a temporary directory, exports
-# LATCHKEY_TEST_POSTGRES_URL for the tests, and removes the cluster on exit.
+# LATCHKEY_TEST_POSTGRES_URL for the tests, and removes the cluster on exit. It also makes
+# (once, cached in target/test-venv) a Python virtualenv with aiosmtpd for the SMTP tests and
+# exports LATCHKEY_TEST_SMTP_PYTHON (scripts/smtp-venv.sh; installs python3-venv if needed).
 # It exits with the tests' status; when the tests pass, any other failed check fails the run.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# --- Python with aiosmtpd, for the SMTP server the email tests start ---------------------
+LATCHKEY_TEST_SMTP_PYTHON="$(bash scripts/smtp-venv.sh)"
+export LATCHKEY_TEST_SMTP_PYTHON
+log "SMTP test server: LATCHKEY_TEST_SMTP_PYTHON=$LATCHKEY_TEST_SMTP_PYTHON"
 
 # --- PostgreSQL binaries ------------------------------------------------------------------
 # Debian puts initdb and pg_ctl in a versioned directory that is not on PATH (STACK.md trap 12),

@@ -23,6 +23,13 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::domain::expiry::ExpiryPolicy;
+use crate::notify::email::EmailSettings;
+use crate::notify::settings::NotificationSettings;
+
+mod notifications;
+use notifications::{
+    EMAIL_KEYS, NotificationsSection, email_settings, smtp_password_from_environment,
+};
 
 /// `latchkey` command line.
 #[derive(Debug, Parser)]
@@ -69,6 +76,7 @@ struct FileConfig {
     secrets: SecretsSection,
     tokens: TokensSection,
     console: ConsoleSection,
+    notifications: NotificationsSection,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -161,7 +169,7 @@ impl Default for ConsoleSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 24] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -172,6 +180,15 @@ const KEYS: [&str; 15] = [
     "tokens.lastUsedInterval",
     "tokens.failedAttemptsPerClient",
     "tokens.failedAttemptsPerAddress",
+    "notifications.expiring.cron",
+    "notifications.expiring.leadTimes",
+    "notifications.expired.checkInterval",
+    "notifications.webhooks.timeout",
+    "notifications.webhooks.retrySchedule",
+    "notifications",
+    "notifications.expiring",
+    "notifications.expired",
+    "notifications.webhooks",
     "server",
     "secrets",
     "tokens",
@@ -265,6 +282,9 @@ pub struct Settings {
     pub limits: Limits,
     pub tokens: TokenSettings,
     pub console: ConsoleSettings,
+    pub notifications: NotificationSettings,
+    /// `notifications.email`; `None` when no SMTP host is configured.
+    pub email: Option<EmailSettings>,
 }
 
 impl Settings {
@@ -314,6 +334,7 @@ struct Secrets {
     bootstrap: Option<String>,
     master_key: Option<String>,
     admin_password: Option<String>,
+    smtp_password: Option<String>,
 }
 
 /// A configuration problem, naming the key.
@@ -340,6 +361,7 @@ impl Format for Yaml {
 /// Maps an environment key (`APPLICATIONS.SECRETSMAX`) to its canonical spelling.
 fn canonical_key(key: &str) -> String {
     KEYS.iter()
+        .chain(EMAIL_KEYS.iter())
         .find(|k| k.eq_ignore_ascii_case(key))
         .map_or_else(|| key.to_owned(), |k| (*k).to_owned())
 }
@@ -384,7 +406,7 @@ impl Settings {
         }
         figment = figment.merge(
             Env::prefixed("LATCHKEY_")
-                .filter(|k| k.as_str().contains("__"))
+                .filter(|k| k.as_str().contains("__") && k != "notifications__email__password")
                 .split("__")
                 .map(|k| canonical_key(k.as_str()).into())
                 .lowercase(false),
@@ -394,6 +416,7 @@ impl Settings {
             bootstrap: std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok(),
             master_key: std::env::var("LATCHKEY_MASTER_KEY").ok(),
             admin_password: std::env::var("LATCHKEY_ADMIN_PASSWORD").ok(),
+            smtp_password: smtp_password_from_environment(),
         };
         Self::validate(args, file, secrets)
     }
@@ -514,11 +537,18 @@ impl Settings {
                 .filter(|p| !p.is_empty())
                 .map(Zeroizing::new),
         };
+        let notifications = file
+            .notifications
+            .schedule()
+            .map_err(|(key, reason)| bad(key, reason))?;
+        let email = email_settings(file.notifications.email, secrets.smtp_password)?;
         Ok(Self {
             console,
             listen,
+            email,
             database_url,
             master_key,
+            notifications,
             tokens: TokenSettings {
                 last_used_interval: Duration::from_secs(t.last_used_interval),
                 failed_attempts_per_client: t.failed_attempts_per_client,

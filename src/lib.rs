@@ -19,12 +19,15 @@
 //! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
 //! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
+//! - [`notify`]: background delivery of the event outbox (signed webhooks,
+//!   expiry emails over SMTP) and the expiry scheduler.
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod config;
 pub mod console;
 pub mod domain;
 pub mod http;
+pub mod notify;
 pub mod oauth;
 pub mod server;
 pub mod service;

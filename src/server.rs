@@ -10,6 +10,11 @@ use crate::config::{MasterKeySource, Settings};
 use crate::console::Console;
 use crate::domain::jws::MasterKey;
 use crate::http::{self, AppState};
+use crate::notify::EmailSender;
+use crate::notify::dispatch::Dispatcher;
+use crate::notify::email::Mailer;
+use crate::notify::expiry::ExpiryScheduler;
+use crate::notify::notice_email::NoticeMailer;
 use crate::service::keys::{KeyRing, load_or_create_key_file};
 use crate::service::last_used::LastUsed;
 use crate::service::tokens::Tokens;
@@ -32,9 +37,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         MasterKeySource::File(path) => load_or_create_key_file(path)?,
     };
-    let services = Services::new(store.clone(), settings.limits, Arc::new(SystemClock));
+    let clock: Arc<dyn crate::service::Clock> = Arc::new(SystemClock);
+    let services = Services::new(store.clone(), settings.limits, clock.clone());
     let keys = KeyRing::load(store.as_ref(), &master, services.now()).await?;
-    drop(master);
+    let master = Arc::new(master);
+    services.set_master_key(master.clone());
     let tokens = Tokens::new(
         services.clone(),
         Arc::new(keys),
@@ -57,6 +64,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
+    let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
     let app = http::router(AppState {
         console,
         services,
@@ -76,6 +84,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     flusher.abort();
+    for task in background {
+        task.abort();
+    }
     match tokens.last_used().flush().await {
         Ok(n) => tracing::info!(
             secrets = n,
@@ -84,6 +95,46 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         Err(e) => tracing::error!(error = %e, "stopped, but LastUsedAt could not be flushed: {e}"),
     }
     Ok(())
+}
+
+/// Starts the delivery worker and the expiry scheduler (on every node: they
+/// coordinate through the database).
+fn start_notifications(
+    settings: &Settings,
+    public_url: &str,
+    store: Arc<dyn storage::Storage>,
+    master: Arc<MasterKey>,
+    clock: Arc<dyn crate::service::Clock>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let email = match &settings.email {
+        Some(smtp) => {
+            let mailer =
+                Mailer::new(smtp).map_err(|e| anyhow::anyhow!("notifications.email: {e}"))?;
+            Some(Arc::new(NoticeMailer {
+                mailer,
+                public_url: Some(public_url.to_owned()),
+            }) as Arc<dyn EmailSender>)
+        }
+        None => None,
+    };
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        master,
+        clock.clone(),
+        settings.notifications.clone(),
+        email,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot build the webhook client: {e}"))?;
+    let scheduler = Arc::new(ExpiryScheduler::new(
+        store,
+        clock,
+        settings.notifications.clone(),
+    ));
+    Ok(vec![
+        tokio::spawn(dispatcher.run()),
+        tokio::spawn(scheduler.clone().run_expired()),
+        tokio::spawn(scheduler.run_expiring()),
+    ])
 }
 
 /// Writes noted secret uses every `interval` (at most one write per secret each time).

@@ -166,6 +166,7 @@ fn failure(e: ServiceError, layout: view::Layout) -> Response {
         ServiceError::TenantNotFound => (StatusCode::NOT_FOUND, "No such tenant.".into()),
         ServiceError::ClientNotFound => (StatusCode::NOT_FOUND, "No such client.".into()),
         ServiceError::SecretNotFound => (StatusCode::NOT_FOUND, "No such secret.".into()),
+        ServiceError::NotFound(what) => (StatusCode::NOT_FOUND, format!("No such {what}.")),
         ServiceError::Internal(cause) => {
             tracing::error!(error = %cause, "console request failed: {cause}");
             (

@@ -140,6 +140,7 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::TenantNotFound => "No such tenant.".into(),
         ServiceError::ClientNotFound => "No such client.".into(),
         ServiceError::SecretNotFound => "No such secret (it may have been deleted).".into(),
+        ServiceError::NotFound(what) => format!("No such {what} (it may have been deleted)."),
         ServiceError::Internal(_) => "Something went wrong; try again.".into(),
     }
 }

@@ -205,6 +205,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::SecretLimitReached(max) => Self::LimitReached(format!(
                 "the client already has the maximum of {max} secrets (applications.secretsMax)"
             )),
+            ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
             ServiceError::Internal(cause) => Self::Internal(cause),
         }

@@ -32,6 +32,7 @@ pub mod operation;
 mod policies;
 mod secrets;
 mod tenants;
+mod webhooks;
 
 /// Bodies larger than this get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(inventory::routes())
         .merge(policies::routes())
         .merge(audit::routes())
+        .merge(webhooks::routes())
         .split_for_parts();
     let doc = Arc::new(openapi::finish(doc));
     Router::new()

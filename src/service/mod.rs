@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod tenants;
 pub mod tokens;
 pub mod verify;
+pub mod webhooks;
 
 pub use hashing::Hasher;
 
@@ -125,6 +126,8 @@ pub enum ServiceError {
     ClientLimitReached(u32),
     #[error("the client already has the maximum of {0} secrets")]
     SecretLimitReached(u32),
+    #[error("{0} not found")]
+    NotFound(&'static str),
     #[error("not allowed")]
     Forbidden,
     #[error("internal error: {0}")]
@@ -149,6 +152,8 @@ pub(crate) struct Context {
     pub limits: Limits,
     pub clock: Arc<dyn Clock>,
     pub hasher: Hasher,
+    /// The master key webhook signing secrets are sealed under (set at start-up).
+    pub sealer: webhooks::Sealer,
 }
 
 /// The services, built once and shared by every front end.
@@ -160,6 +165,7 @@ pub struct Services {
     pub verifier: verify::Verifier,
     pub policies: policies::Policies,
     pub audit: audit::Audit,
+    pub webhooks: webhooks::Webhooks,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -170,6 +176,7 @@ impl Services {
             limits,
             clock,
             hasher: Hasher::new(),
+            sealer: webhooks::Sealer::new(),
         });
         Self {
             tenants: tenants::Tenants::new(ctx.clone()),
@@ -178,8 +185,15 @@ impl Services {
             verifier: verify::Verifier::new(ctx.clone()),
             policies: policies::Policies::new(ctx.clone()),
             audit: audit::Audit::new(ctx.clone()),
+            webhooks: webhooks::Webhooks::new(ctx.clone()),
             ctx,
         }
+    }
+
+    /// Gives the services the master key that seals webhook signing secrets.
+    pub fn set_master_key(&self, key: Arc<crate::domain::jws::MasterKey>) {
+        // Set once at start-up; a second call keeps the first key.
+        let _ = self.ctx.sealer.set(key);
     }
 
     pub fn now(&self) -> DateTime<Utc> {

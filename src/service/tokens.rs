@@ -14,11 +14,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::audit::{self, Target};
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
 use super::verify::VerifiedClient;
-use super::{Caller, Services};
+use super::{Caller, Services, origin};
 use crate::config::TokenSettings;
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
@@ -156,6 +158,7 @@ impl Tokens {
             }
             Err(refusal) => {
                 tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
+                self.audit_refusal(&auth, &refusal.to_string()).await;
                 if let Ok(mut t) = self.throttle.lock() {
                     let now = Instant::now();
                     t.per_client.record_failure(client_key, now);
@@ -166,6 +169,38 @@ impl Tokens {
                 Err(TokenError::InvalidClient)
             }
         }
+    }
+
+    /// Records a refused authentication in the tenant's audit trail. The client id
+    /// is recorded only when it is a well-formed id that is not a secret value
+    /// pasted into the wrong field.
+    async fn audit_refusal(&self, auth: &ClientAuthentication<'_>, reason: &str) {
+        let presented = ClientId::parse(auth.client_id)
+            .ok()
+            .filter(|id| !id.as_str().starts_with(crate::domain::secret_value::PREFIX));
+        let origin = origin::current();
+        let entry = AuditEntry {
+            seq: 0,
+            at: self.services.now(),
+            tenant: Some(*auth.tenant),
+            actor_type: "client".into(),
+            actor: presented
+                .as_ref()
+                .map_or_else(|| "(malformed client id)".into(), ToString::to_string),
+            action: "token.request".into(),
+            outcome: Outcome::Refused,
+            reason: None,
+            client_kind: None,
+            client_id: None,
+            secret_id: None,
+            source: auth.source.map(|a| a.to_string()),
+            operation_id: origin.map(|o| o.operation_id),
+        };
+        let target = Target {
+            client_id: presented.map(|id| id.to_string()),
+            ..Target::default()
+        };
+        audit::record_refusal(&self.services.ctx, entry, target, reason).await;
     }
 
     /// The client-credentials grant: authenticate, then sign a token.

@@ -220,6 +220,7 @@ pub trait NotifyStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StorageError>;
     /// Records an attempt and what follows it; releases the lease.
+    /// Nothing to do when the delivery was deleted meanwhile (with its subscription).
     async fn finish_attempt(
         &self,
         delivery_id: i64,
@@ -239,6 +240,8 @@ pub trait NotifyStore: Send + Sync + 'static {
     /// if the first was not recorded before (by this or another node), the event
     /// with them. The others are lesser warnings the first one makes redundant
     /// (a 30-day warning once the 7-day one is due). True when this call raised it.
+    /// Nothing is recorded (false) when the secret has since been revoked, deleted
+    /// or given another expiration than the one it was found due for.
     async fn raise_notice(
         &self,
         due: &DueSecret,

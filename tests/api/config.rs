@@ -72,6 +72,58 @@ mod sqlite_start_up {
         .await;
     }
 
+    const EMAIL_YAML: &str =
+        "notifications:\n  email:\n    host: smtp.example.com\n    from: latchkey@example.com\n";
+
+    #[tokio::test]
+    async fn unknown_email_tls_mode_in_yaml_stops_start_up() {
+        let yaml = format!("{EMAIL_YAML}    tls: ssl\n");
+        assert_refused(with_yaml(&yaml), "notifications.email.tls").await;
+    }
+
+    #[tokio::test]
+    async fn email_username_without_password_stops_start_up() {
+        let opts = with_env(
+            with_yaml(EMAIL_YAML),
+            "LATCHKEY_NOTIFICATIONS__EMAIL__USERNAME",
+            "mailer",
+        );
+        assert_refused(opts, "notifications.email.password").await;
+    }
+
+    #[tokio::test]
+    async fn non_numeric_env_email_port_stops_start_up() {
+        let opts = with_env(
+            with_yaml(EMAIL_YAML),
+            "LATCHKEY_NOTIFICATIONS__EMAIL__PORT",
+            "smtp",
+        );
+        assert_refused(opts, "notifications.email.port").await;
+    }
+
+    #[tokio::test]
+    async fn email_from_the_environment_alone_starts_and_never_logs_the_password() {
+        let mut opts = ServerOptions::default();
+        for (key, value) in [
+            ("LATCHKEY_NOTIFICATIONS__EMAIL__HOST", "smtp.example.com"),
+            (
+                "LATCHKEY_NOTIFICATIONS__EMAIL__FROM",
+                "Latchkey <lk@example.com>",
+            ),
+            ("LATCHKEY_NOTIFICATIONS__EMAIL__TLS", "tls"),
+            ("LATCHKEY_NOTIFICATIONS__EMAIL__TIMEOUTSECONDS", "5"),
+            ("LATCHKEY_NOTIFICATIONS__EMAIL__USERNAME", "mailer"),
+            // figment would parse this as an array; the password is read verbatim.
+            ("LATCHKEY_NOTIFICATIONS__EMAIL__PASSWORD", "[pw-7c1e9a"),
+        ] {
+            opts = with_env(opts, key, value);
+        }
+        let server = TestServer::start_with(Backend::Sqlite, opts).await;
+        let res = server.get("/readyz").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(!server.logs().contains("pw-7c1e9a"));
+    }
+
     #[tokio::test]
     async fn non_numeric_clients_max_in_yaml_stops_start_up() {
         assert_refused(

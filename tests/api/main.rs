@@ -23,6 +23,12 @@
 #[macro_use]
 mod harness;
 
+// Test servers outside Latchkey: a signed-webhook receiver and an SMTP server (aiosmtpd).
+#[path = "../support/receiver.rs"]
+mod receiver;
+#[path = "../support/smtp.rs"]
+mod smtp;
+
 mod clients;
 mod config;
 mod errors;
@@ -36,6 +42,7 @@ mod oauth_refusals;
 mod oauth_requests;
 mod oauth_tokens;
 mod openapi;
+mod receiver_selftest;
 mod roles;
 mod secrets;
 mod tenants;

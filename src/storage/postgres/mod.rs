@@ -509,7 +509,8 @@ impl Storage for PostgresStorage {
             "SELECT c.kind AS client_kind, c.id AS client_id, ",
             secret_columns!("s.")
         ));
-        select.push(" ORDER BY c.kind, c.id, s.id LIMIT ");
+        // Byte order, as SQLite sorts, whatever the database's collation.
+        select.push(" ORDER BY c.kind, c.id COLLATE \"C\", s.id LIMIT ");
         select
             .push_bind(i64::from(page.count))
             .push(" OFFSET ")

@@ -216,7 +216,8 @@ impl NotifyStore for PostgresStorage {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, \
-             lease_until = NULL WHERE tenant_id = $2 AND webhook_id = $3 AND id = $4",
+             lease_until = NULL, delivered_at = NULL, last_status = NULL, last_error = NULL \
+             WHERE tenant_id = $2 AND webhook_id = $3 AND id = $4",
         )
         .bind(now)
         .bind(tenant.as_uuid())
@@ -227,7 +228,8 @@ impl NotifyStore for PostgresStorage {
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
-        // A fresh attempt budget: the log restarts too (attempt numbers are its key).
+        // A fresh attempt budget: the log restarts too (attempt numbers are its key),
+        // and with it the last attempt's outcome (a pending delivery was not delivered).
         sqlx::query("DELETE FROM delivery_attempts WHERE delivery_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -253,7 +255,9 @@ impl NotifyStore for PostgresStorage {
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+        // Locks the tenant row, so concurrent replacements run one after the
+        // other (each would otherwise miss the other's rows and keep both lists).
+        let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
             .bind(tenant.as_uuid())
             .fetch_optional(&mut *tx)
             .await?;
@@ -328,6 +332,23 @@ impl NotifyStore for PostgresStorage {
             NextStep::GiveUp => ("failed", r.at, None),
         };
         let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
+             last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
+        )
+        .bind(state)
+        .bind(next)
+        .bind(r.status.map(i32::from))
+        .bind(&r.error)
+        .bind(delivered)
+        .bind(delivery_id)
+        .execute(&mut *tx)
+        .await?;
+        // A delivery deleted during the attempt (its subscription or tenant went)
+        // has nothing left to record.
+        if done.rows_affected() == 0 {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error, duration_ms) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -338,18 +359,6 @@ impl NotifyStore for PostgresStorage {
         .bind(r.status.map(i32::from))
         .bind(&r.error)
         .bind(i32::try_from(r.duration_ms).unwrap_or(i32::MAX))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
-             last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(r.status.map(i32::from))
-        .bind(&r.error)
-        .bind(delivered)
-        .bind(delivery_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -395,13 +404,17 @@ impl NotifyStore for PostgresStorage {
         let mut tx = self.pool.begin().await?;
         let mut raised = false;
         for (i, kind) in kinds.iter().enumerate() {
+            // Only while the secret is live with the expiration it was found due
+            // for: a secret revoked or renewed meanwhile gets no stale notice.
             let done = sqlx::query(
                 "INSERT INTO secret_notices (client_pk, secret_id, kind, expiration) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                 SELECT client_pk, id, $1, expiration FROM secrets \
+                 WHERE client_pk = $2 AND id = $3 AND revoked_at IS NULL AND expiration = $4 \
+                 ON CONFLICT DO NOTHING",
             )
+            .bind(kind)
             .bind(due.client_pk)
             .bind(due.subject.secret_id.0)
-            .bind(kind)
             .bind(expiration)
             .execute(&mut *tx)
             .await?;

@@ -215,7 +215,8 @@ impl NotifyStore for SqliteStorage {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, \
-             lease_until = NULL WHERE tenant_id = ? AND webhook_id = ? AND id = ?",
+             lease_until = NULL, delivered_at = NULL, last_status = NULL, last_error = NULL \
+             WHERE tenant_id = ? AND webhook_id = ? AND id = ?",
         )
         .bind(now)
         .bind(tenant.to_string())
@@ -226,7 +227,8 @@ impl NotifyStore for SqliteStorage {
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
-        // A fresh attempt budget: the log restarts too (attempt numbers are its key).
+        // A fresh attempt budget: the log restarts too (attempt numbers are its key),
+        // and with it the last attempt's outcome (a pending delivery was not delivered).
         sqlx::query("DELETE FROM delivery_attempts WHERE delivery_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -252,6 +254,12 @@ impl NotifyStore for SqliteStorage {
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        // The write comes first, so this transaction takes the write lock at once
+        // (a read first would have to upgrade, which fails under a concurrent writer).
+        sqlx::query("DELETE FROM notification_recipients WHERE tenant_id = ?")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
         let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = ?")
             .bind(tenant.to_string())
             .fetch_optional(&mut *tx)
@@ -259,10 +267,6 @@ impl NotifyStore for SqliteStorage {
         if exists.is_none() {
             return Err(StorageError::NotFound);
         }
-        sqlx::query("DELETE FROM notification_recipients WHERE tenant_id = ?")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await?;
         for email in emails {
             sqlx::query(
                 "INSERT INTO notification_recipients (tenant_id, email) VALUES (?, ?) \
@@ -327,6 +331,23 @@ impl NotifyStore for SqliteStorage {
             NextStep::GiveUp => ("failed", r.at, None),
         };
         let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_until = NULL, \
+             last_status = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+        )
+        .bind(state)
+        .bind(next)
+        .bind(r.status.map(i32::from))
+        .bind(&r.error)
+        .bind(delivered)
+        .bind(delivery_id)
+        .execute(&mut *tx)
+        .await?;
+        // A delivery deleted during the attempt (its subscription or tenant went)
+        // has nothing left to record.
+        if done.rows_affected() == 0 {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error, duration_ms) \
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -337,18 +358,6 @@ impl NotifyStore for SqliteStorage {
         .bind(r.status.map(i32::from))
         .bind(&r.error)
         .bind(r.duration_ms)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_until = NULL, \
-             last_status = ?, last_error = ?, delivered_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(r.status.map(i32::from))
-        .bind(&r.error)
-        .bind(delivered)
-        .bind(delivery_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -394,13 +403,17 @@ impl NotifyStore for SqliteStorage {
         let mut tx = self.pool.begin().await?;
         let mut raised = false;
         for (i, kind) in kinds.iter().enumerate() {
+            // Only while the secret is live with the expiration it was found due
+            // for: a secret revoked or renewed meanwhile gets no stale notice.
             let done = sqlx::query(
                 "INSERT INTO secret_notices (client_pk, secret_id, kind, expiration) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 SELECT client_pk, id, ?, expiration FROM secrets \
+                 WHERE client_pk = ? AND id = ? AND revoked_at IS NULL AND expiration = ? \
+                 ON CONFLICT DO NOTHING",
             )
+            .bind(kind)
             .bind(due.client_pk)
             .bind(due.subject.secret_id.0)
-            .bind(kind)
             .bind(expiration)
             .execute(&mut *tx)
             .await?;

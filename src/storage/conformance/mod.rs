@@ -18,6 +18,9 @@ use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::policy::TenantPolicy;
 use crate::domain::secret_hash::{HashKind, StoredHash};
 
+mod notify;
+use notify::*;
+
 const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 
 type Store = Arc<dyn Storage>;
@@ -137,6 +140,19 @@ conformance!(
     revoked_secrets_are_hidden,
     load_credentials_returns_candidates,
     concurrent_deletes_and_revokes_do_not_fail,
+    // Issue 4: journal, events, deliveries, notices, audit, filters, policies (notify.rs).
+    journal_is_atomic_with_its_write,
+    events_fan_out_to_subscriptions,
+    claims_lease_retry_and_finish,
+    concurrent_claims_never_share_a_delivery,
+    resend_requeues_a_delivery,
+    webhooks_round_trip_and_cascade,
+    recipients_are_replaced_and_deduplicated,
+    expiry_notices_are_raised_once,
+    concurrent_notices_raise_one_event,
+    audit_trail_filters_pages_and_outlives_deletions,
+    secret_filters_and_inventory,
+    policies_round_trip,
 );
 
 // ---- fixtures ----

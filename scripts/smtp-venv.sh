@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Prints the path of a Python interpreter that can run aiosmtpd 1.4.6, the SMTP server the
+# email tests start on loopback (tests/support/smtp.rs). Creates it once, as a virtualenv
+# cached in target/test-venv; later runs only check it.
+#
+#   LATCHKEY_TEST_SMTP_PYTHON="$(bash scripts/smtp-venv.sh)" cargo nextest run --lib notify
+#
+# scripts/test.sh calls it. Progress goes to stderr; stdout carries only the path.
+#
+# Which python: Debian's /usr/bin/python3 first, then the first python3 on PATH, each only if
+# it can create a virtualenv (`venv` and `ensurepip` importable: Debian ships ensurepip in
+# python3-venv). With none, as root, it installs python3-venv (which brings python3) with
+# apt-get. aiosmtpd comes from PyPI into the venv, never into a system interpreter
+# (STACK.md trap 10: the first python3 on PATH may not see Debian's python3-aiosmtpd).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+AIOSMTPD_VERSION=1.4.6
+VENV="$PWD/target/test-venv"
+MARKER="$VENV/.aiosmtpd-$AIOSMTPD_VERSION"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+venv_ok() {
+    [ -f "$MARKER" ] && [ -x "$VENV/bin/python" ] &&
+        "$VENV/bin/python" -c 'import aiosmtpd.smtp' >/dev/null 2>&1
+}
+
+can_make_venv() { "$1" -c 'import venv, ensurepip' >/dev/null 2>&1; }
+
+find_python() {
+    local candidate
+    for candidate in /usr/bin/python3 "$(command -v python3 || true)"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && can_make_venv "$candidate"; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if ! venv_ok; then
+    if ! PYTHON="$(find_python)"; then
+        if [ "$(id -u)" -ne 0 ]; then
+            log "no python3 that can create a virtualenv; run as root or: apt-get install python3-venv"
+            exit 1
+        fi
+        log "installing python3-venv"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update >&2
+        apt-get install -y --no-install-recommends python3-venv >&2
+        PYTHON="$(find_python)" || {
+            log "python3-venv is installed but no python3 can create a virtualenv"
+            exit 1
+        }
+    fi
+    log "creating the SMTP test virtualenv in $VENV with $PYTHON (aiosmtpd $AIOSMTPD_VERSION from PyPI)"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        "aiosmtpd==$AIOSMTPD_VERSION" >&2
+    "$VENV/bin/python" -c 'import aiosmtpd.smtp' >&2
+    touch "$MARKER"
+fi
+
+echo "$VENV/bin/python"

@@ -1,0 +1,409 @@
+//! `/api/v1/Tenants/{tenantId}/Webhooks`: signed-webhook subscriptions, their
+//! delivery logs and re-sends; and `/NotificationRecipients`, the tenant's email
+//! recipients of expiry notices. The signing secret appears once, in the
+//! creation response (`Cache-Control: no-store`).
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::error::{ApiError, ErrorResponse};
+use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::{AppState, Listed, no_store};
+use crate::domain::ids::TenantId;
+use crate::service::webhooks::WebhookRequest;
+use crate::storage::{AttemptRecord, DeliveryRecord, WebhookRecord};
+
+/// A subscription to create, or changes to one (absent or null fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct WebhookCreateOrUpdate {
+    /// Where to POST events: an absolute https:// (or http://) URL.
+    pub url: Option<String>,
+    pub description: Option<String>,
+    /// `secret.created`, `secret.updated`, `secret.renewed`, `secret.revoked`,
+    /// `secret.expiring`, `secret.expired`; empty or absent at creation: all of them.
+    pub event_types: Option<Vec<String>>,
+    /// Default true.
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// Empty: every event type.
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<WebhookRecord> for Webhook {
+    fn from(w: WebhookRecord) -> Self {
+        Self {
+            id: w.id.to_string(),
+            url: w.url,
+            description: w.description,
+            event_types: w
+                .event_types
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            enabled: w.enabled,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+/// A new subscription with its signing secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct WebhookWithSecret {
+    /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    pub signing_secret: String,
+    #[serde(flatten)]
+    pub webhook: Webhook,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeliveryAttempt {
+    pub attempt: u32,
+    pub time: DateTime<Utc>,
+    /// The receiver's HTTP status, if it answered.
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u32,
+}
+
+impl From<AttemptRecord> for DeliveryAttempt {
+    fn from(a: AttemptRecord) -> Self {
+        Self {
+            attempt: a.attempt,
+            time: a.at,
+            status_code: a.status,
+            error: a.error,
+            duration_ms: a.duration_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Delivery {
+    pub id: i64,
+    /// The `webhook-id` header of every attempt.
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed` (retries spent).
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Every attempt (single-delivery reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<DeliveryAttempt>>,
+}
+
+impl Delivery {
+    fn from_record(d: DeliveryRecord, with_log: bool) -> Self {
+        let pending = d.state == crate::storage::DeliveryState::Pending;
+        Self {
+            id: d.id,
+            event_id: d.event_id.to_string(),
+            event_type: d.event_type,
+            state: d.state.as_str().to_owned(),
+            attempts: d.attempts,
+            next_attempt_at: pending.then_some(d.next_attempt_at),
+            last_status_code: d.last_status,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+            attempt_log: with_log.then(|| d.attempt_log.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotificationRecipients {
+    /// Email addresses that receive expiry notices (at most 50).
+    pub recipients: Option<Vec<String>>,
+}
+
+/// `{tenantId}/Webhooks/{webhookId}[/Deliveries/{deliveryId}]`, unknown ids as 404.
+pub struct WebhookPath {
+    tenant: TenantId,
+    webhook: Uuid,
+    delivery: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawWebhookPath {
+    #[serde(rename = "tenantId")]
+    tenant_id: String,
+    #[serde(rename = "webhookId")]
+    webhook_id: String,
+    #[serde(rename = "deliveryId", default)]
+    delivery_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(p) = Path::<RawWebhookPath>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            tenant: TenantId::parse(&p.tenant_id).ok_or(ApiError::NotFound("tenant"))?,
+            webhook: Uuid::parse_str(&p.webhook_id).map_err(|_| ApiError::NotFound("webhook"))?,
+            delivery: p
+                .delivery_id
+                .map(|d| d.parse().map_err(|_| ApiError::NotFound("delivery")))
+                .transpose()?,
+        })
+    }
+}
+
+impl WebhookPath {
+    fn delivery(&self) -> Result<i64, ApiError> {
+        self.delivery.ok_or(ApiError::NotFound("delivery"))
+    }
+}
+
+impl From<WebhookCreateOrUpdate> for WebhookRequest {
+    fn from(b: WebhookCreateOrUpdate) -> Self {
+        Self {
+            url: b.url,
+            description: b.description,
+            event_types: b.event_types,
+            enabled: b.enabled,
+        }
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(get_delivery))
+        .routes(routes!(resend_delivery))
+        .routes(routes!(get_recipients, put_recipients))
+}
+
+/// List the tenant's webhook subscriptions.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/Webhooks", tag = "Notifications",
+    params(("tenantId" = String, Path), ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query)),
+    responses((status = 200, body = [Webhook], headers(("Total-Count" = u64))), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_webhooks(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    Paging(page): Paging,
+) -> Result<Listed<Webhook>, ApiError> {
+    let paged = app
+        .services
+        .webhooks
+        .list(&caller, &at.tenant, page)
+        .await?;
+    Ok(Listed::new(
+        paged.total,
+        paged.items.into_iter().map(Webhook::from).collect(),
+    ))
+}
+
+/// Subscribe a URL to the tenant's secret events; the signing secret is returned this once.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/Webhooks", tag = "Notifications",
+    params(("tenantId" = String, Path)), request_body = WebhookCreateOrUpdate,
+    responses((status = 201, body = WebhookWithSecret), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn create_webhook(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<WebhookCreateOrUpdate>,
+) -> Result<Response, ApiError> {
+    let (record, secret) = app
+        .services
+        .webhooks
+        .create(&caller, &at.tenant, body.into())
+        .await?;
+    let body = WebhookWithSecret {
+        signing_secret: secret,
+        webhook: record.into(),
+    };
+    Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+/// Get a webhook subscription.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}", tag = "Notifications",
+    params(("tenantId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 200, body = Webhook), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_webhook(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: WebhookPath,
+) -> Result<Json<Webhook>, ApiError> {
+    let record = app
+        .services
+        .webhooks
+        .get(&caller, &at.tenant, at.webhook)
+        .await?;
+    Ok(Json(record.into()))
+}
+
+/// Change a webhook subscription (absent fields stay as they are).
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}", tag = "Notifications",
+    params(("tenantId" = String, Path), ("webhookId" = String, Path)), request_body = WebhookCreateOrUpdate,
+    responses((status = 200, body = Webhook), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn update_webhook(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: WebhookPath,
+    JsonBody(body): JsonBody<WebhookCreateOrUpdate>,
+) -> Result<Json<Webhook>, ApiError> {
+    let record = app
+        .services
+        .webhooks
+        .update(&caller, &at.tenant, at.webhook, body.into())
+        .await?;
+    Ok(Json(record.into()))
+}
+
+/// Delete a webhook subscription and its delivery log.
+#[utoipa::path(delete, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}", tag = "Notifications",
+    params(("tenantId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+              (status = 404, body = ErrorResponse)))]
+async fn delete_webhook(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: WebhookPath,
+) -> Result<StatusCode, ApiError> {
+    app.services
+        .webhooks
+        .delete(&caller, &at.tenant, at.webhook)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The subscription's delivery log, newest first.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}/Deliveries", tag = "Notifications",
+    params(("tenantId" = String, Path), ("webhookId" = String, Path), ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query)),
+    responses((status = 200, body = [Delivery], headers(("Total-Count" = u64))), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_deliveries(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: WebhookPath,
+    Paging(page): Paging,
+) -> Result<Listed<Delivery>, ApiError> {
+    let paged = app
+        .services
+        .webhooks
+        .deliveries(&caller, &at.tenant, at.webhook, page)
+        .await?;
+    Ok(Listed::new(
+        paged.total,
+        paged
+            .items
+            .into_iter()
+            .map(|d| Delivery::from_record(d, false))
+            .collect(),
+    ))
+}
+
+/// One delivery with every attempt.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}/Deliveries/{deliveryId}", tag = "Notifications",
+    params(("tenantId" = String, Path), ("webhookId" = String, Path), ("deliveryId" = i64, Path)),
+    responses((status = 200, body = Delivery), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_delivery(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: WebhookPath,
+) -> Result<Json<Delivery>, ApiError> {
+    let d = app
+        .services
+        .webhooks
+        .delivery(&caller, &at.tenant, at.webhook, at.delivery()?)
+        .await?;
+    Ok(Json(Delivery::from_record(d, true)))
+}
+
+/// Send a delivery again now (same event, same `webhook-id`), with a fresh retry schedule.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}/Deliveries/{deliveryId}/Resend", tag = "Notifications",
+    params(("tenantId" = String, Path), ("webhookId" = String, Path), ("deliveryId" = i64, Path)),
+    responses((status = 202, body = Delivery), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn resend_delivery(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: WebhookPath,
+) -> Result<(StatusCode, Json<Delivery>), ApiError> {
+    let d = app
+        .services
+        .webhooks
+        .resend(&caller, &at.tenant, at.webhook, at.delivery()?)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(Delivery::from_record(d, true))))
+}
+
+/// The tenant's email recipients of expiry notices.
+#[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/NotificationRecipients", tag = "Notifications",
+    params(("tenantId" = String, Path)),
+    responses((status = 200, body = NotificationRecipients), (status = 401, body = ErrorResponse),
+              (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn get_recipients(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+) -> Result<Json<NotificationRecipients>, ApiError> {
+    let recipients = app
+        .services
+        .webhooks
+        .recipients(&caller, &at.tenant)
+        .await?;
+    Ok(Json(NotificationRecipients {
+        recipients: Some(recipients),
+    }))
+}
+
+/// Replace the tenant's email recipients of expiry notices.
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/NotificationRecipients", tag = "Notifications",
+    params(("tenantId" = String, Path)), request_body = NotificationRecipients,
+    responses((status = 200, body = NotificationRecipients), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn put_recipients(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<NotificationRecipients>,
+) -> Result<Json<NotificationRecipients>, ApiError> {
+    let recipients = app
+        .services
+        .webhooks
+        .set_recipients(&caller, &at.tenant, body.recipients.unwrap_or_default())
+        .await?;
+    Ok(Json(NotificationRecipients {
+        recipients: Some(recipients),
+    }))
+}

@@ -1,0 +1,237 @@
+//! The delivery worker: claims due deliveries from the outbox (leased, so each
+//! attempt is made by one node), sends them, and records the outcome: delivered,
+//! retry at the next step of the schedule, or failed once the schedule is spent.
+//!
+//! Webhooks are POSTed as JSON signed the Standard Webhooks way (`webhook-id` is
+//! the event id, stable across retries and resends, so receivers can drop
+//! duplicates). Redirects are not followed. A delivery interrupted by a crash
+//! is attempted again once its lease runs out: delivery is at least once.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+
+use super::settings::NotificationSettings;
+use crate::domain::jws::MasterKey;
+use crate::domain::webhook_signature::SigningSecret;
+use crate::service::Clock;
+use crate::storage::{
+    AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, NextStep, Storage, StorageError,
+};
+
+/// How often the queue is polled when it was found empty.
+const POLL: Duration = Duration::from_secs(1);
+/// Deliveries claimed per round.
+const BATCH: u32 = 16;
+
+/// What sends one delivery. Email goes through [`super::EmailSender`].
+pub struct Dispatcher {
+    store: Arc<dyn Storage>,
+    master: Arc<MasterKey>,
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    settings: NotificationSettings,
+    email: Option<Arc<dyn super::EmailSender>>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Arc<dyn Storage>,
+        master: Arc<MasterKey>,
+        clock: Arc<dyn Clock>,
+        settings: NotificationSettings,
+        email: Option<Arc<dyn super::EmailSender>>,
+    ) -> Result<Self, reqwest::Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("Latchkey-Webhooks/", env!("CARGO_PKG_VERSION"))),
+        );
+        let http = reqwest::Client::builder()
+            .timeout(settings.webhook_timeout)
+            .connect_timeout(settings.webhook_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()?;
+        Ok(Self {
+            store,
+            master,
+            clock,
+            http,
+            settings,
+            email,
+        })
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(self) {
+        loop {
+            match self.round().await {
+                Ok(0) => tokio::time::sleep(POLL).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "delivery round failed; retrying: {e}");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+    }
+
+    /// Claims and attempts one batch; returns how many were attempted.
+    pub async fn round(&self) -> Result<usize, StorageError> {
+        let now = self.clock.now();
+        let lease = now
+            + chrono::Duration::from_std(self.settings.webhook_timeout * 3)
+                .unwrap_or(chrono::Duration::seconds(60));
+        let claimed = self.store.claim_deliveries(now, lease, BATCH).await?;
+        let attempts = claimed.len();
+        let sends = claimed.into_iter().map(|c| async move {
+            let outcome = self.attempt(&c).await;
+            if let Err(e) = self.store.finish_attempt(c.delivery.id, &outcome).await {
+                tracing::error!(delivery = c.delivery.id, error = %e, "could not record a delivery attempt: {e}");
+            }
+        });
+        futures_util::future::join_all(sends).await;
+        Ok(attempts)
+    }
+
+    async fn attempt(&self, c: &ClaimedDelivery) -> AttemptOutcome {
+        let started = Instant::now();
+        let at = self.clock.now();
+        let result = match c.delivery.channel {
+            Channel::Webhook => self.post(c, at).await,
+            Channel::Email => self.mail(c).await,
+        };
+        let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        let attempt = c.delivery.attempts;
+        let (status, error, next) = match result {
+            Ok(status) => (status, None, NextStep::Delivered),
+            Err(failure) => {
+                let next = self.after_failure(attempt, at);
+                tracing::info!(
+                    delivery = c.delivery.id, attempt, channel = c.delivery.channel.as_str(),
+                    error = %failure.reason, "delivery attempt failed"
+                );
+                (failure.status, Some(failure.reason), next)
+            }
+        };
+        AttemptOutcome {
+            record: AttemptRecord {
+                attempt,
+                at,
+                status,
+                error,
+                duration_ms,
+            },
+            next,
+        }
+    }
+
+    /// Retry after the schedule's wait for this attempt, or give up when spent.
+    fn after_failure(&self, attempt: u32, at: DateTime<Utc>) -> NextStep {
+        let index = usize::try_from(attempt)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1);
+        match self.settings.retry_schedule.get(index) {
+            Some(wait) => NextStep::RetryAt(
+                at + chrono::Duration::from_std(*wait).unwrap_or(chrono::Duration::hours(1)),
+            ),
+            None => NextStep::GiveUp,
+        }
+    }
+
+    async fn post(&self, c: &ClaimedDelivery, at: DateTime<Utc>) -> Result<Option<u16>, Failure> {
+        let Some((url, sealed)) = &c.webhook else {
+            return Err(Failure::new("the subscription no longer exists"));
+        };
+        let webhook_id = c.delivery.webhook_id.unwrap_or_default();
+        let key = self
+            .master
+            .open(sealed, webhook_id.as_bytes())
+            .map_err(|_| {
+                Failure::new("the signing secret cannot be unsealed with this master key")
+            })?;
+        let secret = SigningSecret::from_bytes(key.to_vec());
+        let id = c.delivery.event_id.to_string();
+        let timestamp = at.timestamp();
+        let signature = secret.sign(&id, timestamp, c.payload.as_bytes());
+        let response = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(c.payload.clone())
+            .send()
+            .await
+            .map_err(|e| Failure::new(describe(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(Some(status.as_u16()))
+        } else {
+            Err(Failure {
+                status: Some(status.as_u16()),
+                reason: format!("the receiver answered {status}"),
+            })
+        }
+    }
+
+    async fn mail(&self, c: &ClaimedDelivery) -> Result<Option<u16>, Failure> {
+        let Some(sender) = &self.email else {
+            return Err(Failure::new(
+                "email is not configured (notifications.email.host)",
+            ));
+        };
+        let recipients = self
+            .store
+            .recipients(&c.tenant)
+            .await
+            .map_err(|e| Failure::new(format!("cannot read the recipients: {e}")))?;
+        if recipients.is_empty() {
+            return Ok(None);
+        }
+        let tenant_name = self
+            .store
+            .get_tenant(&c.tenant)
+            .await
+            .ok()
+            .flatten()
+            .map(|t| t.name)
+            .unwrap_or_default();
+        sender
+            .send(&recipients, &tenant_name, &c.payload)
+            .await
+            .map(|()| None)
+            .map_err(Failure::new)
+    }
+}
+
+struct Failure {
+    status: Option<u16>,
+    reason: String,
+}
+
+impl Failure {
+    fn new(reason: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A transport error in a few words (never the URL's credentials: none are allowed).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else if e.is_redirect() {
+        "redirects are not followed".into()
+    } else {
+        format!("request failed: {e}")
+    }
+}

@@ -1,0 +1,235 @@
+//! The `notifications` section of the configuration: when expiry warnings are
+//! checked and how far ahead, how soon "expired" is noticed, and how webhook
+//! deliveries are retried.
+//!
+//! ```yaml
+//! notifications:
+//!   expiring:
+//!     cron: "0 0 * * * *"          # every hour, on the hour (seconds field optional)
+//!     leadTimes: [30d, 7d, 1d]     # warn this long before a secret expires
+//!   expired:
+//!     checkInterval: 15s           # "expired" is raised at most this long after the instant
+//!   webhooks:
+//!     timeout: 10s
+//!     retrySchedule: [5s, 5m, 30m, 2h, 5h, 10h, 10h]   # about a day in total
+//! ```
+
+use std::time::Duration;
+
+use croner::Cron;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExpiringSection {
+    pub cron: String,
+    pub lead_times: Vec<String>,
+}
+
+impl Default for ExpiringSection {
+    fn default() -> Self {
+        Self {
+            cron: "0 0 * * * *".into(),
+            lead_times: vec!["30d".into(), "7d".into(), "1d".into()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExpiredSection {
+    pub check_interval: String,
+}
+
+impl Default for ExpiredSection {
+    fn default() -> Self {
+        Self {
+            check_interval: "15s".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhooksSection {
+    pub timeout: String,
+    pub retry_schedule: Vec<String>,
+}
+
+impl Default for WebhooksSection {
+    fn default() -> Self {
+        Self {
+            timeout: "10s".into(),
+            retry_schedule: ["5s", "5m", "30m", "2h", "5h", "10h", "10h"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// Validated notification settings.
+#[derive(Debug, Clone)]
+pub struct NotificationSettings {
+    pub expiring_cron: Cron,
+    /// Longest first.
+    pub lead_times: Vec<Duration>,
+    pub expired_check_interval: Duration,
+    pub webhook_timeout: Duration,
+    /// The wait before each retry; its length is the number of retries.
+    pub retry_schedule: Vec<Duration>,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        validate_schedule(
+            &ExpiringSection::default(),
+            &ExpiredSection::default(),
+            &WebhooksSection::default(),
+        )
+        .unwrap_or_else(|(key, e)| unreachable!("the defaults are valid ({key}: {e})"))
+    }
+}
+
+/// Checks every key of the schedule sections; an error names the key and the problem.
+pub fn validate_schedule(
+    expiring: &ExpiringSection,
+    expired: &ExpiredSection,
+    webhooks: &WebhooksSection,
+) -> Result<NotificationSettings, (&'static str, String)> {
+    let expiring_cron: Cron = expiring
+        .cron
+        .parse()
+        .map_err(|e| ("notifications.expiring.cron", format!("{e}")))?;
+    let mut lead_times = durations("notifications.expiring.leadTimes", &expiring.lead_times)?;
+    if lead_times.is_empty() || lead_times.len() > 10 {
+        return Err((
+            "notifications.expiring.leadTimes",
+            "give 1 to 10 lead times".into(),
+        ));
+    }
+    if lead_times
+        .iter()
+        .any(|d| d.is_zero() || *d > Duration::from_secs(400 * 86_400))
+    {
+        return Err((
+            "notifications.expiring.leadTimes",
+            "each must be more than 0 and at most 400d".into(),
+        ));
+    }
+    lead_times.sort_unstable_by(|a, b| b.cmp(a));
+    lead_times.dedup();
+    let expired_check_interval = duration(
+        "notifications.expired.checkInterval",
+        &expired.check_interval,
+    )?;
+    if expired_check_interval.is_zero() || expired_check_interval > Duration::from_secs(60) {
+        return Err((
+            "notifications.expired.checkInterval",
+            "must be more than 0 and at most 60s (expired events are due within 60 s)".into(),
+        ));
+    }
+    let webhook_timeout = duration("notifications.webhooks.timeout", &webhooks.timeout)?;
+    if webhook_timeout.is_zero() || webhook_timeout > Duration::from_secs(60) {
+        return Err((
+            "notifications.webhooks.timeout",
+            "must be more than 0 and at most 60s".into(),
+        ));
+    }
+    let retry_schedule = durations(
+        "notifications.webhooks.retrySchedule",
+        &webhooks.retry_schedule,
+    )?;
+    if retry_schedule.len() > 20
+        || retry_schedule
+            .iter()
+            .any(|d| *d > Duration::from_secs(7 * 86_400))
+    {
+        return Err((
+            "notifications.webhooks.retrySchedule",
+            "at most 20 retries, each at most 7d".into(),
+        ));
+    }
+    Ok(NotificationSettings {
+        expiring_cron,
+        lead_times,
+        expired_check_interval,
+        webhook_timeout,
+        retry_schedule,
+    })
+}
+
+fn duration(key: &'static str, text: &str) -> Result<Duration, (&'static str, String)> {
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        (
+            key,
+            format!("{text:?} is not a duration like 30d, 2h, 15s ({e})"),
+        )
+    })
+}
+
+fn durations(key: &'static str, texts: &[String]) -> Result<Vec<Duration>, (&'static str, String)> {
+    texts.iter().map(|t| duration(key, t)).collect()
+}
+
+/// A lead time as a notice kind (`expiring:<seconds>`), the key of its once-only record.
+pub fn expiring_kind(lead: Duration) -> String {
+    format!("expiring:{}", lead.as_secs())
+}
+
+/// The notice kind of "expired".
+pub const EXPIRED_KIND: &str = "expired";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_warn_30_7_and_1_days_ahead_and_retry_for_about_a_day() {
+        let s = NotificationSettings::default();
+        let days: Vec<u64> = s.lead_times.iter().map(|d| d.as_secs() / 86_400).collect();
+        assert_eq!(days, [30, 7, 1]);
+        let total: Duration = s.retry_schedule.iter().sum();
+        assert!(total > Duration::from_secs(20 * 3600) && total < Duration::from_secs(36 * 3600));
+        assert_eq!(s.expired_check_interval, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut section = NotificationsSection::default();
+        section.expiring.cron = "every tuesday".into();
+        assert_eq!(
+            section.validate().unwrap_err().0,
+            "notifications.expiring.cron"
+        );
+        let mut section = NotificationsSection::default();
+        section.expiring.lead_times = vec!["soon".into()];
+        assert_eq!(
+            section.validate().unwrap_err().0,
+            "notifications.expiring.leadTimes"
+        );
+        let mut section = NotificationsSection::default();
+        section.expired.check_interval = "5m".into();
+        assert_eq!(
+            section.validate().unwrap_err().0,
+            "notifications.expired.checkInterval"
+        );
+    }
+
+    #[test]
+    fn lead_times_are_sorted_longest_first() {
+        let leads = ExpiringSection {
+            lead_times: vec!["1h".into(), "3d".into(), "1h".into()],
+            ..ExpiringSection::default()
+        };
+        let s = validate_schedule(
+            &leads,
+            &ExpiredSection::default(),
+            &WebhooksSection::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.lead_times,
+            [Duration::from_secs(3 * 86_400), Duration::from_secs(3600)]
+        );
+    }
+}

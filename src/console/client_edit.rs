@@ -11,6 +11,7 @@ use super::clients::{At, load};
 use super::form::FormData;
 use super::secrets::SecretForm;
 use super::session::Signed;
+use super::settings::{ClientPolicyCard, UNITS};
 use super::view::{Layout, ROLES, SecretRow, kind_label, kind_slug, may, service_message};
 use super::{failure, render, see_other};
 use crate::domain::access::Action;
@@ -142,6 +143,9 @@ pub struct ClientPage {
     pub secrets: Vec<SecretRow>,
     pub secrets_max: u32,
     pub secret: SecretForm,
+    /// The Secret settings card (Secrets tab).
+    pub policy: ClientPolicyCard,
+    pub units: [(&'static str, &'static str); 5],
 }
 
 impl ClientPage {
@@ -173,6 +177,8 @@ impl ClientPage {
             secrets: Vec::new(),
             secrets_max: 0,
             secret: SecretForm::default(),
+            policy: ClientPolicyCard::default(),
+            units: UNITS,
         }
     }
 }

@@ -158,8 +158,12 @@ struct NewClientPage {
     errors: Vec<String>,
 }
 
-fn default_secret_form(state: &AppState) -> SecretForm {
-    let policy = state.services.ctx.limits.default_expiry;
+/// The first secret's fields, pre-filled from the tenant's default policy.
+async fn default_secret_form(state: &AppState, s: &Signed, tenant: &TenantId) -> SecretForm {
+    let policy = match state.services.policies.tenant(&s.0.caller(), tenant).await {
+        Ok(view) => view.default,
+        Err(_) => state.services.ctx.limits.default_expiry,
+    };
     let now = state.services.now();
     SecretForm::for_add(policy.expiration_from(now).map(ddmmyyyy))
 }
@@ -193,7 +197,7 @@ pub async fn new_form(
             kind: kind_slug(kind),
             id: String::new(),
             name: String::new(),
-            secret: default_secret_form(&state),
+            secret: default_secret_form(&state, &s, &t.id).await,
             errors: Vec::new(),
         },
     )

@@ -31,10 +31,12 @@ mod assets;
 mod client_edit;
 mod clients;
 mod form;
+mod notifications;
 mod pages;
 pub mod password;
 mod secrets;
 mod session;
+mod settings;
 mod users;
 mod view;
 
@@ -86,12 +88,30 @@ pub fn routes() -> Router<AppState> {
             get(clients::list).post(clients::create),
         )
         .route(&format!("{t}/clients/new"), get(clients::new_form))
+        .route(&format!("{t}/audit"), get(notifications::audit))
+        .route(
+            &format!("{t}/webhooks"),
+            get(notifications::webhooks).post(notifications::create_webhook),
+        )
+        .route(
+            &format!("{t}/webhooks/{{id}}/delete"),
+            post(notifications::delete_webhook),
+        )
+        .route(
+            &format!("{t}/notifications"),
+            get(notifications::recipients).post(notifications::save_recipients),
+        )
+        .route(
+            &format!("{t}/settings"),
+            get(settings::tenant_settings).post(settings::save_tenant_settings),
+        )
         .route(c, get(client_edit::edit).post(client_edit::save))
         .route(&format!("{c}/remove"), post(client_edit::remove))
         .route(
             &format!("{c}/secrets"),
             get(secrets::tab).post(secrets::add),
         )
+        .route(&format!("{c}/policy"), post(secrets::save_policy))
         .route(&format!("{c}/secrets/{{id}}"), post(secrets::edit))
         .route(&format!("{c}/secrets/{{id}}/renew"), post(secrets::renew))
         .route(&format!("{c}/secrets/{{id}}/delete"), post(secrets::delete))

@@ -16,6 +16,7 @@ use super::clients::{At, load};
 use super::form::{FormData, ddmmyyyy, end_of_day, parse_ddmmyyyy};
 use super::pages::ShownPage;
 use super::session::Signed;
+use super::settings::{ClientPolicyCard, client_card, save_client_policy};
 use super::view::{Layout, SecretRow, ShownOnce, service_message};
 use super::{failure, render, see_other};
 use crate::domain::expiry::ExpiryRequest;
@@ -127,6 +128,19 @@ async fn secrets_page(
     dialog: &'static str,
     form: Option<SecretForm>,
 ) -> Response {
+    secrets_page_with(state, s, at, status, dialog, form, None).await
+}
+
+/// [`secrets_page`], with the Secret settings card as submitted (when refused).
+async fn secrets_page_with(
+    state: &AppState,
+    s: &Signed,
+    at: &At,
+    status: StatusCode,
+    dialog: &'static str,
+    form: Option<SecretForm>,
+    card: Option<ClientPolicyCard>,
+) -> Response {
     let (layout, client) = match load(state, s, at, "Edit Client").await {
         Ok(x) => x,
         Err(r) => return r,
@@ -150,17 +164,25 @@ async fn secrets_page(
         Err(e) => return failure(e, layout),
     };
     let now = state.services.now();
+    let (current_card, effective) = match client_card(state, s, at).await {
+        Ok(x) => x,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
     let mut page = ClientPage::new(s, layout, at, &client, "secrets");
+    page.policy = match card {
+        Some(mut submitted) => {
+            submitted.effective = current_card.effective;
+            submitted
+        }
+        None => current_card,
+    };
     page.secrets_max = state.services.ctx.limits.secrets_max;
     page.secrets = secrets.iter().map(|r| SecretRow::new(r, now)).collect();
     let writable = page.may_write_secrets;
     page.dialog = if writable { dialog } else { "" };
     page.secret = match (dialog, form) {
         (_, Some(f)) => f,
-        ("add", None) => {
-            let policy = state.services.ctx.limits.default_expiry;
-            SecretForm::for_add(policy.expiration_from(now).map(ddmmyyyy))
-        }
+        ("add", None) => SecretForm::for_add(effective.expiration_from(now).map(ddmmyyyy)),
         _ => SecretForm::default(),
     };
     render(status, &page)
@@ -213,7 +235,44 @@ pub async fn tab(
         }
         _ => ("", None),
     };
+    if q.saved.is_some() && dialog.is_empty() {
+        let (mut card, _) = match client_card(&state, &s, &at).await {
+            Ok(x) => x,
+            Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+        };
+        card.notice = "Saved. New and renewed secrets follow these rules; existing secrets keep their expiration.".into();
+        return secrets_page_with(&state, &s, &at, StatusCode::OK, "", None, Some(card)).await;
+    }
     secrets_page(&state, &s, &at, StatusCode::OK, dialog, form).await
+}
+
+/// Saves the client's Secret settings (Use tenant rules, or its own policy).
+pub async fn save_policy(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client)): Path<(String, String, String)>,
+    form: FormData,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    match save_client_policy(&state, &s, &at, &form).await {
+        Ok(()) => see_other(&format!("{}/secrets?saved=1", at.base())),
+        Err(Ok(card)) => {
+            secrets_page_with(
+                &state,
+                &s,
+                &at,
+                StatusCode::BAD_REQUEST,
+                "",
+                None,
+                Some(card),
+            )
+            .await
+        }
+        Err(Err(e)) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    }
 }
 
 fn shown(heading: String, secret: &SecretRecord, value: &str, at: &At) -> ShownOnce {

@@ -59,6 +59,16 @@ async fn pages_fit_1280_and_390_pixels_with_labels_and_local_resources_only() {
                 "delete secret",
             ),
             ("/console/users".to_owned(), "users"),
+            (
+                format!("/console/tenants/{tenant}/settings"),
+                "tenant settings",
+            ),
+            (format!("/console/tenants/{tenant}/audit"), "audit trail"),
+            (format!("/console/tenants/{tenant}/webhooks"), "webhooks"),
+            (
+                format!("/console/tenants/{tenant}/notifications"),
+                "notification emails",
+            ),
         ];
         for (width, height) in [(1280, 900), (390, 844)] {
             b.resize(width, height).await;

@@ -15,6 +15,7 @@ mod clients;
 mod http_checks;
 mod layout;
 mod secrets;
+mod settings;
 mod signin;
 mod users;
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::clients::{At, load};
 use super::form::FormData;
-use super::secrets::SecretForm;
+use super::secret_form::SecretForm;
 use super::session::Signed;
 use super::settings::{ClientPolicyCard, UNITS};
 use super::view::{Layout, ROLES, SecretRow, kind_label, kind_slug, may, service_message};

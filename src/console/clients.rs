@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::form::{FormData, ddmmyyyy};
 use super::pages::ShownPage;
-use super::secrets::{SecretForm, expiry_from_form};
+use super::secret_form::{SecretForm, expiry_from_form};
 use super::session::Signed;
 use super::view::{
     ClientRow, Layout, ShownOnce, kind_label, kind_slug, may, parse_kind, service_message,
@@ -313,5 +313,31 @@ pub async fn load(
     {
         Ok(c) => Ok((layout, c)),
         Err(e) => Err(failure(e, layout)),
+    }
+}
+
+/// The tenant and its framed layout for a tenant-level page, or the failure page.
+pub async fn frame(
+    state: &AppState,
+    s: &Signed,
+    tenant: &str,
+    title: &str,
+    section: &'static str,
+) -> Result<(TenantRecord, Layout), Response> {
+    let Some(id) = TenantId::parse(tenant) else {
+        return Err(failure(
+            ServiceError::TenantNotFound,
+            Layout::new(&s.0, title, section),
+        ));
+    };
+    match tenant_layout(state, s, &id, title).await {
+        Ok((t, mut layout)) => {
+            layout.section = section;
+            Ok((t, layout))
+        }
+        Err((e, mut layout)) => {
+            layout.section = section;
+            Err(failure(e, layout))
+        }
     }
 }

@@ -28,12 +28,14 @@ use crate::service::{ServiceError, Services};
 
 pub mod accounts;
 mod assets;
+mod audit;
 mod client_edit;
 mod clients;
 mod form;
 mod notifications;
 mod pages;
 pub mod password;
+mod secret_form;
 mod secrets;
 mod session;
 mod settings;
@@ -88,7 +90,7 @@ pub fn routes() -> Router<AppState> {
             get(clients::list).post(clients::create),
         )
         .route(&format!("{t}/clients/new"), get(clients::new_form))
-        .route(&format!("{t}/audit"), get(notifications::audit))
+        .route(&format!("{t}/audit"), get(audit::audit))
         .route(
             &format!("{t}/webhooks"),
             get(notifications::webhooks).post(notifications::create_webhook),

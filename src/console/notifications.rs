@@ -1,7 +1,7 @@
-//! A tenant's audit trail, webhooks (with their delivery log) and notification
-//! email recipients, over `services.audit` and `services.webhooks`, the same
-//! use cases the API's AuditEvents, Webhooks and NotificationRecipients call.
-//! A webhook's signing secret is shown once, in the show-once dialog.
+//! A tenant's webhooks (with their delivery log) and notification email
+//! recipients, over `services.webhooks`, the use cases the API's Webhooks and
+//! NotificationRecipients call. A webhook's signing secret is shown once, in the
+//! show-once dialog.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,166 +10,19 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::clients::tenant_layout;
+use super::clients::frame;
 use super::form::FormData;
 use super::pages::ShownPage;
 use super::session::Signed;
-use super::view::{Layout, ShownOnce, kind_slug, may, service_message};
+use super::view::{Layout, ShownOnce, may, service_message};
 use super::{failure, render, see_other};
 use crate::domain::access::Action;
-use crate::domain::audit::AuditFilter;
 use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::webhooks::WebhookRequest;
-use crate::storage::{Page, TenantRecord};
-
-const AUDIT_PAGE: u32 = 50;
-
-/// The tenant and its framed layout for a tenant-level page, or the failure page.
-async fn frame(
-    state: &AppState,
-    s: &Signed,
-    tenant: &str,
-    title: &str,
-    section: &'static str,
-) -> Result<(TenantRecord, Layout), Response> {
-    let Some(id) = TenantId::parse(tenant) else {
-        return Err(failure(
-            ServiceError::TenantNotFound,
-            Layout::new(&s.0, title, section),
-        ));
-    };
-    match tenant_layout(state, s, &id, title).await {
-        Ok((t, mut layout)) => {
-            layout.section = section;
-            Ok((t, layout))
-        }
-        Err((e, mut layout)) => {
-            layout.section = section;
-            Err(failure(e, layout))
-        }
-    }
-}
-
-pub struct AuditRow {
-    pub when: String,
-    pub who: String,
-    pub action: String,
-    pub client: String,
-    pub client_href: String,
-    pub secret: String,
-    pub outcome: String,
-    pub source: String,
-    pub operation_id: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/audit.html")]
-struct AuditPage {
-    layout: Layout,
-    tenant_id: String,
-    rows: Vec<AuditRow>,
-    total: u64,
-    client: String,
-    action: String,
-    older_href: String,
-    newer_href: String,
-}
-
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    client: Option<String>,
-    action: Option<String>,
-    skip: Option<u32>,
-}
-
-pub async fn audit(
-    State(state): State<AppState>,
-    s: Signed,
-    Path(tenant): Path<String>,
-    Query(q): Query<AuditQuery>,
-) -> Response {
-    let (t, layout) = match frame(&state, &s, &tenant, "Audit trail", "audit").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = q.client.unwrap_or_default().trim().to_owned();
-    let action = q.action.unwrap_or_default().trim().to_owned();
-    let filter = AuditFilter {
-        client_id: Some(client.clone()).filter(|c| !c.is_empty()),
-        action: Some(action.clone()).filter(|a| !a.is_empty()),
-        from: None,
-        to: None,
-    };
-    let skip = q.skip.unwrap_or(0);
-    let page = Page {
-        skip,
-        count: AUDIT_PAGE,
-    };
-    let found = match state
-        .services
-        .audit
-        .list(&s.0.caller(), &t.id, &filter, page)
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => return failure(e, layout),
-    };
-    let query = |skip: u32| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        q.append_pair("client", &client)
-            .append_pair("action", &action)
-            .append_pair("skip", &skip.to_string());
-        format!("/console/tenants/{}/audit?{}", t.id, q.finish())
-    };
-    let shown = u64::from(skip) + found.items.len() as u64;
-    let rows = found
-        .items
-        .iter()
-        .map(|e| AuditRow {
-            when: e.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
-            who: format!("{} {}", e.actor_type, e.actor),
-            action: e.action.clone(),
-            client: e.client_id.clone().unwrap_or_default(),
-            client_href: match (e.client_kind, &e.client_id) {
-                (Some(kind), Some(id)) => {
-                    format!("/console/tenants/{}/{}/{id}", t.id, kind_slug(kind))
-                }
-                _ => String::new(),
-            },
-            secret: e.secret_id.map(|s| s.to_string()).unwrap_or_default(),
-            outcome: match &e.reason {
-                Some(reason) => format!("{} ({reason})", e.outcome.as_str()),
-                None => e.outcome.as_str().to_owned(),
-            },
-            source: e.source.clone().unwrap_or_default(),
-            operation_id: e.operation_id.map(|o| o.to_string()).unwrap_or_default(),
-        })
-        .collect();
-    render(
-        StatusCode::OK,
-        &AuditPage {
-            layout,
-            tenant_id: t.id.to_string(),
-            rows,
-            total: found.total,
-            older_href: if shown < found.total {
-                query(skip + AUDIT_PAGE)
-            } else {
-                String::new()
-            },
-            newer_href: if skip > 0 {
-                query(skip.saturating_sub(AUDIT_PAGE))
-            } else {
-                String::new()
-            },
-            client,
-            action,
-        },
-    )
-}
+use crate::storage::Page;
 
 pub struct WebhookRow {
     pub id: String,

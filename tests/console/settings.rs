@@ -159,7 +159,7 @@ async fn audit_trail_webhooks_and_notification_emails() {
         let mut seen = Vec::new();
         for row in b.all("#audit tbody tr").await {
             let who = row
-                .find(thirtyfour::By::Css(".who"))
+                .find(thirtyfour::By::Css(".actor"))
                 .await
                 .unwrap()
                 .text()

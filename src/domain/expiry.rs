@@ -38,10 +38,12 @@ impl ExpiryUnit {
         }
     }
 
-    /// Case-insensitive; singular forms accepted (`day` = `DAYS`).
+    /// Case-insensitive; singular forms accepted (`day` = `DAYS`), nothing else
+    /// (`DAYSS` is no unit).
     pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_uppercase().trim_end_matches('S') {
-            "NONE" | "NEVER" | "NON" => Some(Self::None),
+        let upper = s.to_ascii_uppercase();
+        match upper.strip_suffix('S').unwrap_or(&upper) {
+            "NONE" | "NEVER" => Some(Self::None),
             "DAY" => Some(Self::Days),
             "WEEK" => Some(Self::Weeks),
             "MONTH" => Some(Self::Months),
@@ -333,6 +335,8 @@ mod tests {
             "101 YEARS",
             "1",
             "1 DAYS extra",
+            "1 DAYSS",
+            "NON",
         ] {
             assert!(bad.parse::<ExpiryPolicy>().is_err(), "{bad:?}");
         }

@@ -43,17 +43,8 @@ where
         let Some(object) = value.as_object_mut() else {
             return Err(ApiError::invalid("body", "must be a JSON object"));
         };
-        let fields = struct_fields::<T>();
-        let mut canonical = serde_json::Map::with_capacity(object.len());
-        for (key, v) in std::mem::take(object) {
-            let name = fields
-                .iter()
-                .find(|f| f.eq_ignore_ascii_case(&key))
-                .map_or(key, |f| (*f).to_owned());
-            if canonical.insert(name.clone(), v).is_some() {
-                return Err(ApiError::invalid(name, "is given more than once"));
-            }
-        }
+        let canonical = canonical_names(std::mem::take(object), struct_fields::<T>())
+            .map_err(|name| ApiError::invalid(name, "is given more than once"))?;
         serde_path_to_error::deserialize(serde_json::Value::Object(canonical))
             .map(JsonBody)
             .map_err(|e| {
@@ -66,6 +57,25 @@ where
                 ApiError::invalid(field, e.into_inner().to_string())
             })
     }
+}
+
+/// `object` with each key that matches one of `fields` case-insensitively
+/// spelled as that field; `Err` names a field given more than once.
+pub(crate) fn canonical_names(
+    object: serde_json::Map<String, serde_json::Value>,
+    fields: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut canonical = serde_json::Map::with_capacity(object.len());
+    for (key, v) in object {
+        let name = fields
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(&key))
+            .map_or(key, |f| (*f).to_owned());
+        if canonical.insert(name.clone(), v).is_some() {
+            return Err(name);
+        }
+    }
+    Ok(canonical)
 }
 
 /// The field names of a `Deserialize` struct, read from serde's own derive.

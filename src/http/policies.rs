@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::clients::ClientKindSegment;
 use super::error::{ApiError, ErrorResponse};
-use super::extract::{Authenticated, JsonBody, Resource};
+use super::extract::{Authenticated, JsonBody, Resource, canonical_names};
 use crate::domain::ValidationError;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::policy::{ClientPolicy, TenantPolicy, parse_policy};
@@ -19,12 +19,36 @@ use crate::service::policies::{ClientPolicyView, TenantPolicyView};
 
 /// A unit and a duration: `NONE` (never expires) or 1–100 years' worth of
 /// `DAYS`, `WEEKS`, `MONTHS` or `YEARS`.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Lifetime {
     pub unit: Option<String>,
     /// Required unless the unit is NONE.
     pub duration: Option<u32>,
+}
+
+/// A nested object: its field names match case-insensitively too, as
+/// [`JsonBody`] does for the top level.
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Wire {
+            unit: Option<String>,
+            duration: Option<u32>,
+        }
+        let object = serde_json::Map::deserialize(d)?;
+        let canonical = canonical_names(object, &["Unit", "Duration"])
+            .map_err(|name| D::Error::custom(format!("{name} is given more than once")))?;
+        let wire =
+            Wire::deserialize(serde_json::Value::Object(canonical)).map_err(D::Error::custom)?;
+        Ok(Self {
+            unit: wire.unit,
+            duration: wire.duration,
+        })
+    }
 }
 
 /// A tenant's secret policy.

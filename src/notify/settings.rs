@@ -195,23 +195,42 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let mut section = NotificationsSection::default();
-        section.expiring.cron = "every tuesday".into();
+        let (e, x, w) = (
+            ExpiringSection::default(),
+            ExpiredSection::default(),
+            WebhooksSection::default(),
+        );
+        let cron = ExpiringSection {
+            cron: "every tuesday".into(),
+            ..e.clone()
+        };
+        let key = |r: Result<NotificationSettings, (&'static str, String)>| r.unwrap_err().0;
         assert_eq!(
-            section.validate().unwrap_err().0,
+            key(validate_schedule(&cron, &x, &w)),
             "notifications.expiring.cron"
         );
-        let mut section = NotificationsSection::default();
-        section.expiring.lead_times = vec!["soon".into()];
+        let leads = ExpiringSection {
+            lead_times: vec!["soon".into()],
+            ..e.clone()
+        };
         assert_eq!(
-            section.validate().unwrap_err().0,
+            key(validate_schedule(&leads, &x, &w)),
             "notifications.expiring.leadTimes"
         );
-        let mut section = NotificationsSection::default();
-        section.expired.check_interval = "5m".into();
+        let slow = ExpiredSection {
+            check_interval: "5m".into(),
+        };
         assert_eq!(
-            section.validate().unwrap_err().0,
+            key(validate_schedule(&e, &slow, &w)),
             "notifications.expired.checkInterval"
+        );
+        let retries = WebhooksSection {
+            retry_schedule: vec!["8d".into()],
+            ..w.clone()
+        };
+        assert_eq!(
+            key(validate_schedule(&e, &x, &retries)),
+            "notifications.webhooks.retrySchedule"
         );
     }
 

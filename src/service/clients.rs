@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::audit;
+use super::audit::{self, Target};
 use super::secrets::{NewSecretRequest, expiry_rules, prepare_secret};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
@@ -109,8 +109,18 @@ impl Clients {
         kind: ClientKind,
         req: NewClientRequest,
     ) -> Result<CreatedClient, ServiceError> {
+        // A refusal names the kind and the requested id (when well-formed).
+        let target = Target {
+            client_kind: Some(kind),
+            client_id: req
+                .id
+                .as_deref()
+                .filter(|id| ClientId::parse(id).is_ok())
+                .map(str::to_owned),
+            secret_id: None,
+        };
         let tenant_record =
-            Tenants::require(&self.ctx, caller, tenant, Action::WriteClients).await?;
+            Tenants::require_about(&self.ctx, caller, tenant, Action::WriteClients, target).await?;
         let id = match req.id.as_deref() {
             Some(id) => ClientId::parse(id)?,
             None => ClientId::generate(),
@@ -257,7 +267,27 @@ pub(crate) async fn require_tenant_client(
     id: &str,
     action: Action,
 ) -> Result<(TenantRecord, ClientRecord), ServiceError> {
-    let tenant_record = Tenants::require(ctx, caller, tenant, action).await?;
+    require_tenant_client_about(ctx, caller, tenant, kind, id, None, action).await
+}
+
+/// [`require_tenant_client`] for an attempt on one of the client's secrets: a
+/// refusal's audit entry names the client and the secret.
+pub(crate) async fn require_tenant_client_about(
+    ctx: &Context,
+    caller: &Caller,
+    tenant: &TenantId,
+    kind: ClientKind,
+    id: &str,
+    secret: Option<SecretId>,
+    action: Action,
+) -> Result<(TenantRecord, ClientRecord), ServiceError> {
+    let target = Target {
+        client_kind: Some(kind),
+        // Only a well-formed id: the path segment is the caller's, of any length.
+        client_id: ClientId::parse(id).ok().map(|_| id.to_owned()),
+        secret_id: secret,
+    };
+    let tenant_record = Tenants::require_about(ctx, caller, tenant, action, target).await?;
     let Ok(id) = ClientId::parse(id) else {
         return Err(ServiceError::ClientNotFound);
     };

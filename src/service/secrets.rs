@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::audit;
-use super::clients::{require_client, require_tenant_client};
+use super::clients::{require_client, require_tenant_client, require_tenant_client_about};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::ValidationError;
@@ -317,7 +317,16 @@ impl Secrets {
         id: SecretId,
         action: Action,
     ) -> Result<(TenantRecord, ClientRecord, SecretRecord), ServiceError> {
-        let (tenant, client) = self.tenant_client(caller, at, action).await?;
+        let (tenant, client) = require_tenant_client_about(
+            &self.ctx,
+            caller,
+            at.tenant,
+            at.kind,
+            at.client,
+            Some(id),
+            action,
+        )
+        .await?;
         let secret = self
             .ctx
             .store

@@ -103,15 +103,21 @@ impl Tenants {
         id: &TenantId,
         action: Action,
     ) -> Result<TenantRecord, ServiceError> {
+        Self::require_about(ctx, caller, id, action, Target::default()).await
+    }
+
+    /// [`Self::require`] for an attempt on `target` (a client, a secret), which
+    /// the audit entry of a refusal names.
+    pub(crate) async fn require_about(
+        ctx: &Context,
+        caller: &Caller,
+        id: &TenantId,
+        action: Action,
+        target: Target,
+    ) -> Result<TenantRecord, ServiceError> {
         if let Err(e) = caller.check(id, action) {
             let entry = audit::entry(caller, Some(*id), action.as_str(), ctx.clock.now());
-            audit::record_refusal(
-                ctx,
-                entry,
-                Target::default(),
-                "the caller's roles do not allow it",
-            )
-            .await;
+            audit::record_refusal(ctx, entry, target, "the caller's roles do not allow it").await;
             return Err(e);
         }
         ctx.store

@@ -29,9 +29,11 @@ mod receiver;
 #[path = "../support/smtp.rs"]
 mod smtp;
 
+mod audit;
 mod clients;
 mod config;
 mod errors;
+mod inventory;
 mod leaks;
 mod lifecycle;
 mod nodes;
@@ -42,6 +44,7 @@ mod oauth_refusals;
 mod oauth_requests;
 mod oauth_tokens;
 mod openapi;
+mod policies;
 mod receiver_selftest;
 mod roles;
 mod secrets;

@@ -32,6 +32,7 @@ mod audit;
 mod client_edit;
 mod clients;
 mod form;
+mod inventory;
 mod notifications;
 mod pages;
 pub mod password;
@@ -91,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&format!("{t}/clients/new"), get(clients::new_form))
         .route(&format!("{t}/audit"), get(audit::audit))
+        .route(&format!("{t}/inventory"), get(inventory::inventory))
         .route(
             &format!("{t}/webhooks"),
             get(notifications::webhooks).post(notifications::create_webhook),

@@ -64,6 +64,7 @@ async fn pages_fit_1280_and_390_pixels_with_labels_and_local_resources_only() {
                 "tenant settings",
             ),
             (format!("/console/tenants/{tenant}/audit"), "audit trail"),
+            (format!("/console/tenants/{tenant}/inventory"), "inventory"),
             (format!("/console/tenants/{tenant}/webhooks"), "webhooks"),
             (
                 format!("/console/tenants/{tenant}/notifications"),

@@ -195,6 +195,26 @@ async fn audit_trail_webhooks_and_notification_emails() {
             "{text}"
         );
 
+        // The inventory: every secret of the tenant; "never used" finds both, a bad number is refused.
+        b.click("#nav-inventory").await;
+        assert_eq!(b.all("#inventory tbody tr").await.len(), 2);
+        b.click("#inv-never-used").await;
+        b.fill("#inv-expiring", "soon").await;
+        b.click("#apply-inventory-filter").await;
+        let error = b.text("#form-error").await;
+        assert!(error.starts_with("Expiring within"), "{error}");
+        b.fill("#inv-expiring", "").await;
+        select(&b, "#inv-status", "expired").await;
+        b.click("#apply-inventory-filter").await;
+        b.el("#no-inventory").await;
+        select(&b, "#inv-status", "active").await;
+        b.click("#apply-inventory-filter").await;
+        b.wait_for_path("the filtered inventory", |p| p.contains("status=active"))
+            .await;
+        assert_eq!(b.all("#inventory tbody tr").await.len(), 2);
+        assert!(!b.source().await.contains(&value));
+        b.screenshot("inventory.png").await;
+
         // Webhooks: a URL is required; a created one shows its signing secret once.
         b.click("#nav-webhooks").await;
         b.click("#create-webhook").await;

@@ -220,20 +220,44 @@ async fn audit_trail_webhooks_and_notification_emails() {
         b.click("#create-webhook").await;
         let error = b.text("#form-error").await;
         assert!(error.starts_with("Url"), "{error}");
-        b.fill("#webhook-url", "https://hooks.example.com/latchkey")
-            .await;
+        // A loopback address where nothing listens: deliveries fail locally and are retried.
+        let hook_url = "http://127.0.0.1:9/hooks/latchkey";
+        b.fill("#webhook-url", hook_url).await;
         b.fill("#webhook-description", "ops pager").await;
-        b.click("#event-secret\\.expiring").await;
+        b.click("#event-secret\\.created").await;
         b.click("#create-webhook").await;
         let signing = b.value("#secret-value").await;
         assert!(signing.starts_with("whsec_"), "{signing}");
         b.click("#shown-done").await;
         b.el("#webhooks").await;
         assert!(!b.source().await.contains(&signing));
-        b.screenshot("webhooks.png").await;
         let hooks = api_get(&server, &format!("/api/v1/Tenants/{tenant}/Webhooks")).await;
-        assert_eq!(hooks[0]["Url"], "https://hooks.example.com/latchkey");
-        assert_eq!(hooks[0]["EventTypes"], json!(["secret.expiring"]));
+        assert_eq!(hooks[0]["Url"], hook_url);
+        assert_eq!(hooks[0]["EventTypes"], json!(["secret.created"]));
+        // A secret event becomes a delivery, listed in the webhook's delivery log.
+        let res = server
+            .post(&format!(
+                "/api/v1/Tenants/{tenant}/ClientCredentialClients/billing/Secrets"
+            ))
+            .json(&json!({"Description": "for the hook"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let hook_id = hooks[0]["Id"].as_str().unwrap().to_owned();
+        let deliveries = format!("/console/tenants/{tenant}/webhooks?deliveries={hook_id}");
+        let deadline = std::time::Instant::now() + crate::browser::WAIT;
+        loop {
+            b.open(&deliveries).await;
+            b.el("#deliveries-heading").await;
+            if b.exists("#deliveries").await {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no delivery listed");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert!(b.text("#deliveries").await.contains("secret.created"));
+        b.screenshot("webhooks.png").await;
         b.click("button[data-action='delete-webhook']").await;
         b.el("#no-webhooks").await;
         let hooks = api_get(&server, &format!("/api/v1/Tenants/{tenant}/Webhooks")).await;

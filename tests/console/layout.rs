@@ -117,16 +117,59 @@ async fn a_secret_is_added_with_the_keyboard_alone() {
         // The dialog opens with the focus in Description.
         let focused = b.wait_for_focus("description").await;
         focused.send_keys("typed with keys").await.unwrap();
+        // The calendar works from the keyboard: Tab to its button, Enter, an arrow, Enter.
+        let prefilled = b.value("#expiration").await;
+        let day = chrono::NaiveDate::parse_from_str(&prefilled, "%d/%m/%Y").unwrap();
+        for _ in 0..3 {
+            let id = b
+                .js("return document.activeElement.getAttribute('data-calendar-for')")
+                .await;
+            if id == "expiration" {
+                break;
+            }
+            b.driver
+                .active_element()
+                .await
+                .unwrap()
+                .send_keys(Key::Tab)
+                .await
+                .unwrap();
+        }
+        let button = b.driver.active_element().await.unwrap();
+        assert_eq!(
+            button.attr("data-calendar-for").await.unwrap().as_deref(),
+            Some("expiration")
+        );
+        button.send_keys(Key::Enter).await.unwrap();
+        b.el(".calendar").await;
+        let cell = b.driver.active_element().await.unwrap();
+        assert_eq!(
+            cell.attr("data-date").await.unwrap(),
+            Some(prefilled.clone()),
+            "the chosen day has the focus"
+        );
+        cell.send_keys(Key::Right).await.unwrap();
+        let next = b.driver.active_element().await.unwrap();
+        next.send_keys(Key::Enter).await.unwrap();
+        let picked = (day + chrono::Duration::days(1))
+            .format("%d/%m/%Y")
+            .to_string();
+        assert_eq!(b.value("#expiration").await, picked);
+        let focused = b.wait_for_focus("expiration").await;
+        assert!(!b.exists(".calendar").await, "the calendar closed");
         focused.send_keys(Key::Enter).await.unwrap();
         b.el("#secret-value").await;
         let focus = b.js("return document.activeElement.id").await;
         assert_eq!(focus, "copy-secret", "the Copy button has the focus");
         let secrets = api_secrets(&server, &tenant, "billing").await;
-        assert!(
-            secrets
-                .iter()
-                .any(|s| s["Description"] == "typed with keys")
-        );
+        let added = secrets
+            .iter()
+            .find(|s| s["Description"] == "typed with keys")
+            .expect("the secret typed with keys");
+        let want = (day + chrono::Duration::days(1))
+            .format("%Y-%m-%dT23:59:59Z")
+            .to_string();
+        assert_eq!(added["Expiration"], want.as_str());
         // Escape leaves a dialog.
         b.open(&format!(
             "/console/tenants/{tenant}/client-credentials/billing/secrets?dialog=add"

@@ -77,7 +77,8 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         assert!(value.starts_with("lkcs_"));
         assert!(b.text("#shown-warning").await.contains("It will not be shown again"));
         b.click("#copy-secret").await;
-        b.wait_for_text("#copy-status", |t| !t.is_empty()).await;
+        b.wait_for_text("#copy-status", |t| t == "Copied to the clipboard.")
+            .await;
         b.screenshot("secret-shown.png").await;
         let rotation = api_secret(&server, &tenant, "rotation").await.unwrap();
         assert_eq!(rotation["Expiration"], format!("{year}-12-31T23:59:59Z"));

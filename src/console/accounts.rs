@@ -31,6 +31,8 @@ use crate::storage::{Storage, StorageError};
 pub const FAILURES_PER_NAME: u32 = 5;
 pub const FAILURES_PER_ADDRESS: u32 = 20;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(300);
+/// A session ends this long after sign-in, however active it is.
+pub const SESSION_LIFETIME_HOURS: i64 = 12;
 /// The first administrator's user name.
 pub const ADMIN: &str = "admin";
 
@@ -282,7 +284,8 @@ impl Accounts {
         };
         let now = self.now();
         let idle = self.idle();
-        if session.last_seen_at + idle <= now {
+        let too_old = session.created_at + chrono::Duration::hours(SESSION_LIFETIME_HOURS) <= now;
+        if session.last_seen_at + idle <= now || too_old {
             self.store.delete_session(&hash).await?;
             // Others that idled out too go now as well (cheap, indexed).
             self.store.delete_idle_sessions(now - idle).await?;
@@ -386,6 +389,10 @@ impl Accounts {
         self.store
             .update_user(name, hash.as_deref(), Some(platform_admin))
             .await?;
+        if hash.is_some() {
+            // A new password signs the user out everywhere.
+            self.store.delete_user_sessions(name).await?;
+        }
         self.store.set_user_roles(name, roles).await?;
         tracing::info!(user.name = %name, by = %by.user.name, "console user updated");
         Ok(())

@@ -132,14 +132,21 @@ async fn an_auditor_reads_secrets_and_user_changes_take_effect() {
         assert!(!b.exists("#secret-dialog").await);
         b.click("#sign-out").await;
 
-        // The administrator changes ann's password, then deletes ann.
+        // The administrator changes ann's password (which ends her sessions), then deletes ann.
+        let before = http_sign_in(&server, "ann", "ann's first password").await;
         b.sign_in("admin", ADMIN_PASSWORD).await;
         b.open("/console/users/ann").await;
         b.fill("#password", "ann's second password").await;
         b.click("#save-user").await;
         b.wait_for_path("the users list", |p| p == "/console/users")
             .await;
+        assert_eq!(
+            console_status(&server, &before).await,
+            303,
+            "signed out by the change"
+        );
         let ann = http_sign_in(&server, "ann", "ann's second password").await;
+        assert_eq!(console_status(&server, &ann).await, 200);
         b.open("/console/users/ann").await;
         b.click("#delete-user").await;
         b.wait_for_path("the users list", |p| p == "/console/users")
@@ -163,4 +170,20 @@ async fn an_auditor_reads_secrets_and_user_changes_take_effect() {
     })
     .await;
     b.quit().await;
+}
+
+/// The status of GET /console/tenants with session `token` (303: signed out).
+async fn console_status(server: &crate::harness::TestServer, token: &str) -> u16 {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url("/console/tenants"))
+        .header("Cookie", format!("lk_session={token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }

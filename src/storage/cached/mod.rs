@@ -344,6 +344,9 @@ impl<S: Storage> ConsoleStore for CachedStorage<S> {
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
         self.inner.delete_session(token_hash).await
     }
+    async fn delete_user_sessions(&self, user_name: &str) -> Result<(), StorageError> {
+        self.inner.delete_user_sessions(user_name).await
+    }
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         self.inner.delete_idle_sessions(before).await
     }

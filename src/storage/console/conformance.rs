@@ -194,6 +194,15 @@ async fn sessions_belong_to_users_and_expire_when_idle(s: Store) {
     assert!(s.get_session(&two).await.unwrap().is_none());
     assert!(s.get_session(&one).await.unwrap().is_some());
 
+    s.insert_user(&user("eve", false)).await.unwrap();
+    s.insert_session(&[4u8; 32], "eve", t(100)).await.unwrap();
+    s.delete_user_sessions("bob").await.unwrap();
+    assert!(s.get_session(&one).await.unwrap().is_none());
+    assert!(
+        s.get_session(&[4u8; 32]).await.unwrap().is_some(),
+        "only bob's"
+    );
+    s.insert_session(&one, "bob", t(100)).await.unwrap();
     s.delete_session(&one).await.unwrap();
     assert!(s.get_session(&one).await.unwrap().is_none());
     s.delete_session(&one).await.unwrap();

@@ -107,6 +107,8 @@ pub trait ConsoleStore: Send + Sync {
     ) -> Result<(), StorageError>;
     /// Ends one session (absent: no error).
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StorageError>;
+    /// Ends every session of the user (after a password change).
+    async fn delete_user_sessions(&self, user_name: &str) -> Result<(), StorageError>;
     /// Ends every session last used before `before`; returns how many.
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }

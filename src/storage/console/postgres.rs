@@ -222,6 +222,17 @@ impl ConsoleStore for PostgresStorage {
         Ok(())
     }
 
+    async fn delete_user_sessions(&self, user_name: &str) -> Result<(), StorageError> {
+        sqlx::query(
+            "DELETE FROM console_sessions WHERE user_id IN \
+             (SELECT id FROM console_users WHERE name = $1)",
+        )
+        .bind(user_name)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         let done = sqlx::query("DELETE FROM console_sessions WHERE last_seen_at < $1")
             .bind(before)

@@ -225,6 +225,17 @@ impl ConsoleStore for SqliteStorage {
         Ok(())
     }
 
+    async fn delete_user_sessions(&self, user_name: &str) -> Result<(), StorageError> {
+        sqlx::query(
+            "DELETE FROM console_sessions WHERE user_id IN \
+             (SELECT id FROM console_users WHERE name = ?)",
+        )
+        .bind(user_name)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         let done = sqlx::query("DELETE FROM console_sessions WHERE last_seen_at < ?")
             .bind(before)

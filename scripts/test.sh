@@ -54,7 +54,8 @@ PGBIN="$(dirname "$INITDB")"
 # --- Chromium for the console's browser tests (tests/console) -----------------------------
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     log "installing Chromium and chromedriver"
-    apt_install chromium chromium-driver
+    # A font too, so that the screenshots the tests write (docs/screenshots) show text.
+    apt_install chromium chromium-driver fonts-dejavu-core
 fi
 
 # --- Throwaway cluster --------------------------------------------------------------------

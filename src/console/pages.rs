@@ -136,7 +136,10 @@ pub async fn signin(
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             let message = match e {
-                AccountError::Throttled(_) | AccountError::WrongCredentials => e.to_string(),
+                AccountError::WrongCredentials => "Wrong user name or password.".to_owned(),
+                AccountError::Throttled(seconds) => {
+                    format!("Too many failed sign-ins. Try again in {seconds} seconds.")
+                }
                 e => {
                     tracing::error!(error = %e, "console sign-in failed: {e}");
                     "Sign-in is unavailable; try again.".into()

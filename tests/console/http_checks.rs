@@ -174,7 +174,7 @@ async fn repeated_failed_sign_ins_are_slowed_down() {
     assert_eq!(res.status(), 429);
     let page = res.text().await.unwrap();
     assert!(
-        page.contains("too many failed sign-ins; try again in"),
+        page.contains("Too many failed sign-ins. Try again in"),
         "{page}"
     );
     // Another user name is not affected by admin's failures.

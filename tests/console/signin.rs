@@ -19,7 +19,7 @@ async fn wrong_password_is_refused_then_sign_in_and_sign_out_end_the_session() {
         b.fill("#password", "not the password").await;
         b.click("#sign-in").await;
         let error = b.text("#form-error").await;
-        assert_eq!(error, "wrong user name or password");
+        assert_eq!(error, "Wrong user name or password.");
         assert_eq!(b.value("#username").await, "admin", "the name is kept");
         assert_eq!(b.value("#password").await, "", "the password is not echoed");
         b.screenshot("signin.png").await;

@@ -4,8 +4,10 @@
 //!
 //! Webhooks are POSTed as JSON signed the Standard Webhooks way (`webhook-id` is
 //! the event id, stable across retries and resends, so receivers can drop
-//! duplicates). Redirects are not followed. A delivery interrupted by a crash
-//! is attempted again once its lease runs out: delivery is at least once.
+//! duplicates). Redirects are not followed. A claim is renewed while its
+//! attempt is under way, so a slow receiver is never sent the same delivery by
+//! another node; a delivery interrupted by a crash is attempted again once its
+//! lease runs out: delivery is at least once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,20 +83,49 @@ impl Dispatcher {
 
     /// Claims and attempts one batch; returns how many were attempted.
     pub async fn round(&self) -> Result<usize, StorageError> {
+        let beat = self.attempt_limit();
+        let lease = chrono::Duration::from_std(beat * 3).unwrap_or(chrono::Duration::seconds(60));
         let now = self.clock.now();
-        let lease = now
-            + chrono::Duration::from_std(self.settings.webhook_timeout * 3)
-                .unwrap_or(chrono::Duration::seconds(60));
-        let claimed = self.store.claim_deliveries(now, lease, BATCH).await?;
+        let claimed = self.store.claim_deliveries(now, now + lease, BATCH).await?;
         let attempts = claimed.len();
+        if attempts == 0 {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = claimed.iter().map(|c| c.delivery.id).collect();
         let sends = claimed.into_iter().map(|c| async move {
             let outcome = self.attempt(&c).await;
             if let Err(e) = self.store.finish_attempt(c.delivery.id, &outcome).await {
                 tracing::error!(delivery = c.delivery.id, error = %e, "could not record a delivery attempt: {e}");
             }
         });
-        futures_util::future::join_all(sends).await;
+        let sends = futures_util::future::join_all(sends);
+        tokio::pin!(sends);
+        // Renew the claims while attempts are under way (an email takes several steps
+        // of up to `timeoutSeconds` each): no other node may attempt them meanwhile,
+        // or a slow receiver would get the same event twice.
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        loop {
+            tokio::select! {
+                _ = &mut sends => break,
+                _ = renew.tick() => {
+                    let until = self.clock.now() + lease;
+                    if let Err(e) = self.store.renew_leases(&ids, until).await {
+                        tracing::warn!(error = %e, "could not renew the claim on deliveries under way: {e}");
+                    }
+                }
+            }
+        }
         Ok(attempts)
+    }
+
+    /// How long one step of an attempt may take, on either channel: a claim lasts
+    /// three times this and is renewed this often while the attempt is under way.
+    fn attempt_limit(&self) -> Duration {
+        let email = self
+            .email
+            .as_ref()
+            .map_or(Duration::ZERO, |e| e.time_limit());
+        self.settings.webhook_timeout.max(email)
     }
 
     async fn attempt(&self, c: &ClaimedDelivery) -> AttemptOutcome {

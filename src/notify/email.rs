@@ -221,6 +221,8 @@ pub struct Mailer {
     tls: TlsMode,
     /// To scrub from error texts (belt and braces: lettre does not echo it).
     password: Option<SmtpPassword>,
+    /// The limit of each step of the SMTP conversation (not of the whole send).
+    timeout: Duration,
 }
 
 impl fmt::Debug for Mailer {
@@ -273,7 +275,15 @@ impl Mailer {
             server,
             tls: settings.tls,
             password: settings.password.clone(),
+            timeout: settings.timeout(),
         })
+    }
+
+    /// How long each step of a send may take (`timeoutSeconds`); a whole send takes
+    /// several. Not cancelled from outside: a pooled connection dropped mid-conversation
+    /// could be reused out of step.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sends `content` to every address of `to` in one message (all in `To`).

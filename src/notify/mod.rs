@@ -27,4 +27,8 @@ pub trait EmailSender: Send + Sync {
     /// `payload` is the event's JSON (as webhooks receive it); errors are short
     /// descriptions fit for the delivery log (never credentials).
     async fn send(&self, to: &[String], tenant_name: &str, payload: &str) -> Result<(), String>;
+
+    /// How long one step of a send may take (a whole send takes several): the
+    /// delivery worker renews its claim on a delivery at least this often.
+    fn time_limit(&self) -> std::time::Duration;
 }

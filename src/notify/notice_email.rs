@@ -88,6 +88,10 @@ impl EmailSender for NoticeMailer {
             .await
             .map_err(|e| e.to_string())
     }
+
+    fn time_limit(&self) -> Duration {
+        self.mailer.timeout()
+    }
 }
 
 #[cfg(test)]

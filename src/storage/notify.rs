@@ -219,6 +219,13 @@ pub trait NotifyStore: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StorageError>;
+    /// Extends to `lease_until` the leases of those of `ids` still claimed (pending
+    /// with a lease): an attempt still under way keeps its claim, however long it takes.
+    async fn renew_leases(
+        &self,
+        ids: &[i64],
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
     /// Records an attempt and what follows it; releases the lease.
     /// Nothing to do when the delivery was deleted meanwhile (with its subscription).
     async fn finish_attempt(

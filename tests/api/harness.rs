@@ -215,6 +215,17 @@ impl TestServer {
         bytes
     }
 
+    /// Sends SIGKILL (no shutdown, nothing flushed) and waits for the process to end. The
+    /// server's temporary directory, and a SQLite database in it, stays until the server is
+    /// dropped: start another one on [`Self::database_url`] to see what survived the crash.
+    pub async fn kill(&mut self) -> ExitStatus {
+        self.process.child.kill().await.expect("SIGKILL latchkey");
+        match self.process.exit_within(EXIT_DEADLINE).await {
+            Some(status) => status,
+            None => panic!("latchkey still ran {EXIT_DEADLINE:?} after SIGKILL (output follows)"),
+        }
+    }
+
     /// Sends SIGTERM and waits (at most 15 s) for the process to exit.
     pub async fn terminate(mut self) -> ExitStatus {
         if let Some(pid) = self.process.child.id() {

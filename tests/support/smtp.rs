@@ -57,6 +57,8 @@ class Sink:
         self.count = 0
 
     async def handle_DATA(self, server, session, envelope):
+        # A slow server: answers DATA only after this many seconds (0 by default).
+        await asyncio.sleep(float(os.environ.get("SINK_DATA_DELAY", "0")))
         self.count += 1
         raw = envelope.original_content or envelope.content
         msg = BytesParser(policy=policy.default).parsebytes(raw)
@@ -152,6 +154,12 @@ impl SmtpSink {
         Self::spawn(None).await
     }
 
+    /// Starts a server that takes `delay` to accept each message (answer `DATA`),
+    /// and stores it only then.
+    pub async fn start_slow(delay: Duration) -> Self {
+        Self::spawn_with(None, delay).await
+    }
+
     /// Starts a server that requires `AUTH` (PLAIN or LOGIN, allowed without TLS)
     /// with exactly this login and password.
     pub async fn start_with_login(login: &str, password: &str) -> Self {
@@ -159,6 +167,10 @@ impl SmtpSink {
     }
 
     async fn spawn(login: Option<(&str, &str)>) -> Self {
+        Self::spawn_with(login, Duration::ZERO).await
+    }
+
+    async fn spawn_with(login: Option<(&str, &str)>, delay: Duration) -> Self {
         let python = std::env::var(PYTHON_VARIABLE).unwrap_or_else(|_| {
             panic!(
                 "{PYTHON_VARIABLE} is not set: it names a Python with aiosmtpd 1.4.6 for the \
@@ -169,6 +181,7 @@ impl SmtpSink {
         let dir = tempfile::tempdir().expect("a temporary directory for received mail");
         let mut command = Command::new(&python);
         command.arg("-c").arg(SERVER).arg(dir.path());
+        command.env("SINK_DATA_DELAY", delay.as_secs_f64().to_string());
         if let Some((login, password)) = login {
             command.arg(login).arg(password);
         }

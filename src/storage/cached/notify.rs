@@ -101,6 +101,14 @@ impl<S: Storage> NotifyStore for CachedStorage<S> {
         self.inner.claim_deliveries(now, lease_until, limit).await
     }
 
+    async fn renew_leases(
+        &self,
+        ids: &[i64],
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.inner.renew_leases(ids, lease_until).await
+    }
+
     async fn finish_attempt(
         &self,
         delivery_id: i64,

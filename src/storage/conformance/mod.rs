@@ -144,6 +144,7 @@ conformance!(
     journal_is_atomic_with_its_write,
     events_fan_out_to_subscriptions,
     claims_lease_retry_and_finish,
+    renewed_leases_keep_a_claim,
     concurrent_claims_never_share_a_delivery,
     resend_requeues_a_delivery,
     webhooks_round_trip_and_cascade,

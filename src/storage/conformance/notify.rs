@@ -545,6 +545,51 @@ pub(super) async fn events_fan_out_to_subscriptions(s: Store) {
     assert_eq!(emails, BTreeSet::from([expiring.id, expired.id]));
 }
 
+/// A lease renewed while its attempt is under way keeps the delivery from other
+/// nodes; finished deliveries, and ids never claimed, are left alone.
+pub(super) async fn renewed_leases_keep_a_claim(s: Store) {
+    let a = tenant(&s, 0).await;
+    let hook = add_webhook(&s, a, vec![], true, t(1)).await;
+    for n in 0..3 {
+        emit(&s, &event(EventType::Updated, a, 1, t(100 + n))).await;
+    }
+    let claimed = s.claim_deliveries(t(200), t(260), 2).await.unwrap();
+    let (d1, d2) = (claimed[0].delivery.id, claimed[1].delivery.id);
+    finish(
+        &s,
+        d2,
+        attempt(1, t(210), Some(200), None),
+        NextStep::Delivered,
+    )
+    .await;
+    let unclaimed: Vec<i64> = deliveries(&s, a, hook.id)
+        .await
+        .iter()
+        .map(|d| d.id)
+        .filter(|id| ![d1, d2].contains(id))
+        .collect();
+    assert_eq!(unclaimed.len(), 1);
+    let mut ids = vec![d1, d2];
+    ids.extend(&unclaimed);
+    s.renew_leases(&ids, t(400)).await.unwrap();
+    s.renew_leases(&[], t(400)).await.unwrap();
+
+    // At t(300) the first lease would have ended; renewed, d1 stays claimed.
+    let later = s.claim_deliveries(t(300), t(500), 10).await.unwrap();
+    assert_eq!(ids_of(&later), unclaimed, "only the never-claimed one");
+    assert_eq!(
+        delivery(&s, a, hook.id, d2).await.state,
+        DeliveryState::Delivered
+    );
+    let after = s.claim_deliveries(t(400), t(460), 10).await.unwrap();
+    assert_eq!(
+        ids_of(&after),
+        [d1],
+        "claimable once the renewed lease ends"
+    );
+    assert_eq!(after[0].delivery.attempts, 2);
+}
+
 /// Claims lease deliveries; finished attempts set state, schedule and log; a
 /// lease that ends (the node died) makes the delivery claimable again.
 pub(super) async fn claims_lease_retry_and_finish(s: Store) {

@@ -320,6 +320,22 @@ impl NotifyStore for PostgresStorage {
         Ok(claimed)
     }
 
+    async fn renew_leases(
+        &self,
+        ids: &[i64],
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE deliveries SET lease_until = $1 \
+             WHERE id = ANY($2) AND state = 'pending' AND lease_until IS NOT NULL",
+        )
+        .bind(lease_until)
+        .bind(ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn finish_attempt(
         &self,
         delivery_id: i64,

@@ -319,6 +319,26 @@ impl NotifyStore for SqliteStorage {
         Ok(claimed)
     }
 
+    async fn renew_leases(
+        &self,
+        ids: &[i64],
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            sqlx::query(
+                "UPDATE deliveries SET lease_until = ? \
+                 WHERE id = ? AND state = 'pending' AND lease_until IS NOT NULL",
+            )
+            .bind(lease_until)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn finish_attempt(
         &self,
         delivery_id: i64,

@@ -128,6 +128,8 @@ impl Browser {
             if let Ok(url) = self.driver.current_url().await {
                 eprintln!("the browser was at {url}");
             }
+            // End the browser session too: killing chromedriver alone would orphan Chromium.
+            let _ = self.driver.clone().quit().await;
             std::panic::resume_unwind(panic);
         }
     }

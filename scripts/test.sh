@@ -5,8 +5,9 @@
 #   scripts/test.sh [extra cargo-nextest arguments, e.g. a test filter]
 #
 # Meant for a fresh Debian 12 with the Rust toolchain and cargo-nextest, run as root (as CI
-# does; `CI=true` changes nothing). It installs PostgreSQL if missing, starts a throwaway
-# cluster on 127.0.0.1 and a free port in a temporary directory, exports
+# does; `CI=true` changes nothing). It installs PostgreSQL, Chromium and chromedriver (for
+# the console's browser tests) if missing, starts a throwaway cluster on 127.0.0.1 and a
+# free port in a temporary directory, exports
 # LATCHKEY_TEST_POSTGRES_URL for the tests, and removes the cluster on exit. It also makes
 # (once, cached in target/test-venv) a Python virtualenv with aiosmtpd for the SMTP tests and
 # exports LATCHKEY_TEST_SMTP_PYTHON (scripts/smtp-venv.sh; installs python3-venv if needed).
@@ -27,19 +28,35 @@ log "SMTP test server: LATCHKEY_TEST_SMTP_PYTHON=$LATCHKEY_TEST_SMTP_PYTHON"
 # so find them through the package's file list.
 find_initdb() { dpkg -L postgresql-15 2>/dev/null | grep '/bin/initdb$' || true; }
 
-INITDB="$(find_initdb)"
-if [ -z "$INITDB" ]; then
+# `apt-get update` runs at most once, before the first install.
+apt_updated=false
+apt_install() {
     if [ "$(id -u)" -ne 0 ]; then
-        log "PostgreSQL 15 is not installed; run as root or: apt-get install postgresql"
+        log "missing Debian packages: $*; run as root or: apt-get install $*"
         exit 1
     fi
-    log "installing PostgreSQL"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y --no-install-recommends postgresql
+    if [ "$apt_updated" != true ]; then
+        apt-get update
+        apt_updated=true
+    fi
+    apt-get install -y --no-install-recommends "$@"
+}
+
+INITDB="$(find_initdb)"
+if [ -z "$INITDB" ]; then
+    log "installing PostgreSQL"
+    apt_install postgresql
     INITDB="$(find_initdb)"
 fi
 PGBIN="$(dirname "$INITDB")"
+
+# --- Chromium for the console's browser tests (tests/console) -----------------------------
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    log "installing Chromium and chromedriver"
+    # A font too, so that the screenshots the tests write (docs/screenshots) show text.
+    apt_install chromium chromium-driver fonts-dejavu-core
+fi
 
 # --- Throwaway cluster --------------------------------------------------------------------
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user.

@@ -75,6 +75,7 @@ struct FileConfig {
     tenants: TenantsSection,
     secrets: SecretsSection,
     tokens: TokensSection,
+    console: ConsoleSection,
     notifications: NotificationsSection,
 }
 
@@ -154,8 +155,21 @@ impl Default for TokensSection {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct ConsoleSection {
+    /// Seconds without a request after which a console session ends.
+    idle_timeout: u64,
+}
+
+impl Default for ConsoleSection {
+    fn default() -> Self {
+        Self { idle_timeout: 1800 }
+    }
+}
+
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 24] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -178,6 +192,8 @@ const KEYS: [&str; 22] = [
     "server",
     "secrets",
     "tokens",
+    "console",
+    "console.idleTimeout",
 ];
 
 /// A bearer token from the environment: redacted, compared in constant time.
@@ -235,6 +251,24 @@ impl Default for TokenSettings {
     }
 }
 
+/// Web console settings.
+#[derive(Clone)]
+pub struct ConsoleSettings {
+    /// A session unused for this long ends (`console.idleTimeout`, seconds).
+    pub idle_timeout: Duration,
+    /// `LATCHKEY_ADMIN_PASSWORD`: the password of the `admin` user created on
+    /// first start (generated and printed once when unset).
+    pub admin_password: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for ConsoleSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsoleSettings")
+            .field("idle_timeout", &self.idle_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Validated settings for `serve`.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -247,6 +281,7 @@ pub struct Settings {
     pub master_key: MasterKeySource,
     pub limits: Limits,
     pub tokens: TokenSettings,
+    pub console: ConsoleSettings,
     pub notifications: NotificationSettings,
     /// `notifications.email`; `None` when no SMTP host is configured.
     pub email: Option<EmailSettings>,
@@ -298,6 +333,7 @@ impl Default for Limits {
 struct Secrets {
     bootstrap: Option<String>,
     master_key: Option<String>,
+    admin_password: Option<String>,
     smtp_password: Option<String>,
 }
 
@@ -379,6 +415,7 @@ impl Settings {
         let secrets = Secrets {
             bootstrap: std::env::var("LATCHKEY_BOOTSTRAP_TOKEN").ok(),
             master_key: std::env::var("LATCHKEY_MASTER_KEY").ok(),
+            admin_password: std::env::var("LATCHKEY_ADMIN_PASSWORD").ok(),
             smtp_password: smtp_password_from_environment(),
         };
         Self::validate(args, file, secrets)
@@ -486,12 +523,27 @@ impl Settings {
                 ));
             }
         }
+        let idle = file.console.idle_timeout;
+        if !(1..=7 * 24 * 3600).contains(&idle) {
+            return Err(bad(
+                "console.idleTimeout",
+                format!("must be 1 to 604800 seconds (got {idle})"),
+            ));
+        }
+        let console = ConsoleSettings {
+            idle_timeout: Duration::from_secs(idle),
+            admin_password: secrets
+                .admin_password
+                .filter(|p| !p.is_empty())
+                .map(Zeroizing::new),
+        };
         let notifications = file
             .notifications
             .schedule()
             .map_err(|(key, reason)| bad(key, reason))?;
         let email = email_settings(file.notifications.email, secrets.smtp_password)?;
         Ok(Self {
+            console,
             listen,
             email,
             database_url,

@@ -17,12 +17,14 @@
 //! - [`service`]: what every front end calls; the only place rules meet storage.
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
+//! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
 //! - [`notify`]: background delivery of the event outbox (signed webhooks,
 //!   expiry emails over SMTP) and the expiry scheduler.
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod http;
 pub mod notify;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::{MasterKeySource, Settings};
+use crate::console::Console;
 use crate::domain::jws::MasterKey;
 use crate::http::{self, AppState};
 use crate::notify::EmailSender;
@@ -51,14 +52,32 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tokens.last_used().clone(),
         settings.tokens.last_used_interval,
     ));
+    let console = Console::new(&services, &settings.console, &public_url);
+    let generated_admin_password = console
+        .accounts
+        .bootstrap(
+            settings
+                .console
+                .admin_password
+                .as_deref()
+                .map(|p| p.as_str()),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
     let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
     let app = http::router(AppState {
+        console,
         services,
         tokens: tokens.clone(),
         bootstrap_token: settings.bootstrap_token.clone(),
         public_url: public_url.clone(),
     });
     announce(&settings, addr, &public_url);
+    announce_console(
+        &settings,
+        addr,
+        generated_admin_password.as_deref().map(|p| p.as_str()),
+    );
     tracing::info!(listen = %addr, database = %redact_url(&settings.database_url), "serving");
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -140,7 +159,6 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
         "  Issuers:        {}/identity/{{tenantId}} (token endpoint: …/connect/token)",
         public_url
     );
-    println!("  Console:        not yet available (planned at http://{addr}/console)");
     println!("  Public URL:     {public_url}");
     println!("  Database:       {}", redact_url(&settings.database_url));
     if settings.bootstrap_token.is_some() {
@@ -149,6 +167,26 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
         println!(
             "  Sign in:        set LATCHKEY_BOOTSTRAP_TOKEN (16+ characters) and restart; until then the API answers 401"
         );
+    }
+}
+
+/// Where the console is and how to sign in; a generated administrator password
+/// is printed here, once (it is never logged).
+fn announce_console(settings: &Settings, addr: std::net::SocketAddr, generated: Option<&str>) {
+    println!("  Console:        http://{addr}/console");
+    match generated {
+        Some(password) => {
+            println!(
+                "  Console sign-in: user `admin`, generated password (shown only now, store it):"
+            );
+            println!("                  {password}");
+        }
+        None if settings.console.admin_password.is_some() => println!(
+            "  Console sign-in: user `admin` with LATCHKEY_ADMIN_PASSWORD (on first start), or your console users"
+        ),
+        None => {
+            println!("  Console sign-in: your console users (`admin` was created on first start)")
+        }
     }
 }
 

@@ -46,6 +46,8 @@ pub struct AppState {
     pub tokens: Tokens,
     pub bootstrap_token: Option<BootstrapToken>,
     pub public_url: String,
+    /// The web console's accounts and cookie settings.
+    pub console: crate::console::Console,
 }
 
 /// The whole HTTP application.
@@ -64,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(health::routes())
         .merge(crate::oauth::routes())
+        .merge(crate::console::routes())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

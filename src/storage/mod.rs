@@ -27,11 +27,12 @@ use crate::domain::secret_hash::StoredHash;
 use crate::domain::verification::Candidate;
 
 mod cached;
+pub mod console;
 mod filters;
 mod journal;
 mod notify;
 pub mod postgres;
-mod rows;
+pub(crate) mod rows;
 pub mod sqlite;
 
 pub use journal::{Journal, SecretFilter, SecretStatusFilter, TenantSecret};
@@ -189,7 +190,7 @@ pub const RECENTLY_REVOKED: u32 = 16;
 /// Every write that changes management state takes a [`Journal`]: its audit
 /// entry (and event, if any) is written in the same transaction as the change.
 #[async_trait]
-pub trait Storage: NotifyStore + Send + Sync + 'static {
+pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     /// Answers when the database is reachable.
     async fn ping(&self) -> Result<(), StorageError>;
 

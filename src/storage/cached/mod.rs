@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::console::{ConsoleStore, NewUser, SessionRecord, UserRecord};
 use super::{
     ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
     SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
@@ -284,5 +285,69 @@ impl<S: Storage> Storage for CachedStorage<S> {
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
         self.inner.signing_keys().await
+    }
+}
+
+/// Console users and sessions do not touch credentials: delegated without invalidation.
+#[async_trait]
+impl<S: Storage> ConsoleStore for CachedStorage<S> {
+    async fn insert_user(&self, user: &NewUser) -> Result<(), StorageError> {
+        self.inner.insert_user(user).await
+    }
+    async fn insert_first_user(&self, user: &NewUser) -> Result<bool, StorageError> {
+        self.inner.insert_first_user(user).await
+    }
+    async fn get_user(&self, name: &str) -> Result<Option<UserRecord>, StorageError> {
+        self.inner.get_user(name).await
+    }
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StorageError> {
+        self.inner.list_users().await
+    }
+    async fn update_user(
+        &self,
+        name: &str,
+        password_hash: Option<&str>,
+        platform_admin: Option<bool>,
+    ) -> Result<(), StorageError> {
+        self.inner
+            .update_user(name, password_hash, platform_admin)
+            .await
+    }
+    async fn set_user_roles(
+        &self,
+        name: &str,
+        roles: &[(TenantId, String)],
+    ) -> Result<(), StorageError> {
+        self.inner.set_user_roles(name, roles).await
+    }
+    async fn delete_user(&self, name: &str) -> Result<(), StorageError> {
+        self.inner.delete_user(name).await
+    }
+    async fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.inner.insert_session(token_hash, user_name, now).await
+    }
+    async fn get_session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StorageError> {
+        self.inner.get_session(token_hash).await
+    }
+    async fn touch_session(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.inner.touch_session(token_hash, now).await
+    }
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        self.inner.delete_session(token_hash).await
+    }
+    async fn delete_user_sessions(&self, user_name: &str) -> Result<(), StorageError> {
+        self.inner.delete_user_sessions(user_name).await
+    }
+    async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.inner.delete_idle_sessions(before).await
     }
 }

@@ -45,7 +45,7 @@ fn j() -> Journal {
 }
 
 /// Runs `body` against a fresh SQLite database.
-async fn on_sqlite<F, Fut>(body: F)
+pub(super) async fn on_sqlite<F, Fut>(body: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
@@ -56,7 +56,7 @@ where
 }
 
 /// Runs `body` against a fresh PostgreSQL database, dropped afterwards when the body passes.
-async fn on_postgres<F, Fut>(body: F)
+pub(super) async fn on_postgres<F, Fut>(body: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,

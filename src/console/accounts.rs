@@ -1,0 +1,410 @@
+//! Console accounts: the first administrator, sign-in (throttled), sessions
+//! with idle expiry, and user management by platform administrators.
+//!
+//! A session token is 256 bits from the OS, sent only as the cookie; the
+//! database keeps its SHA-256. The CSRF token of a session is derived from the
+//! session token ([`csrf_token`]), so it needs no storage and changes with it.
+//! Failed sign-ins are counted per user name and per source address
+//! ([`FailureWindow`]); past the limit every attempt is refused before any
+//! password hash runs, until the window moves.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::password;
+use crate::domain::access::ROLE_IDS;
+use crate::domain::ids::TenantId;
+use crate::domain::throttle::FailureWindow;
+use crate::service::{Caller, Clock, Services};
+use crate::storage::console::{NewUser, UserRecord};
+use crate::storage::{Storage, StorageError};
+
+/// Failed sign-ins allowed per user name, then per source address, per window.
+pub const FAILURES_PER_NAME: u32 = 5;
+pub const FAILURES_PER_ADDRESS: u32 = 20;
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(300);
+/// A session ends this long after sign-in, however active it is.
+pub const SESSION_LIFETIME_HOURS: i64 = 12;
+/// The first administrator's user name.
+pub const ADMIN: &str = "admin";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("wrong user name or password")]
+    WrongCredentials,
+    #[error("too many failed sign-ins; try again in {0} seconds")]
+    Throttled(u64),
+    #[error("not allowed")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("user not found")]
+    NotFound,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StorageError> for AccountError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => Self::NotFound,
+            StorageError::Duplicate => Self::Invalid("a user with this name already exists".into()),
+            e => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A signed-in user, as each request finds it.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: UserRecord,
+    /// The CSRF token every form of this session carries.
+    pub csrf: String,
+    pub token_hash: Vec<u8>,
+}
+
+impl SignedIn {
+    /// The caller the services check (SPEC §5).
+    pub fn caller(&self) -> Caller {
+        Caller::User {
+            name: self.user.name.clone(),
+            platform_admin: self.user.platform_admin,
+            tenant_roles: self.user.tenant_roles.clone(),
+        }
+    }
+}
+
+/// What a session lookup found.
+pub enum SessionState {
+    Active(Box<SignedIn>),
+    /// It existed but was idle too long (and is now deleted).
+    Expired,
+    Unknown,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    store: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    idle_timeout: Duration,
+    failures: Arc<Mutex<Failures>>,
+}
+
+/// Failed sign-ins by user name and by source address.
+struct Failures {
+    by_name: FailureWindow<String>,
+    by_address: FailureWindow<IpAddr>,
+}
+
+/// The SHA-256 of a session token: what the database keeps.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The CSRF token of the session whose token is `token`.
+pub fn csrf_token(token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"latchkey-console-csrf\0");
+    h.update(token.as_bytes());
+    B64.encode(h.finalize())
+}
+
+/// Constant-time equality of two tokens.
+pub fn same_token(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    a.as_slice().ct_eq(b.as_slice()).into()
+}
+
+/// 256 random bits, URL-safe.
+pub fn random_token() -> Result<Zeroizing<String>, AccountError> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    getrandom::fill(bytes.as_mut_slice())
+        .map_err(|_| AccountError::Internal("the OS random source failed".into()))?;
+    Ok(Zeroizing::new(B64.encode(bytes.as_slice())))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AccountError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AccountError::Internal(e.to_string()))
+}
+
+fn validate_user_name(name: &str) -> Result<(), AccountError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid(
+            "User name: 1 to 64 letters, digits or - . _ @".into(),
+        ))
+    }
+}
+
+fn validate_password(p: &str) -> Result<(), AccountError> {
+    if (password::MIN_LEN..=password::MAX_LEN).contains(&p.chars().count()) {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid(format!(
+            "Password: {} to {} characters",
+            password::MIN_LEN,
+            password::MAX_LEN
+        )))
+    }
+}
+
+impl Accounts {
+    pub fn new(services: &Services, idle_timeout: Duration) -> Self {
+        Self {
+            store: services.ctx.store.clone(),
+            clock: services.ctx.clock.clone(),
+            idle_timeout,
+            failures: Arc::new(Mutex::new(Failures {
+                by_name: FailureWindow::new(FAILURES_PER_NAME, FAILURE_WINDOW),
+                by_address: FailureWindow::new(FAILURES_PER_ADDRESS, FAILURE_WINDOW),
+            })),
+        }
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The idle timeout (at most 7 days, as configuration validates).
+    fn idle(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.idle_timeout).unwrap_or(chrono::Duration::days(7))
+    }
+
+    /// On first start (no user at all), creates `admin` with `password`, or with a
+    /// generated one that is returned so the caller can print it once.
+    pub async fn bootstrap(
+        &self,
+        password: Option<&str>,
+    ) -> Result<Option<Zeroizing<String>>, AccountError> {
+        if !self.store.list_users().await?.is_empty() {
+            return Ok(None);
+        }
+        let (password, generated) = match password {
+            Some(p) => {
+                validate_password(p)?;
+                (Zeroizing::new(p.to_owned()), false)
+            }
+            None => (
+                password::generate().map_err(|e| AccountError::Internal(e.to_string()))?,
+                true,
+            ),
+        };
+        let for_hash = password.clone();
+        let hash = blocking(move || password::hash(&for_hash))
+            .await?
+            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let user = NewUser {
+            name: ADMIN.into(),
+            password_hash: hash,
+            platform_admin: true,
+            created_at: self.now(),
+        };
+        let created = self.store.insert_first_user(&user).await?;
+        tracing::info!(user = ADMIN, created, "console administrator bootstrap");
+        Ok((created && generated).then_some(password))
+    }
+
+    /// Checks the credentials and opens a session; returns its token (the cookie).
+    pub async fn sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Zeroizing<String>, AccountError> {
+        let now = Instant::now();
+        if let Ok(mut failures) = self.failures.lock() {
+            let by_name = failures.by_name.blocked(&name.to_owned(), now);
+            let by_address = address.and_then(|a| failures.by_address.blocked(&a, now));
+            if let Some(wait) = by_name.or(by_address) {
+                return Err(AccountError::Throttled(wait.as_secs().max(1)));
+            }
+        }
+        let user = self.store.get_user(name).await?;
+        let pw = Zeroizing::new(password.to_owned());
+        let ok = match &user {
+            Some(u) => {
+                let hash = u.password_hash.clone();
+                blocking(move || password::verify(&pw, &hash)).await?
+            }
+            None => blocking(move || password::verify_unknown(&pw)).await?,
+        };
+        let user = match (ok, user) {
+            (true, Some(user)) => user,
+            _ => {
+                if let Ok(mut failures) = self.failures.lock() {
+                    failures
+                        .by_name
+                        .record_failure(name.to_owned(), Instant::now());
+                    if let Some(a) = address {
+                        failures.by_address.record_failure(a, Instant::now());
+                    }
+                }
+                tracing::warn!(user.name = %name, "console sign-in failed");
+                return Err(AccountError::WrongCredentials);
+            }
+        };
+        let token = random_token()?;
+        let now = self.now();
+        let idle = self.idle();
+        // Sessions abandoned without sign-out go here, at the latest.
+        self.store.delete_idle_sessions(now - idle).await?;
+        self.store
+            .insert_session(&token_hash(&token), &user.name, now)
+            .await?;
+        tracing::info!(user.name = %user.name, "console sign-in");
+        Ok(token)
+    }
+
+    /// The user behind a session token, refreshing the session's idle clock.
+    pub async fn session(&self, token: &str) -> Result<SessionState, AccountError> {
+        let hash = token_hash(token);
+        let Some(session) = self.store.get_session(&hash).await? else {
+            return Ok(SessionState::Unknown);
+        };
+        let now = self.now();
+        let idle = self.idle();
+        let too_old = session.created_at + chrono::Duration::hours(SESSION_LIFETIME_HOURS) <= now;
+        if session.last_seen_at + idle <= now || too_old {
+            self.store.delete_session(&hash).await?;
+            // Others that idled out too go now as well (cheap, indexed).
+            self.store.delete_idle_sessions(now - idle).await?;
+            return Ok(SessionState::Expired);
+        }
+        let Some(user) = self.store.get_user(&session.user_name).await? else {
+            return Ok(SessionState::Unknown);
+        };
+        self.store.touch_session(&hash, now).await?;
+        Ok(SessionState::Active(Box::new(SignedIn {
+            user,
+            csrf: csrf_token(token),
+            token_hash: hash,
+        })))
+    }
+
+    pub async fn sign_out(&self, signed_in: &SignedIn) -> Result<(), AccountError> {
+        self.store.delete_session(&signed_in.token_hash).await?;
+        tracing::info!(user.name = %signed_in.user.name, "console sign-out");
+        Ok(())
+    }
+
+    fn require_platform_admin(by: &SignedIn) -> Result<(), AccountError> {
+        if by.user.platform_admin {
+            Ok(())
+        } else {
+            Err(AccountError::Forbidden)
+        }
+    }
+
+    pub async fn list_users(&self, by: &SignedIn) -> Result<Vec<UserRecord>, AccountError> {
+        Self::require_platform_admin(by)?;
+        Ok(self.store.list_users().await?)
+    }
+
+    pub async fn get_user(&self, by: &SignedIn, name: &str) -> Result<UserRecord, AccountError> {
+        Self::require_platform_admin(by)?;
+        self.store
+            .get_user(name)
+            .await?
+            .ok_or(AccountError::NotFound)
+    }
+
+    pub async fn create_user(
+        &self,
+        by: &SignedIn,
+        name: &str,
+        password: &str,
+        platform_admin: bool,
+    ) -> Result<(), AccountError> {
+        Self::require_platform_admin(by)?;
+        validate_user_name(name)?;
+        validate_password(password)?;
+        let pw = Zeroizing::new(password.to_owned());
+        let hash = blocking(move || password::hash(&pw))
+            .await?
+            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let user = NewUser {
+            name: name.to_owned(),
+            password_hash: hash,
+            platform_admin,
+            created_at: self.now(),
+        };
+        self.store.insert_user(&user).await?;
+        tracing::info!(user.name = %name, by = %by.user.name, "console user created");
+        Ok(())
+    }
+
+    /// Sets a user's password (when given), platform role and tenant roles.
+    pub async fn update_user(
+        &self,
+        by: &SignedIn,
+        name: &str,
+        password: Option<&str>,
+        platform_admin: bool,
+        roles: &[(TenantId, String)],
+    ) -> Result<(), AccountError> {
+        Self::require_platform_admin(by)?;
+        if name == by.user.name && !platform_admin {
+            return Err(AccountError::Invalid(
+                "You cannot remove your own platform administrator role".into(),
+            ));
+        }
+        if let Some((_, role)) = roles.iter().find(|(_, r)| !ROLE_IDS.contains(&r.as_str())) {
+            return Err(AccountError::Invalid(format!(
+                "Role: unknown role {role:?}"
+            )));
+        }
+        let hash = match password {
+            Some(p) => {
+                validate_password(p)?;
+                let pw = Zeroizing::new(p.to_owned());
+                Some(
+                    blocking(move || password::hash(&pw))
+                        .await?
+                        .map_err(|e| AccountError::Internal(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        self.store
+            .update_user(name, hash.as_deref(), Some(platform_admin))
+            .await?;
+        if hash.is_some() {
+            // A new password signs the user out everywhere.
+            self.store.delete_user_sessions(name).await?;
+        }
+        self.store.set_user_roles(name, roles).await?;
+        tracing::info!(user.name = %name, by = %by.user.name, "console user updated");
+        Ok(())
+    }
+
+    pub async fn delete_user(&self, by: &SignedIn, name: &str) -> Result<(), AccountError> {
+        Self::require_platform_admin(by)?;
+        if name == by.user.name {
+            return Err(AccountError::Invalid("You cannot delete yourself".into()));
+        }
+        self.store.delete_user(name).await?;
+        tracing::info!(user.name = %name, by = %by.user.name, "console user deleted");
+        Ok(())
+    }
+}

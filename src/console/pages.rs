@@ -1,0 +1,231 @@
+//! Sign-in, sign-out, the tenants list and the generic error page.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::accounts::{AccountError, random_token};
+use super::form::FormData;
+use super::session::{PRESIGNIN_COOKIE, SESSION_COOKIE, Signed, cookie, set_cookie};
+use super::view::{Layout, ShownOnce};
+use super::{failure, render, see_other};
+use crate::http::AppState;
+use crate::service::ServiceError;
+use crate::storage::{Page, TenantRecord};
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/signin.html")]
+struct SignInPage {
+    layout: Layout,
+    error: String,
+    notice: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/shown.html")]
+pub struct ShownPage {
+    pub layout: Layout,
+    pub shown: ShownOnce,
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    expired: Option<String>,
+    signedout: Option<String>,
+}
+
+fn signin_response(
+    state: &AppState,
+    status: StatusCode,
+    existing: Option<&str>,
+    error: String,
+    notice: String,
+    name: String,
+) -> Response {
+    let token = match existing {
+        Some(t) => t.to_owned(),
+        None => match random_token() {
+            Ok(t) => t.to_string(),
+            Err(_) => String::new(),
+        },
+    };
+    let mut layout = Layout::anonymous("Sign in");
+    layout.csrf = token.clone();
+    let mut r = render(
+        status,
+        &SignInPage {
+            layout,
+            error,
+            notice,
+            name,
+        },
+    );
+    if existing.is_none() {
+        let c = set_cookie(PRESIGNIN_COOKIE, Some(&token), state.console.secure_cookies);
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+pub async fn signin_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let notice = if q.expired.is_some() {
+        "Your session ended after a period of inactivity. Sign in again."
+    } else if q.signedout.is_some() {
+        "You are signed out."
+    } else {
+        ""
+    };
+    let existing = cookie(&headers, PRESIGNIN_COOKIE);
+    signin_response(
+        &state,
+        StatusCode::OK,
+        existing,
+        String::new(),
+        notice.into(),
+        String::new(),
+    )
+}
+
+pub async fn signin(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    form: FormData,
+) -> Response {
+    let name = form.text("username");
+    let password = form.raw("password");
+    let address = crate::service::origin::current().and_then(|o| o.address);
+    let existing = cookie(&headers, PRESIGNIN_COOKIE);
+    match state
+        .console
+        .accounts
+        .sign_in(&name, &password, address)
+        .await
+    {
+        Ok(token) => {
+            let mut r = see_other("/console/tenants");
+            let secure = state.console.secure_cookies;
+            let h = r.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, Some(&token), secure),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(PRESIGNIN_COOKIE, None, secure),
+            );
+            r
+        }
+        Err(e) => {
+            let status = match e {
+                AccountError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+                AccountError::WrongCredentials => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let message = match e {
+                AccountError::WrongCredentials => "Wrong user name or password.".to_owned(),
+                AccountError::Throttled(seconds) => {
+                    format!("Too many failed sign-ins. Try again in {seconds} seconds.")
+                }
+                e => {
+                    tracing::error!(error = %e, "console sign-in failed: {e}");
+                    "Sign-in is unavailable; try again.".into()
+                }
+            };
+            signin_response(&state, status, existing, message, String::new(), name)
+        }
+    }
+}
+
+pub async fn signout(State(state): State<AppState>, Signed(s): Signed) -> Response {
+    if let Err(e) = state.console.accounts.sign_out(&s).await {
+        tracing::error!(error = %e, "console sign-out failed: {e}");
+    }
+    let mut r = see_other("/console/signin?signedout=1");
+    let clear = set_cookie(SESSION_COOKIE, None, state.console.secure_cookies);
+    r.headers_mut().append(header::SET_COOKIE, clear);
+    r
+}
+
+#[derive(Template)]
+#[template(path = "console/tenants.html")]
+struct TenantsPage {
+    layout: Layout,
+    tenants: Vec<TenantRecord>,
+    error: String,
+    name: String,
+}
+
+/// The tenants the user may open: all for a platform administrator, else those
+/// it holds a role in.
+async fn visible_tenants(state: &AppState, s: &Signed) -> Result<Vec<TenantRecord>, ServiceError> {
+    let caller = s.0.caller();
+    if s.0.user.platform_admin {
+        let page = Page {
+            skip: 0,
+            count: 1000,
+        };
+        return Ok(state.services.tenants.list(&caller, page).await?.items);
+    }
+    let mut out = Vec::new();
+    for (tenant, _) in &s.0.user.tenant_roles {
+        match state.services.tenants.get(&caller, tenant).await {
+            Ok(t) => out.push(t),
+            Err(ServiceError::TenantNotFound | ServiceError::Forbidden) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+pub async fn tenants(State(state): State<AppState>, s: Signed) -> Response {
+    let layout = Layout::new(&s.0, "Tenants", "tenants");
+    match visible_tenants(&state, &s).await {
+        Ok(tenants) => render(
+            StatusCode::OK,
+            &TenantsPage {
+                layout,
+                tenants,
+                error: String::new(),
+                name: String::new(),
+            },
+        ),
+        Err(e) => failure(e, layout),
+    }
+}
+
+pub async fn create_tenant(State(state): State<AppState>, s: Signed, form: FormData) -> Response {
+    let name = form.text("name");
+    match state.services.tenants.create(&s.0.caller(), &name).await {
+        Ok(t) => see_other(&format!("/console/tenants/{}/clients", t.id)),
+        Err(e) => {
+            let layout = Layout::new(&s.0, "Tenants", "tenants");
+            let error = super::view::service_message(&e);
+            match visible_tenants(&state, &s).await {
+                Ok(tenants) => render(
+                    StatusCode::BAD_REQUEST,
+                    &TenantsPage {
+                        layout,
+                        tenants,
+                        error,
+                        name,
+                    },
+                ),
+                Err(e) => failure(e, layout),
+            }
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The Secrets tab of Edit Client (seed 000) and its dialogs: Add, Edit,
+//! Renew, Delete, and the show-once dialog after Add and Renew.
+//!
+//! Dialogs are states of the page (`?dialog=add`, `?dialog=edit&secret=3`, …),
+//! rendered open by the server, so they work with the keyboard alone and
+//! without script. A refused form re-renders its dialog with the error above
+//! the form. A secret value is rendered only by the show-once dialog, in the
+//! response to the POST that created it; typed values are never echoed back.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::client_edit::{ClientPage, DialogQuery};
+use super::clients::{At, load};
+use super::form::{FormData, ddmmyyyy};
+use super::pages::ShownPage;
+use super::secret_form::{SecretForm, expiry_from_form};
+use super::session::Signed;
+use super::settings::{ClientPolicyCard, client_card, save_client_policy};
+use super::view::{Layout, SecretRow, ShownOnce, service_message};
+use super::{failure, render, see_other};
+use crate::domain::expiry::ExpiryRequest;
+use crate::domain::ids::SecretId;
+use crate::http::AppState;
+use crate::service::ServiceError;
+use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch, SecretQuery};
+use crate::storage::{Page, SecretRecord};
+
+/// Renders the Secrets tab, with `dialog` open and `form` in it.
+async fn secrets_page(
+    state: &AppState,
+    s: &Signed,
+    at: &At,
+    status: StatusCode,
+    dialog: &'static str,
+    form: Option<SecretForm>,
+) -> Response {
+    secrets_page_with(state, s, at, status, dialog, form, None).await
+}
+
+/// [`secrets_page`], with the Secret settings card as submitted (when refused).
+async fn secrets_page_with(
+    state: &AppState,
+    s: &Signed,
+    at: &At,
+    status: StatusCode,
+    dialog: &'static str,
+    form: Option<SecretForm>,
+    card: Option<ClientPolicyCard>,
+) -> Response {
+    let (layout, client) = match load(state, s, at, "Edit Client").await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let page_size = Page {
+        skip: 0,
+        count: 1000,
+    };
+    let secrets = match state
+        .services
+        .secrets
+        .list(
+            &s.0.caller(),
+            at.secrets_ref(),
+            SecretQuery::default(),
+            page_size,
+        )
+        .await
+    {
+        Ok(p) => p.items,
+        Err(e) => return failure(e, layout),
+    };
+    let now = state.services.now();
+    let (current_card, effective) = match client_card(state, s, at).await {
+        Ok(x) => x,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let mut page = ClientPage::new(s, layout, at, &client, "secrets");
+    page.policy = match card {
+        Some(mut submitted) => {
+            submitted.effective = current_card.effective;
+            submitted
+        }
+        None => current_card,
+    };
+    page.secrets_max = state.services.ctx.limits.secrets_max;
+    page.secrets = secrets.iter().map(|r| SecretRow::new(r, now)).collect();
+    let writable = page.may_write_secrets;
+    page.dialog = if writable { dialog } else { "" };
+    page.secret = match (dialog, form) {
+        (_, Some(f)) => f,
+        ("add", None) => SecretForm::for_add(effective.expiration_from(now).map(ddmmyyyy)),
+        _ => SecretForm::default(),
+    };
+    render(status, &page)
+}
+
+/// The secret a dialog is about, with its fields.
+async fn secret_for_dialog(
+    state: &AppState,
+    s: &Signed,
+    at: &At,
+    id: i32,
+) -> Result<SecretRecord, ServiceError> {
+    state
+        .services
+        .secrets
+        .get(&s.0.caller(), at.secrets_ref(), SecretId(id))
+        .await
+}
+
+pub async fn tab(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client)): Path<(String, String, String)>,
+    Query(q): Query<DialogQuery>,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let (dialog, form): (&'static str, Option<SecretForm>) = match (q.dialog.as_deref(), q.secret) {
+        (Some("add"), _) => ("add", None),
+        (Some(d @ ("edit" | "renew" | "delete")), Some(id)) => {
+            match secret_for_dialog(&state, &s, &at, id).await {
+                Ok(secret) => {
+                    let d = match d {
+                        "edit" => "edit",
+                        "renew" => "renew",
+                        _ => "delete",
+                    };
+                    let mut f = SecretForm::for_secret(&secret);
+                    if d == "delete" {
+                        f.expiration.clear();
+                    }
+                    (d, Some(f))
+                }
+                Err(e) => {
+                    return failure(e, Layout::new(&s.0, "Edit Client", "clients"));
+                }
+            }
+        }
+        _ => ("", None),
+    };
+    if q.saved.is_some() && dialog.is_empty() {
+        let (mut card, _) = match client_card(&state, &s, &at).await {
+            Ok(x) => x,
+            Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+        };
+        card.notice = "Saved. New and renewed secrets follow these rules; existing secrets keep their expiration.".into();
+        return secrets_page_with(&state, &s, &at, StatusCode::OK, "", None, Some(card)).await;
+    }
+    secrets_page(&state, &s, &at, StatusCode::OK, dialog, form).await
+}
+
+/// Saves the client's Secret settings (Use tenant rules, or its own policy).
+pub async fn save_policy(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client)): Path<(String, String, String)>,
+    form: FormData,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    match save_client_policy(&state, &s, &at, &form).await {
+        Ok(()) => see_other(&format!("{}/secrets?saved=1", at.base())),
+        Err(Ok(card)) => {
+            secrets_page_with(
+                &state,
+                &s,
+                &at,
+                StatusCode::BAD_REQUEST,
+                "",
+                None,
+                Some(card),
+            )
+            .await
+        }
+        Err(Err(e)) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    }
+}
+
+fn shown(heading: String, secret: &SecretRecord, value: &str, at: &At) -> ShownOnce {
+    ShownOnce {
+        heading,
+        value: zeroize::Zeroizing::new(value.to_owned()),
+        description: secret.description.clone(),
+        expiration: secret.expiration.map(ddmmyyyy).unwrap_or_default(),
+        expiration_iso: secret
+            .expiration
+            .map(|e| e.to_rfc3339())
+            .unwrap_or_default(),
+        continue_href: format!("{}/secrets", at.base()),
+    }
+}
+
+async fn shown_page(state: &AppState, s: &Signed, at: &At, shown: ShownOnce) -> Response {
+    let layout = match super::clients::tenant_layout(state, s, &at.tenant, "Secret").await {
+        Ok((_, layout)) => layout,
+        Err((_, layout)) => layout,
+    };
+    render(StatusCode::OK, &ShownPage { layout, shown })
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client)): Path<(String, String, String)>,
+    form: FormData,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let mut typed = SecretForm::from_form(&form);
+    let value = form.raw("value");
+    let empty = typed.description.is_empty()
+        && typed.expiration.is_empty()
+        && !typed.never
+        && value.is_empty();
+    let outcome = if empty {
+        Err(
+            "The form is empty: enter at least a Description (Expiration and Value are optional)."
+                .to_owned(),
+        )
+    } else if typed.description.is_empty() {
+        Err("Description: enter a description, so that you can recognise this secret.".into())
+    } else {
+        match expiry_from_form(&form, None) {
+            Err(message) => Err(message),
+            Ok(expiry) => {
+                let req = NewSecretRequest {
+                    description: Some(typed.description.clone()),
+                    expiry,
+                    value: Some(value).filter(|v| !v.is_empty()),
+                };
+                state
+                    .services
+                    .secrets
+                    .add(&s.0.caller(), at.secrets_ref(), req)
+                    .await
+                    .map_err(|e| service_message(&e))
+            }
+        }
+    };
+    match outcome {
+        Ok((secret, value)) => {
+            let heading = "Secret added".to_owned();
+            shown_page(
+                &state,
+                &s,
+                &at,
+                shown(heading, &secret, value.expose(), &at),
+            )
+            .await
+        }
+        Err(message) => {
+            typed.errors = vec![message];
+            secrets_page(&state, &s, &at, StatusCode::BAD_REQUEST, "add", Some(typed)).await
+        }
+    }
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client, id)): Path<(String, String, String, i32)>,
+    form: FormData,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let mut typed = SecretForm::from_form(&form);
+    typed.id = id;
+    let value = form.raw("value");
+    let original = (typed.expiration_original.clone(), typed.never_original);
+    let outcome = match expiry_from_form(&form, Some((&original.0, original.1))) {
+        Err(message) => Err(message),
+        Ok(expiry) => {
+            let patch = SecretPatch {
+                description: Some(typed.description.clone()),
+                expiry,
+                value: Some(value).filter(|v| !v.is_empty()),
+            };
+            state
+                .services
+                .secrets
+                .update(&s.0.caller(), at.secrets_ref(), SecretId(id), patch)
+                .await
+                .map_err(|e| service_message(&e))
+        }
+    };
+    match outcome {
+        Ok(_) => see_other(&format!("{}/secrets", at.base())),
+        Err(message) => {
+            if let Ok(secret) = secret_for_dialog(&state, &s, &at, id).await {
+                typed.hint = secret.hint;
+            }
+            typed.errors = vec![message];
+            secrets_page(
+                &state,
+                &s,
+                &at,
+                StatusCode::BAD_REQUEST,
+                "edit",
+                Some(typed),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn renew(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client, id)): Path<(String, String, String, i32)>,
+    form: FormData,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let mut typed = SecretForm::from_form(&form);
+    typed.id = id;
+    let grace = match typed.grace_hours.as_str() {
+        "" => Ok(None),
+        h => h
+            .parse::<u64>()
+            .map(|h| Some(h.saturating_mul(3600)))
+            .map_err(|_| {
+                "Grace period: enter a whole number of hours, or leave it empty.".to_owned()
+            }),
+    };
+    let outcome = match grace {
+        Err(message) => Err(message),
+        Ok(grace_period_seconds) => {
+            let req = RenewRequest {
+                expiry: ExpiryRequest::default(),
+                grace_period_seconds,
+            };
+            state
+                .services
+                .secrets
+                .renew(&s.0.caller(), at.secrets_ref(), SecretId(id), req)
+                .await
+                .map_err(|e| service_message(&e))
+        }
+    };
+    match outcome {
+        Ok((secret, value)) => {
+            let heading = "Secret renewed".to_owned();
+            shown_page(
+                &state,
+                &s,
+                &at,
+                shown(heading, &secret, value.expose(), &at),
+            )
+            .await
+        }
+        Err(message) => {
+            if let Ok(secret) = secret_for_dialog(&state, &s, &at, id).await {
+                typed.description = secret.description;
+            }
+            typed.errors = vec![message];
+            secrets_page(
+                &state,
+                &s,
+                &at,
+                StatusCode::BAD_REQUEST,
+                "renew",
+                Some(typed),
+            )
+            .await
+        }
+    }
+}
+
+/// Deletes (revokes) a secret once the user typed its description or `revoke`.
+pub async fn delete(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((tenant, kind, client, id)): Path<(String, String, String, i32)>,
+    form: FormData,
+) -> Response {
+    let at = match At::parse(&tenant, &kind, &client) {
+        Ok(at) => at,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let secret = match secret_for_dialog(&state, &s, &at, id).await {
+        Ok(secret) => secret,
+        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    };
+    let typed = form.text("confirmation");
+    let confirmed = typed == "revoke" || (!typed.is_empty() && typed == secret.description.trim());
+    if !confirmed {
+        let mut f = SecretForm::for_secret(&secret);
+        f.expiration.clear();
+        f.confirmation = typed;
+        f.errors = vec![format!(
+            "The text you typed is neither the secret's description nor the word revoke. \
+             The secret was not deleted."
+        )];
+        return secrets_page(&state, &s, &at, StatusCode::BAD_REQUEST, "delete", Some(f)).await;
+    }
+    match state
+        .services
+        .secrets
+        .revoke(&s.0.caller(), at.secrets_ref(), SecretId(id))
+        .await
+    {
+        Ok(()) => see_other(&format!("{}/secrets", at.base())),
+        Err(e) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    }
+}

@@ -97,6 +97,24 @@ async fn secrets_page_with(
 }
 
 /// The secret a dialog is about, with its fields.
+/// Shows the dialog of secret `typed.id` again with the refusal above the form,
+/// `fill` taking what the dialog shows of the stored secret (never its value).
+async fn refused_dialog(
+    state: &AppState,
+    s: &Signed,
+    at: &At,
+    dialog: &'static str,
+    mut typed: SecretForm,
+    message: String,
+    fill: impl FnOnce(&mut SecretForm, SecretRecord),
+) -> Response {
+    if let Ok(secret) = secret_for_dialog(state, s, at, typed.id).await {
+        fill(&mut typed, secret);
+    }
+    typed.errors = vec![message];
+    secrets_page(state, s, at, StatusCode::BAD_REQUEST, dialog, Some(typed)).await
+}
+
 async fn secret_for_dialog(
     state: &AppState,
     s: &Signed,
@@ -297,19 +315,8 @@ pub async fn edit(
     match outcome {
         Ok(_) => see_other(&format!("{}/secrets", at.base())),
         Err(message) => {
-            if let Ok(secret) = secret_for_dialog(&state, &s, &at, id).await {
-                typed.hint = secret.hint;
-            }
-            typed.errors = vec![message];
-            secrets_page(
-                &state,
-                &s,
-                &at,
-                StatusCode::BAD_REQUEST,
-                "edit",
-                Some(typed),
-            )
-            .await
+            let fill = |typed: &mut SecretForm, secret: SecretRecord| typed.hint = secret.hint;
+            refused_dialog(&state, &s, &at, "edit", typed, message, fill).await
         }
     }
 }
@@ -362,19 +369,10 @@ pub async fn renew(
             .await
         }
         Err(message) => {
-            if let Ok(secret) = secret_for_dialog(&state, &s, &at, id).await {
-                typed.description = secret.description;
-            }
-            typed.errors = vec![message];
-            secrets_page(
-                &state,
-                &s,
-                &at,
-                StatusCode::BAD_REQUEST,
-                "renew",
-                Some(typed),
-            )
-            .await
+            let fill = |typed: &mut SecretForm, secret: SecretRecord| {
+                typed.description = secret.description
+            };
+            refused_dialog(&state, &s, &at, "renew", typed, message, fill).await
         }
     }
 }

@@ -24,6 +24,18 @@ pub(crate) fn entry(
     at: DateTime<Utc>,
 ) -> AuditEntry {
     let (actor_type, actor) = caller.actor();
+    entry_by(actor_type, actor, tenant, action, at)
+}
+
+/// [`entry`] for an actor that is not (yet) a [`Caller`], such as a client whose
+/// authentication failed.
+pub(crate) fn entry_by(
+    actor_type: &str,
+    actor: String,
+    tenant: Option<TenantId>,
+    action: &str,
+    at: DateTime<Utc>,
+) -> AuditEntry {
     let origin = origin::current();
     AuditEntry {
         seq: 0,

@@ -18,9 +18,8 @@ use super::audit::{self, Target};
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
 use super::verify::VerifiedClient;
-use super::{Caller, Services, origin};
+use super::{Caller, Services};
 use crate::config::TokenSettings;
-use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
@@ -178,24 +177,17 @@ impl Tokens {
         let presented = ClientId::parse(auth.client_id)
             .ok()
             .filter(|id| !id.as_str().starts_with(crate::domain::secret_value::PREFIX));
-        let origin = origin::current();
-        let entry = AuditEntry {
-            seq: 0,
-            at: self.services.now(),
-            tenant: Some(*auth.tenant),
-            actor_type: "client".into(),
-            actor: presented
-                .as_ref()
-                .map_or_else(|| "(malformed client id)".into(), ToString::to_string),
-            action: "token.request".into(),
-            outcome: Outcome::Refused,
-            reason: None,
-            client_kind: None,
-            client_id: None,
-            secret_id: None,
-            source: auth.source.map(|a| a.to_string()),
-            operation_id: origin.map(|o| o.operation_id),
-        };
+        let actor = presented
+            .as_ref()
+            .map_or_else(|| "(malformed client id)".into(), ToString::to_string);
+        let mut entry = audit::entry_by(
+            "client",
+            actor,
+            Some(*auth.tenant),
+            "token.request",
+            self.services.now(),
+        );
+        entry.source = auth.source.map(|a| a.to_string());
         let target = Target {
             client_id: presented.map(|id| id.to_string()),
             ..Target::default()

@@ -6,6 +6,7 @@
 //! can sign with it. Reading needs the audit role (administrators and auditors);
 //! changing needs the administrator's.
 
+use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use uuid::Uuid;
@@ -347,25 +348,20 @@ fn parse_event_types(names: &[String]) -> Result<Vec<EventType>, ValidationError
     Ok(types)
 }
 
-/// A plain `local@domain` address (no display name), lower-cased domain.
+/// A plain `local@domain` address (no display name) that the mailer (lettre)
+/// accepts too, with a dotted domain, lower-cased.
 fn validate_email(text: &str) -> Result<String, ValidationError> {
     let text = text.trim();
     let bad = || ValidationError::new("Recipients", format!("{text:?} is not an email address"));
-    let (local, domain) = text.rsplit_once('@').ok_or_else(bad)?;
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars().all(|c| {
-                c.is_ascii_graphic()
-                    && !matches!(
-                        c,
-                        '<' | '>' | '(' | ')' | ',' | ';' | ':' | '"' | '[' | ']' | '\\' | '@'
-                    )
-            })
-    };
-    if text.len() > 254 || !plain(local) || !plain(domain) || !domain.contains('.') {
+    let address = lettre::Address::from_str(text).map_err(|_| bad())?;
+    if text.len() > 254 || !address.domain().contains('.') {
         return Err(bad());
     }
-    Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
+    Ok(format!(
+        "{}@{}",
+        address.user(),
+        address.domain().to_ascii_lowercase()
+    ))
 }
 
 #[cfg(test)]

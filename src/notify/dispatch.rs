@@ -98,23 +98,19 @@ impl Dispatcher {
                 tracing::error!(delivery = c.delivery.id, error = %e, "could not record a delivery attempt: {e}");
             }
         });
-        let sends = futures_util::future::join_all(sends);
-        tokio::pin!(sends);
+        let store = &self.store;
+        let clock = &self.clock;
+        let ids = &ids;
+        let renew = || async move {
+            let until = clock.now() + lease;
+            if let Err(e) = store.renew_leases(ids, until).await {
+                tracing::warn!(error = %e, "could not renew the claim on deliveries under way: {e}");
+            }
+        };
         // Renew the claims while attempts are under way (an email takes several steps
         // of up to `timeoutSeconds` each): no other node may attempt them meanwhile,
         // or a slow receiver would get the same event twice.
-        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
-        loop {
-            tokio::select! {
-                _ = &mut sends => break,
-                _ = renew.tick() => {
-                    let until = self.clock.now() + lease;
-                    if let Err(e) = self.store.renew_leases(&ids, until).await {
-                        tracing::warn!(error = %e, "could not renew the claim on deliveries under way: {e}");
-                    }
-                }
-            }
-        }
+        while_renewing(futures_util::future::join_all(sends), beat, renew).await;
         Ok(attempts)
     }
 
@@ -240,6 +236,34 @@ impl Dispatcher {
     }
 }
 
+/// Runs `work` to its end while calling `renew` every `beat` (first after one beat).
+///
+/// Both are polled together, never one after the other: a renewal that waits for a
+/// row an attempt has locked in its open transaction (PostgreSQL row lock, SQLite
+/// write lock) must not stop that attempt from committing, or both wait forever.
+async fn while_renewing<T, R>(
+    work: impl Future<Output = T>,
+    beat: Duration,
+    renew: impl Fn() -> R,
+) -> T
+where
+    R: Future<Output = ()>,
+{
+    let renewing = async {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            renew().await;
+        }
+    };
+    tokio::pin!(work, renewing);
+    tokio::select! {
+        done = &mut work => done,
+        never = &mut renewing => never,
+    }
+}
+
 struct Failure {
     status: Option<u16>,
     reason: String,
@@ -264,5 +288,66 @@ fn describe(e: &reqwest::Error) -> String {
         "redirects are not followed".into()
     } else {
         format!("request failed: {e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use tokio::sync::Mutex;
+
+    use super::while_renewing;
+
+    /// The deadlock this guards against: an attempt holds a lock (its open
+    /// transaction) across a renewal tick, and the renewal needs the same lock. If the
+    /// renewal ran while the attempt was not polled, neither would ever finish.
+    #[tokio::test(start_paused = true)]
+    async fn a_renewal_waiting_on_the_attempts_lock_does_not_stall_it() {
+        let row = Arc::new(Mutex::new(()));
+        let beat = Duration::from_secs(2);
+        let attempt = {
+            let row = row.clone();
+            async move {
+                let _held = row.lock().await;
+                tokio::time::sleep(beat * 3).await;
+                "committed"
+            }
+        };
+        let renew = || {
+            let row = row.clone();
+            async move {
+                let _waiting = row.lock().await;
+            }
+        };
+        let outcome = tokio::time::timeout(beat * 10, while_renewing(attempt, beat, renew)).await;
+        assert_eq!(outcome, Ok("committed"), "the attempt finished");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn claims_are_renewed_every_beat_until_the_work_ends() {
+        let renewals = Arc::new(AtomicU32::new(0));
+        let beat = Duration::from_secs(2);
+        let renew = || {
+            let renewals = renewals.clone();
+            async move {
+                renewals.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let work = tokio::time::sleep(beat * 3 + beat / 2);
+        while_renewing(work, beat, renew).await;
+        assert_eq!(
+            renewals.load(Ordering::SeqCst),
+            3,
+            "renewed at 2 s, 4 s and 6 s"
+        );
+        tokio::time::sleep(beat * 3).await;
+        assert_eq!(
+            renewals.load(Ordering::SeqCst),
+            3,
+            "no renewal after the work ended"
+        );
     }
 }

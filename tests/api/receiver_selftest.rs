@@ -2,13 +2,13 @@
 //! signed by hand here (HMAC-SHA256 from aws-lc-rs, not the receiver's crate) are
 //! recognised as valid or invalid, and it fails on purpose when told to.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use crate::receiver::{SignatureCheck, WebhookReceiver};
+use crate::receiver::{Reply, SignatureCheck, WebhookReceiver};
 
 const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -121,6 +121,27 @@ async fn wrong_signatures_are_recorded_but_not_valid() {
         assert!(!r.is_valid_delivery());
     }
     assert!(receiver.valid_deliveries().is_empty());
+}
+
+#[tokio::test]
+async fn a_script_answers_the_next_requests_in_order() {
+    let receiver = WebhookReceiver::start(None).await;
+    let url = receiver.url();
+    receiver.set_status(202);
+    receiver.script([
+        Reply::after(Duration::from_millis(300), 504),
+        Reply::status(307),
+    ]);
+    let started = Instant::now();
+    assert_eq!(post(&url, "{}", None, None, None).await, 504);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the delay was kept"
+    );
+    assert_eq!(post(&url, "{}", None, None, None).await, 307);
+    assert_eq!(post(&url, "{}", None, None, None).await, 202);
+    let statuses: Vec<u16> = receiver.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [504, 307, 202]);
 }
 
 #[tokio::test]

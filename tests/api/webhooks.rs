@@ -19,7 +19,7 @@ use tokio::time::{Instant, sleep};
 use crate::harness::*;
 use crate::lifecycle::{call, exchange, expect_error, expect_invalid, secrets_path, time};
 use crate::policies::{as_caller, token_with};
-use crate::receiver::{ReceivedRequest, WebhookReceiver};
+use crate::receiver::{ReceivedRequest, Reply, WebhookReceiver};
 
 pub(crate) const CC: &str = "ClientCredentialClients";
 /// Both servers of a restart, and both nodes, sit behind one public URL.
@@ -541,18 +541,18 @@ async fn timeouts_and_redirects_are_failures(backend: Backend) {
     let tenant = server.create_tenant().await;
     let receiver = WebhookReceiver::start(None).await;
     let hook = subscribe(&server, &tenant, &receiver, &[]).await;
-    receiver.set_delay(Duration::from_secs(4)); // the timeout is 2 s
+    // Scripted per request, not switched in time: the first answer comes after the
+    // sender's 2 s timeout, the second is a redirect, the third (default) a 200.
+    receiver.script([
+        Reply::after(Duration::from_secs(10), 504),
+        Reply::status(307),
+    ]);
     server
         .create_client(&tenant, CC, json!({"Name": "app"}))
         .await;
-    receiver.wait_for_requests(1, Duration::from_secs(10)).await;
-    receiver.set_delay(Duration::ZERO);
-    receiver.set_status(307);
-    receiver.wait_for_requests(2, Duration::from_secs(15)).await;
-    receiver.set_status(200);
-    receiver.wait_for(1, Duration::from_secs(15)).await;
+    receiver.wait_for(1, Duration::from_secs(30)).await;
 
-    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(5), |log| {
+    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(10), |log| {
         log[0]["State"] == "delivered"
     })
     .await;
@@ -568,7 +568,7 @@ async fn timeouts_and_redirects_are_failures(backend: Backend) {
     let error = attempts[0]["Error"].as_str().unwrap_or_default();
     assert!(error.contains("timed out"), "{full:#}");
     assert!(
-        attempts[0]["DurationMs"].as_i64().unwrap() < 3_500,
+        attempts[0]["DurationMs"].as_i64().unwrap() < 8_000,
         "{full:#}"
     );
     assert_eq!(attempts[1]["StatusCode"], 307, "{full:#}");
@@ -648,7 +648,8 @@ async fn spent_retries_fail_and_a_resend_delivers(backend: Backend) {
 }
 
 async fn a_crash_loses_nothing_and_sends_nothing_twice(backend: Backend) {
-    let yaml = notify_yaml(&["1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s"], None);
+    // About 33 s of retries: room for a slow restart before any event gives up.
+    let yaml = notify_yaml(&["1s", "1s", "1s", "2s", "3s", "5s", "10s", "10s"], None);
     let server = start_notifying(backend, &yaml, None).await;
     let tenant = server.create_tenant().await;
     let receiver = WebhookReceiver::start(None).await;

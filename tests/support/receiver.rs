@@ -10,8 +10,10 @@
 //! tolerance (five minutes), as a real receiver would.
 //!
 //! The answer never depends on the signature; it fails on purpose when told:
-//! [`WebhookReceiver::fail_next`] answers 500 to the next n requests, and
-//! [`WebhookReceiver::set_status`] sets the status of every later one.
+//! [`WebhookReceiver::script`] fixes the answers (status, delay) of the next requests
+//! in order of arrival, [`WebhookReceiver::fail_next`] answers 500 to the next n, and
+//! [`WebhookReceiver::set_status`] sets the status of every later one. A script is
+//! counted in requests, not in time, so a test does not race the sender's retries.
 //!
 //! The server stops when the receiver is dropped. Included with `#[path]` from
 //! `tests/api/main.rs`; it uses only crates the tests can see (axum, tokio, chrono,
@@ -19,6 +21,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -82,11 +85,37 @@ impl ReceivedRequest {
     }
 }
 
+/// How the receiver answers one request: `status` after `delay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub delay: Duration,
+}
+
+impl Reply {
+    /// Answers `status` at once.
+    pub fn status(status: u16) -> Self {
+        assert!((100..600).contains(&status), "not an HTTP status: {status}");
+        Self {
+            status,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Answers `status` only after `delay` (to test sender time-outs).
+    pub fn after(delay: Duration, status: u16) -> Self {
+        Self {
+            delay,
+            ..Self::status(status)
+        }
+    }
+}
+
 #[derive(Default)]
 struct Shared {
     requests: Vec<Recorded>,
     secret: Option<String>,
-    fail_next: u32,
+    scripted: VecDeque<Reply>,
     status: Option<u16>,
     delay: Duration,
 }
@@ -146,9 +175,15 @@ impl WebhookReceiver {
         lock(&self.shared).secret = Some(secret.into());
     }
 
+    /// Answers the next requests with `replies`, one each in order (then back to the
+    /// normal status and delay); replaces any script not yet used up.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        lock(&self.shared).scripted = replies.into_iter().collect();
+    }
+
     /// Answers 500 to the next `n` requests (then back to the normal status).
-    pub fn fail_next(&self, n: u32) {
-        lock(&self.shared).fail_next = n;
+    pub fn fail_next(&self, n: usize) {
+        self.script(std::iter::repeat_n(Reply::status(500), n));
     }
 
     /// The status of every later request not failed by [`Self::fail_next`] (default 200).
@@ -260,12 +295,11 @@ async fn record(
     let received_at = Utc::now();
     let (status, delay) = {
         let mut s = lock(&shared);
-        let status = if s.fail_next > 0 {
-            s.fail_next -= 1;
-            500
-        } else {
-            s.status.unwrap_or(200)
-        };
+        let reply = s.scripted.pop_front().unwrap_or(Reply {
+            status: s.status.unwrap_or(200),
+            delay: s.delay,
+        });
+        let status = reply.status;
         s.requests.push(Recorded {
             method,
             uri: uri.to_string(),
@@ -274,7 +308,7 @@ async fn record(
             received_at,
             status,
         });
-        (status, s.delay)
+        (status, reply.delay)
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

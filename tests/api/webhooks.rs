@@ -479,7 +479,7 @@ async fn failures_are_retried_then_logged(backend: Backend) {
         "retried after the 1 s wait: {gaps:?}"
     );
 
-    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(5), |log| {
+    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(15), |log| {
         log.first().is_some_and(|d| d["State"] == "delivered")
     })
     .await;
@@ -624,7 +624,7 @@ async fn spent_retries_fail_and_a_resend_delivers(backend: Backend) {
         "the same webhook-id"
     );
     assert_eq!(got[0].body, requests[0].body, "the same event");
-    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(5), |log| {
+    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(15), |log| {
         log[0]["State"] == "delivered"
     })
     .await;

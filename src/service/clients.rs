@@ -227,7 +227,9 @@ impl Clients {
     ) -> Result<(), ServiceError> {
         let client =
             require_client(&self.ctx, caller, tenant, kind, id, Action::WriteClients).await?;
-        let journal = audit::client_journal(caller, &client, "client.delete", self.ctx.clock.now());
+        // Its secrets die with it: subscribers hear `secret.revoked` for each live one.
+        let journal = audit::client_journal(caller, &client, "client.delete", self.ctx.clock.now())
+            .revoking_client_secrets();
         match self
             .ctx
             .store

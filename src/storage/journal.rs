@@ -1,13 +1,14 @@
-//! What a write records beside its change ([`Journal`]: an audit entry and an
-//! optional event), and the filters of secret lists (the per-client list and
-//! the tenant-wide inventory).
+//! What a write records beside its change ([`Journal`]: an audit entry, an
+//! optional event, and for a client's deletion the revocation of its secrets),
+//! and the filters of secret lists (the per-client list and the tenant-wide
+//! inventory).
 
 use chrono::{DateTime, Utc};
 
 use super::SecretRecord;
 use crate::domain::audit::AuditEntry;
-use crate::domain::events::Event;
-use crate::domain::ids::{ClientKind, SecretId};
+use crate::domain::events::{Event, EventType, SecretSubject};
+use crate::domain::ids::{ClientKind, SecretId, TenantId};
 
 /// The audit entry and the event (if any) a change writes in its own transaction.
 /// Storage fans an event out to one delivery per matching webhook subscription
@@ -16,16 +17,56 @@ use crate::domain::ids::{ClientKind, SecretId};
 pub struct Journal {
     pub audit: AuditEntry,
     pub event: Option<Event>,
+    /// The change deletes a client: storage also records a `secret.revoked`
+    /// event for each of its secrets not yet revoked, in the same transaction
+    /// (read there, so a secret added a moment before is not missed).
+    pub revokes_client_secrets: bool,
 }
 
 impl Journal {
     pub fn new(audit: AuditEntry) -> Self {
-        Self { audit, event: None }
+        Self {
+            audit,
+            event: None,
+            revokes_client_secrets: false,
+        }
     }
 
     pub fn with_event(mut self, event: Event) -> Self {
         self.event = Some(event);
         self
+    }
+
+    /// See [`Journal::revokes_client_secrets`].
+    pub fn revoking_client_secrets(mut self) -> Self {
+        self.revokes_client_secrets = true;
+        self
+    }
+
+    /// The `secret.revoked` events of a deleted client's live `secrets`, at the
+    /// time of this journal's audit entry.
+    pub fn revocations(
+        &self,
+        tenant: &TenantId,
+        kind: ClientKind,
+        client_id: &str,
+        secrets: &[SecretRecord],
+    ) -> Vec<Event> {
+        secrets
+            .iter()
+            .map(|s| {
+                let subject = SecretSubject {
+                    tenant: *tenant,
+                    client_kind: kind,
+                    client_id: client_id.to_owned(),
+                    secret_id: s.id,
+                    description: s.description.clone(),
+                    hint: s.hint.clone(),
+                    expiration: s.expiration,
+                };
+                Event::new(EventType::Revoked, subject, self.audit.at)
+            })
+            .collect()
     }
 
     /// The journal of an insert, once storage knows the new secret's id.

@@ -734,7 +734,69 @@ async fn deleting_a_tenant_drops_its_pending_deliveries(backend: Backend) {
     );
 }
 
+/// Deleting a client takes its secrets along: each one not yet revoked is announced
+/// as `secret.revoked` (naming the client), an already revoked one is not again.
+async fn deleting_a_client_announces_its_secrets_revoked(backend: Backend) {
+    let yaml = notify_yaml(&["1s"], None);
+    let server = start_notifying(backend, &yaml, None).await;
+    let tenant = server.create_tenant().await;
+    let receiver = WebhookReceiver::start(None).await;
+    subscribe(&server, &tenant, &receiver, &["secret.revoked"]).await;
+    let first = server
+        .create_client(&tenant, CC, json!({"Id": "app", "Name": "app"}))
+        .await;
+    let secrets = secrets_path(&tenant, CC, "app");
+    let second = call(
+        server
+            .post(&secrets)
+            .json(&json!({"Description": "second"})),
+        201,
+    )
+    .await;
+    call(server.post(&secrets).json(&json!({})), 201).await;
+    call(server.delete(&format!("{secrets}/3")), 204).await;
+    let revoked_by_hand = receiver.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(kinds(&revoked_by_hand), [("secret.revoked".to_owned(), 3)]);
+
+    call(
+        server.delete(&format!("/api/v1/Tenants/{tenant}/{CC}/app")),
+        204,
+    )
+    .await;
+    let got = receiver.wait_for(3, Duration::from_secs(15)).await;
+    let want: Vec<(String, i64)> = [1, 2, 3]
+        .iter()
+        .map(|id| ("secret.revoked".to_owned(), *id))
+        .collect();
+    assert_eq!(kinds(&got), want);
+    let by_client: Vec<Value> = got[1..].iter().map(|r| r.json()["data"].clone()).collect();
+    for data in &by_client {
+        assert_eq!(
+            (&data["tenantId"], &data["clientId"], &data["clientType"]),
+            (&json!(tenant), &json!("app"), &json!(CC)),
+            "{data}"
+        );
+    }
+    let second_event = by_client
+        .iter()
+        .find(|d| d["secretId"] == 2)
+        .expect("secret 2 announced");
+    assert_eq!(second_event["description"], "second");
+    assert_eq!(second_event["hint"], second["Hint"]);
+    sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        3,
+        "secret 3 is not revoked twice"
+    );
+    let values = [&first, &second].map(|v| v["Secret"].as_str().unwrap().to_owned());
+    for r in receiver.requests() {
+        assert_none_of(&String::from_utf8_lossy(&r.body), &values);
+    }
+}
+
 both_backends!(
+    deleting_a_client_announces_its_secrets_revoked,
     deleting_a_tenant_drops_its_pending_deliveries,
     subscriptions_are_managed_and_validated,
     each_change_arrives_signed_and_filtered,

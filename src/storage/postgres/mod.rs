@@ -408,6 +408,35 @@ impl Storage for PostgresStorage {
         if counted.is_none() {
             return Err(StorageError::NotFound);
         }
+        let live: Vec<SecretRecord> = if journal.revokes_client_secrets {
+            // The client row first (FOR UPDATE): a secret being added waits for this
+            // transaction and then finds the client gone, so none is missed.
+            sqlx::query(
+                "SELECT pk FROM clients WHERE tenant_id = $1 AND kind = $2 AND id = $3 FOR UPDATE",
+            )
+            .bind(tenant.as_uuid())
+            .bind(kind.as_db())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            sqlx::query(concat!(
+                "SELECT ",
+                secret_columns!("s."),
+                " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+                 WHERE c.tenant_id = $1 AND c.kind = $2 AND c.id = $3 AND s.revoked_at IS NULL \
+                 ORDER BY s.id"
+            ))
+            .bind(tenant.as_uuid())
+            .bind(kind.as_db())
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(secret_from_row)
+            .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         let deleted = sqlx::query(
             "DELETE FROM clients WHERE tenant_id = $1 AND kind = $2 AND id = $3 RETURNING pk",
         )
@@ -420,6 +449,9 @@ impl Storage for PostgresStorage {
             return Err(StorageError::NotFound); // rolls the decrement back
         }
         write_journal(&mut tx, journal).await?;
+        for event in journal.revocations(tenant, kind, id.as_str(), &live) {
+            journal::write_event(&mut tx, &event).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

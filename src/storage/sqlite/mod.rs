@@ -398,6 +398,31 @@ impl Storage for SqliteStorage {
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        // A write first, so the transaction holds the write lock before it reads the
+        // secrets it announces as revoked.
+        sqlx::query("UPDATE tenants SET client_count = client_count - 1 WHERE id = ?")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let live: Vec<SecretRecord> = if journal.revokes_client_secrets {
+            sqlx::query(concat!(
+                "SELECT ",
+                secret_columns!("s."),
+                " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+                 WHERE c.tenant_id = ? AND c.kind = ? AND c.id = ? AND s.revoked_at IS NULL \
+                 ORDER BY s.id"
+            ))
+            .bind(tenant.to_string())
+            .bind(kind.as_db())
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(secret_from_row)
+            .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         let deleted = sqlx::query(
             "DELETE FROM clients WHERE tenant_id = ? AND kind = ? AND id = ? RETURNING pk",
         )
@@ -407,13 +432,12 @@ impl Storage for SqliteStorage {
         .fetch_optional(&mut *tx)
         .await?;
         if deleted.is_none() {
-            return Err(StorageError::NotFound);
+            return Err(StorageError::NotFound); // rolls the decrement back
         }
-        sqlx::query("UPDATE tenants SET client_count = client_count - 1 WHERE id = ?")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await?;
         write_journal(&mut tx, journal).await?;
+        for event in journal.revocations(tenant, kind, id.as_str(), &live) {
+            journal::write_event(&mut tx, &event).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -55,6 +55,9 @@ impl<'de> Deserialize<'de> for Lifetime {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct TenantPolicyUpdate {
+    /// True: follow the server's `secrets.defaultExpiry` again (Unit and Duration
+    /// are then ignored). Absent or false: Unit (and Duration) are the tenant's own.
+    pub uses_configured_default: Option<bool>,
     /// NONE, DAYS, WEEKS, MONTHS or YEARS.
     pub unit: Option<String>,
     pub duration: Option<u32>,
@@ -143,8 +146,12 @@ impl TryFrom<TenantPolicyUpdate> for TenantPolicy {
     type Error = ValidationError;
 
     fn try_from(body: TenantPolicyUpdate) -> Result<Self, Self::Error> {
-        let unit = required_unit(body.unit, "Unit")?;
-        let default = parse_policy(&unit, body.duration, "Unit", "Duration")?;
+        let default = if body.uses_configured_default == Some(true) {
+            None
+        } else {
+            let unit = required_unit(body.unit, "Unit")?;
+            Some(parse_policy(&unit, body.duration, "Unit", "Duration")?)
+        };
         let max_lifetime = match body.maximum_lifetime {
             None => None,
             Some(l) => {
@@ -158,7 +165,7 @@ impl TryFrom<TenantPolicyUpdate> for TenantPolicy {
             }
         };
         Ok(Self {
-            default: Some(default),
+            default,
             max_lifetime,
         })
     }
@@ -198,7 +205,8 @@ async fn get_tenant_policy(
     Ok(Json(view.into()))
 }
 
-/// Set the tenant's secret policy (for secrets created or renewed from now on).
+/// Set the tenant's secret policy (for secrets created or renewed from now on), or
+/// with `UsesConfiguredDefault: true` go back to the server's configured default.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/SecretPolicy", tag = "Policies",
     params(("tenantId" = String, Path)), request_body = TenantPolicyUpdate,
     responses((status = 200, body = TenantSecretPolicy), (status = 400, body = ErrorResponse),

@@ -121,6 +121,26 @@ async fn tenant_policy_defaults_to_the_configured_year_and_drives_new_secrets(ba
                    "EffectiveUnit": "MONTHS", "EffectiveDuration": 3})
         );
     }
+
+    // Back to the configured default (Unit and Duration ignored), keeping a maximum.
+    let back = json!({"UsesConfiguredDefault": true, "Unit": "DAYS", "Duration": 5,
+                      "MaximumLifetime": {"Unit": "YEARS", "Duration": 2}});
+    let want = json!({"Unit": "YEARS", "Duration": 1,
+                      "MaximumLifetime": {"Unit": "YEARS", "Duration": 2},
+                      "UsesConfiguredDefault": true});
+    assert_eq!(set_tenant(&server, &tenant, back).await, want);
+    assert_eq!(call(server.get(&path), 200).await, want);
+    let created = server
+        .create_client(&tenant, KINDS[0], json!({"Name": "again"}))
+        .await;
+    assert_months_after_creation(
+        &first_secret(&server, &tenant, KINDS[0], &created).await,
+        12,
+    );
+    let missing_unit = server
+        .put(&path)
+        .json(&json!({"UsesConfiguredDefault": false, "Duration": 3}));
+    expect_invalid(missing_unit, "Unit").await;
 }
 
 async fn client_policy_wins_and_none_means_never(backend: Backend) {

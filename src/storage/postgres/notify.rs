@@ -1,5 +1,5 @@
-//! PostgreSQL: webhook subscriptions, email recipients, the delivery queue and the
-//! expiry notices ([`NotifyStore`]). Several nodes claim from one queue: the claim
+//! PostgreSQL: webhook subscriptions, email recipients, the delivery queue (its SQL
+//! in `queue.rs`) and the expiry notices ([`NotifyStore`]). Several nodes claim from one queue: the claim
 //! locks the rows it takes (`FOR UPDATE SKIP LOCKED`, so nodes never wait on or
 //! take each other's rows) and leases them, so each attempt is made by one node.
 
@@ -9,12 +9,13 @@ use uuid::Uuid;
 
 use super::PostgresStorage;
 use super::journal::{write_event, write_journal};
+use super::queue;
 use crate::domain::events::Event;
 use crate::domain::ids::TenantId;
 use crate::storage::rows::{self, delivery_columns, due_columns, webhook_columns};
 use crate::storage::{
-    AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NextStep, NotifyStore,
-    Page, Paged, StorageError, WebhookRecord,
+    AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NotifyStore, Page, Paged,
+    StorageError, WebhookRecord,
 };
 
 #[async_trait]
@@ -289,35 +290,7 @@ impl NotifyStore for PostgresStorage {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries SET lease_until = $1, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-             AND (lease_until IS NULL OR lease_until <= $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING id",
-        )
-        .bind(lease_until)
-        .bind(now)
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(concat!(
-                "SELECT ",
-                delivery_columns!("::text"),
-                ", d.tenant_id::text AS tenant, e.payload, w.url, w.signing_secret_sealed \
-                 FROM deliveries d JOIN events e ON e.id = d.event_id \
-                 LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1"
-            ))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            claimed.push(claimed_delivery(&row)?);
-        }
-        tx.commit().await?;
-        Ok(claimed)
+        queue::claim_deliveries(&self.pool, now, lease_until, limit).await
     }
 
     async fn renew_leases(
@@ -325,15 +298,7 @@ impl NotifyStore for PostgresStorage {
         ids: &[i64],
         lease_until: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE deliveries SET lease_until = $1 \
-             WHERE id = ANY($2) AND state = 'pending' AND lease_until IS NOT NULL",
-        )
-        .bind(lease_until)
-        .bind(ids)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        queue::renew_leases(&self.pool, ids, lease_until).await
     }
 
     async fn finish_attempt(
@@ -341,44 +306,7 @@ impl NotifyStore for PostgresStorage {
         delivery_id: i64,
         outcome: &AttemptOutcome,
     ) -> Result<(), StorageError> {
-        let r = &outcome.record;
-        let (state, next, delivered) = match outcome.next {
-            NextStep::Delivered => ("delivered", r.at, Some(r.at)),
-            NextStep::RetryAt(at) => ("pending", at, None),
-            NextStep::GiveUp => ("failed", r.at, None),
-        };
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
-             last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(r.status.map(i32::from))
-        .bind(&r.error)
-        .bind(delivered)
-        .bind(delivery_id)
-        .execute(&mut *tx)
-        .await?;
-        // A delivery deleted during the attempt (its subscription or tenant went)
-        // has nothing left to record.
-        if done.rows_affected() == 0 {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error, duration_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(delivery_id)
-        .bind(i32::try_from(r.attempt).unwrap_or(i32::MAX))
-        .bind(r.at)
-        .bind(r.status.map(i32::from))
-        .bind(&r.error)
-        .bind(i32::try_from(r.duration_ms).unwrap_or(i32::MAX))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        queue::finish_attempt(&self.pool, delivery_id, outcome).await
     }
 
     async fn due_notices(
@@ -444,17 +372,4 @@ impl NotifyStore for PostgresStorage {
         tx.commit().await?;
         Ok(raised)
     }
-}
-
-fn claimed_delivery(row: &sqlx::postgres::PgRow) -> Result<ClaimedDelivery, StorageError> {
-    use sqlx::Row;
-    let tenant: String = row.try_get("tenant")?;
-    let url: Option<String> = row.try_get("url")?;
-    let sealed: Option<Vec<u8>> = row.try_get("signing_secret_sealed")?;
-    Ok(ClaimedDelivery {
-        delivery: rows::delivery(row)?,
-        tenant: rows::parse_tenant("deliveries.tenant_id", &tenant)?,
-        payload: row.try_get("payload")?,
-        webhook: url.zip(sealed),
-    })
 }

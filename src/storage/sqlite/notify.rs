@@ -1,5 +1,5 @@
-//! SQLite: webhook subscriptions, email recipients, the delivery queue and the
-//! expiry notices ([`NotifyStore`]). One process owns the database, so a claim
+//! SQLite: webhook subscriptions, email recipients, the delivery queue (its SQL
+//! in `queue.rs`) and the expiry notices ([`NotifyStore`]). One process owns the database, so a claim
 //! needs no row locks: the lease only guards against a crash mid-attempt.
 
 use async_trait::async_trait;
@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 use super::SqliteStorage;
 use super::journal::{write_event, write_journal};
+use super::queue;
 use crate::domain::events::Event;
 use crate::domain::ids::TenantId;
 use crate::storage::rows::{self, delivery_columns, due_columns, webhook_columns};
 use crate::storage::{
-    AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NextStep, NotifyStore,
-    Page, Paged, StorageError, WebhookRecord,
+    AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NotifyStore, Page, Paged,
+    StorageError, WebhookRecord,
 };
 
 #[async_trait]
@@ -288,35 +289,7 @@ impl NotifyStore for SqliteStorage {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? \
-             AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT ?) \
-             RETURNING id",
-        )
-        .bind(lease_until)
-        .bind(now)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(concat!(
-                "SELECT ",
-                delivery_columns!(""),
-                ", d.tenant_id AS tenant, e.payload, w.url, w.signing_secret_sealed \
-                 FROM deliveries d JOIN events e ON e.id = d.event_id \
-                 LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?"
-            ))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            claimed.push(claimed_delivery(&row)?);
-        }
-        tx.commit().await?;
-        Ok(claimed)
+        queue::claim_deliveries(&self.pool, now, lease_until, limit).await
     }
 
     async fn renew_leases(
@@ -324,19 +297,7 @@ impl NotifyStore for SqliteStorage {
         ids: &[i64],
         lease_until: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
-        for id in ids {
-            sqlx::query(
-                "UPDATE deliveries SET lease_until = ? \
-                 WHERE id = ? AND state = 'pending' AND lease_until IS NOT NULL",
-            )
-            .bind(lease_until)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        queue::renew_leases(&self.pool, ids, lease_until).await
     }
 
     async fn finish_attempt(
@@ -344,44 +305,7 @@ impl NotifyStore for SqliteStorage {
         delivery_id: i64,
         outcome: &AttemptOutcome,
     ) -> Result<(), StorageError> {
-        let r = &outcome.record;
-        let (state, next, delivered) = match outcome.next {
-            NextStep::Delivered => ("delivered", r.at, Some(r.at)),
-            NextStep::RetryAt(at) => ("pending", at, None),
-            NextStep::GiveUp => ("failed", r.at, None),
-        };
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_until = NULL, \
-             last_status = ?, last_error = ?, delivered_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(r.status.map(i32::from))
-        .bind(&r.error)
-        .bind(delivered)
-        .bind(delivery_id)
-        .execute(&mut *tx)
-        .await?;
-        // A delivery deleted during the attempt (its subscription or tenant went)
-        // has nothing left to record.
-        if done.rows_affected() == 0 {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error, duration_ms) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(delivery_id)
-        .bind(r.attempt)
-        .bind(r.at)
-        .bind(r.status.map(i32::from))
-        .bind(&r.error)
-        .bind(r.duration_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        queue::finish_attempt(&self.pool, delivery_id, outcome).await
     }
 
     async fn due_notices(
@@ -447,17 +371,4 @@ impl NotifyStore for SqliteStorage {
         tx.commit().await?;
         Ok(raised)
     }
-}
-
-fn claimed_delivery(row: &sqlx::sqlite::SqliteRow) -> Result<ClaimedDelivery, StorageError> {
-    use sqlx::Row;
-    let tenant: String = row.try_get("tenant")?;
-    let url: Option<String> = row.try_get("url")?;
-    let sealed: Option<Vec<u8>> = row.try_get("signing_secret_sealed")?;
-    Ok(ClaimedDelivery {
-        delivery: rows::delivery(row)?,
-        tenant: rows::parse_tenant("deliveries.tenant_id", &tenant)?,
-        payload: row.try_get("payload")?,
-        webhook: url.zip(sealed),
-    })
 }

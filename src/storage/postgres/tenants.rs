@@ -1,0 +1,120 @@
+//! Tenants: insert, list, read, delete (cascading to everything they own) and set
+//! their secret policy. Called by the `Storage` impl in `mod.rs`.
+
+use sqlx::PgPool;
+
+use super::journal::write_journal;
+use super::{paged, tenant_from_row};
+use crate::domain::ids::TenantId;
+use crate::domain::policy::TenantPolicy;
+use crate::storage::rows::{self, tenant_columns};
+use crate::storage::{Journal, Page, Paged, StorageError, TenantRecord};
+
+pub(super) async fn insert_tenant(
+    pool: &PgPool,
+    t: &TenantRecord,
+    journal: &Journal,
+) -> Result<(), StorageError> {
+    let mut tx = pool.begin().await?;
+    let (unit, duration) = rows::policy_columns(t.policy.default);
+    let (max_unit, max_duration) = rows::policy_columns(t.policy.max_lifetime);
+    sqlx::query(
+        "INSERT INTO tenants (id, name, policy_unit, policy_duration, max_lifetime_unit, \
+         max_lifetime_duration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(t.id.as_uuid())
+    .bind(&t.name)
+    .bind(unit)
+    .bind(duration)
+    .bind(max_unit)
+    .bind(max_duration)
+    .bind(t.created_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(rows::on_unique_violation)?;
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn list_tenants(
+    pool: &PgPool,
+    page: Page,
+) -> Result<Paged<TenantRecord>, StorageError> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        tenant_columns!(),
+        " FROM tenants ORDER BY created_at, id LIMIT $1 OFFSET $2"
+    ))
+    .bind(i64::from(page.count))
+    .bind(i64::from(page.skip))
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(pool)
+        .await?;
+    paged(&found, total, tenant_from_row)
+}
+
+pub(super) async fn get_tenant(
+    pool: &PgPool,
+    id: &TenantId,
+) -> Result<Option<TenantRecord>, StorageError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        tenant_columns!(),
+        " FROM tenants WHERE id = $1"
+    ))
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(tenant_from_row)
+    .transpose()
+}
+
+pub(super) async fn delete_tenant(
+    pool: &PgPool,
+    id: &TenantId,
+    journal: &Journal,
+) -> Result<(), StorageError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn update_tenant_policy(
+    pool: &PgPool,
+    id: &TenantId,
+    policy: &TenantPolicy,
+    journal: &Journal,
+) -> Result<(), StorageError> {
+    let (unit, duration) = rows::policy_columns(policy.default);
+    let (max_unit, max_duration) = rows::policy_columns(policy.max_lifetime);
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE tenants SET policy_unit = $1, policy_duration = $2, max_lifetime_unit = $3, \
+         max_lifetime_duration = $4 WHERE id = $5",
+    )
+    .bind(unit)
+    .bind(duration)
+    .bind(max_unit)
+    .bind(max_duration)
+    .bind(id.as_uuid())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Secrets of a client: insert within the per-client limit, read, update, revoke,
+//! and the batched last-used timestamps. Called by the `Storage` impl in `mod.rs`.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+use super::journal::write_journal;
+use super::secret_from_row;
+use crate::domain::ids::SecretId;
+use crate::storage::rows::{self, secret_columns};
+use crate::storage::{Journal, NewSecret, SecretRecord, SecretUse, StorageError};
+
+pub(super) async fn insert_secret_within_limit(
+    pool: &SqlitePool,
+    client_pk: i64,
+    s: &NewSecret,
+    secrets_max: u32,
+    journal: &Journal,
+) -> Result<SecretRecord, StorageError> {
+    let mut tx = pool.begin().await?;
+    let next: Option<i32> = sqlx::query_scalar(
+        "UPDATE clients SET active_secrets = active_secrets + 1, next_secret_id = next_secret_id + 1 \
+         WHERE pk = ? AND active_secrets < ? RETURNING next_secret_id - 1",
+    )
+    .bind(client_pk)
+    .bind(secrets_max)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = next else {
+        let exists = sqlx::query("SELECT 1 FROM clients WHERE pk = ?")
+            .bind(client_pk)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Err(match exists {
+            Some(_) => StorageError::LimitReached(secrets_max),
+            None => StorageError::NotFound,
+        });
+    };
+    let secret = insert_secret(&mut tx, client_pk, SecretId(id), s).await?;
+    write_journal(&mut tx, &journal.for_secret(SecretId(id))).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+pub(super) async fn get_secret(
+    pool: &SqlitePool,
+    client_pk: i64,
+    id: SecretId,
+) -> Result<Option<SecretRecord>, StorageError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        secret_columns!(),
+        " FROM secrets WHERE client_pk = ? AND id = ? AND revoked_at IS NULL"
+    ))
+    .bind(client_pk)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(secret_from_row)
+    .transpose()
+}
+
+pub(super) async fn update_secret(
+    pool: &SqlitePool,
+    client_pk: i64,
+    s: &SecretRecord,
+    journal: &Journal,
+) -> Result<(), StorageError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE secrets SET description = ?, expiration = ?, hash_kind = ?, hash = ?, hint = ?, \
+         previous_hash_kind = ?, previous_hash = ?, grace_until = ? \
+         WHERE client_pk = ? AND id = ? AND revoked_at IS NULL",
+    )
+    .bind(&s.description)
+    .bind(s.expiration)
+    .bind(s.hash.kind.as_db())
+    .bind(&s.hash.digest)
+    .bind(&s.hint)
+    .bind(s.previous_hash.as_ref().map(|h| h.kind.as_db()))
+    .bind(s.previous_hash.as_ref().map(|h| h.digest.as_slice()))
+    .bind(s.grace_until)
+    .bind(client_pk)
+    .bind(s.id.0)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn revoke_secret(
+    pool: &SqlitePool,
+    client_pk: i64,
+    id: SecretId,
+    now: DateTime<Utc>,
+    journal: &Journal,
+) -> Result<(), StorageError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE secrets SET revoked_at = ? WHERE client_pk = ? AND id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(client_pk)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    sqlx::query("UPDATE clients SET active_secrets = active_secrets - 1 WHERE pk = ?")
+        .bind(client_pk)
+        .execute(&mut *tx)
+        .await?;
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn record_last_used(
+    pool: &SqlitePool,
+    uses: &[SecretUse],
+) -> Result<(), StorageError> {
+    let mut tx = pool.begin().await?;
+    for u in uses {
+        sqlx::query(
+            "UPDATE secrets SET last_used_at = ? WHERE client_pk = ? AND id = ? \
+             AND (last_used_at IS NULL OR last_used_at < ?)",
+        )
+        .bind(u.at)
+        .bind(u.client_pk)
+        .bind(u.secret_id.0)
+        .bind(u.at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn insert_secret(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    client_pk: i64,
+    id: SecretId,
+    s: &NewSecret,
+) -> Result<SecretRecord, StorageError> {
+    sqlx::query(
+        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, hint, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(client_pk)
+    .bind(id.0)
+    .bind(&s.description)
+    .bind(s.expiration)
+    .bind(s.hash.kind.as_db())
+    .bind(&s.hash.digest)
+    .bind(&s.hint)
+    .bind(s.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(rows::inserted_secret(id, s))
+}

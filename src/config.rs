@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::webhook_target::TargetPolicy;
 use crate::notify::email::EmailSettings;
 use crate::notify::settings::NotificationSettings;
 
@@ -169,7 +170,7 @@ impl Default for ConsoleSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 25] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -185,6 +186,7 @@ const KEYS: [&str; 24] = [
     "notifications.expired.checkInterval",
     "notifications.webhooks.timeout",
     "notifications.webhooks.retrySchedule",
+    "notifications.webhooks.allowPrivateNetworks",
     "notifications",
     "notifications.expiring",
     "notifications.expired",
@@ -315,6 +317,8 @@ pub struct Limits {
     pub clients_max: u32,
     pub default_expiry: ExpiryPolicy,
     pub max_grace_period: Duration,
+    /// Which webhook URLs subscriptions may name.
+    pub webhook_targets: TargetPolicy,
 }
 
 impl Default for Limits {
@@ -324,6 +328,7 @@ impl Default for Limits {
             clients_max: 50_000,
             default_expiry: ExpiryPolicy::ONE_YEAR,
             max_grace_period: Duration::from_secs(7 * 24 * 3600),
+            webhook_targets: TargetPolicy::default(),
         }
     }
 }
@@ -542,6 +547,7 @@ impl Settings {
             .schedule()
             .map_err(|(key, reason)| bad(key, reason))?;
         let email = email_settings(file.notifications.email, secrets.smtp_password)?;
+        let webhook_targets = notifications.webhook_targets;
         Ok(Self {
             console,
             listen,
@@ -561,6 +567,7 @@ impl Settings {
                 clients_max,
                 default_expiry,
                 max_grace_period: Duration::from_secs(grace),
+                webhook_targets,
             },
         })
     }

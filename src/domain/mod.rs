@@ -21,5 +21,6 @@ pub mod secret_value;
 pub mod throttle;
 pub mod verification;
 pub mod webhook_signature;
+pub mod webhook_target;
 
 pub use error::ValidationError;

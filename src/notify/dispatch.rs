@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use super::settings::NotificationSettings;
+use super::targets::{self, PolicyResolver};
 use crate::domain::jws::MasterKey;
 use crate::domain::webhook_signature::SigningSecret;
 use crate::service::Clock;
@@ -56,6 +57,9 @@ impl Dispatcher {
             .connect_timeout(settings.webhook_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
+            .dns_resolver(Arc::new(PolicyResolver {
+                policy: settings.webhook_targets,
+            }))
             .build()?;
         Ok(Self {
             store,
@@ -173,6 +177,8 @@ impl Dispatcher {
         let Some((url, sealed)) = &c.webhook else {
             return Err(Failure::new("the subscription no longer exists"));
         };
+        targets::check_literal(url, self.settings.webhook_targets)
+            .map_err(|refused| Failure::new(refused.to_string()))?;
         let webhook_id = c.delivery.webhook_id.unwrap_or_default();
         let key = self
             .master
@@ -280,7 +286,9 @@ impl Failure {
 
 /// A transport error in a few words (never the URL's credentials: none are allowed).
 fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
+    if targets::is_refused(e) {
+        targets::RefusedTarget.to_string()
+    } else if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
         "could not connect".into()

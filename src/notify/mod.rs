@@ -20,6 +20,7 @@ pub mod expiry;
 pub mod message;
 pub mod notice_email;
 pub mod settings;
+pub mod targets;
 
 /// Sends the email of an expiry notice to a tenant's recipients.
 #[async_trait::async_trait]

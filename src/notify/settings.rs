@@ -12,12 +12,15 @@
 //!   webhooks:
 //!     timeout: 10s
 //!     retrySchedule: [5s, 5m, 30m, 2h, 5h, 10h, 10h]   # about a day in total
+//!     allowPrivateNetworks: false  # true: receivers on loopback/private/link-local addresses
 //! ```
 
 use std::time::Duration;
 
 use croner::Cron;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::webhook_target::TargetPolicy;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
@@ -54,6 +57,7 @@ impl Default for ExpiredSection {
 pub struct WebhooksSection {
     pub timeout: String,
     pub retry_schedule: Vec<String>,
+    pub allow_private_networks: bool,
 }
 
 impl Default for WebhooksSection {
@@ -63,6 +67,7 @@ impl Default for WebhooksSection {
             retry_schedule: ["5s", "5m", "30m", "2h", "5h", "10h", "10h"]
                 .map(String::from)
                 .to_vec(),
+            allow_private_networks: false,
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct NotificationSettings {
     pub webhook_timeout: Duration,
     /// The wait before each retry; its length is the number of retries.
     pub retry_schedule: Vec<Duration>,
+    /// Which addresses deliveries may connect to.
+    pub webhook_targets: TargetPolicy,
 }
 
 impl Default for NotificationSettings {
@@ -155,6 +162,9 @@ pub fn validate_schedule(
         expired_check_interval,
         webhook_timeout,
         retry_schedule,
+        webhook_targets: TargetPolicy {
+            allow_private_networks: webhooks.allow_private_networks,
+        },
     })
 }
 

@@ -6,6 +6,7 @@
 //! can sign with it. Reading needs the audit role (administrators and auditors);
 //! changing needs the administrator's.
 
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
@@ -21,6 +22,7 @@ use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
 use crate::domain::jws::MasterKey;
 use crate::domain::webhook_signature::SigningSecret;
+use crate::domain::webhook_target::{self, TargetPolicy};
 use crate::storage::{DeliveryRecord, Journal, Page, Paged, StorageError, WebhookRecord};
 
 /// At most this many recipients per tenant.
@@ -57,12 +59,15 @@ impl Webhooks {
         req: WebhookRequest,
     ) -> Result<(WebhookRecord, String), ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
-        let url = validate_url(req.url.as_deref().ok_or_else(|| {
-            ValidationError::new(
-                "Url",
-                "is required: the https:// (or http://) address to deliver to",
-            )
-        })?)?;
+        let url = validate_url(
+            req.url.as_deref().ok_or_else(|| {
+                ValidationError::new(
+                    "Url",
+                    "is required: the https:// (or http://) address to deliver to",
+                )
+            })?,
+            self.ctx.limits.webhook_targets,
+        )?;
         let description = req.description.unwrap_or_default();
         validate_description("Description", &description)?;
         let event_types = parse_event_types(&req.event_types.unwrap_or_default())?;
@@ -124,7 +129,7 @@ impl Webhooks {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
         let mut record = self.find(tenant, id).await?;
         if let Some(url) = req.url {
-            record.url = validate_url(&url)?;
+            record.url = validate_url(&url, self.ctx.limits.webhook_targets)?;
         }
         if let Some(d) = req.description {
             validate_description("Description", &d)?;
@@ -306,7 +311,10 @@ fn webhook_not_found(e: StorageError) -> ServiceError {
 }
 
 /// An absolute `http`/`https` URL with a host, without credentials or fragment.
-fn validate_url(text: &str) -> Result<String, ValidationError> {
+/// An absolute http(s) URL without credentials or fragment. An IP address the
+/// target policy refuses is refused here; a host name is checked when a delivery
+/// resolves it (names can change what they point to).
+fn validate_url(text: &str, targets: TargetPolicy) -> Result<String, ValidationError> {
     let text = text.trim();
     let bad = |reason: &str| ValidationError::new("Url", reason.to_owned());
     if text.len() > URL_MAX_LEN {
@@ -326,6 +334,13 @@ fn validate_url(text: &str) -> Result<String, ValidationError> {
     }
     if url.fragment().is_some() {
         return Err(bad("must not have a #fragment"));
+    }
+    let literal = url.host_str().and_then(|h| {
+        let bare = h.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+        bare.unwrap_or(h).parse::<IpAddr>().ok()
+    });
+    if literal.is_some_and(|ip| !targets.permits(ip)) {
+        return Err(bad(webhook_target::REFUSED));
     }
     Ok(url.to_string())
 }
@@ -370,8 +385,23 @@ mod tests {
 
     #[test]
     fn webhook_urls_must_be_absolute_http_without_credentials() {
-        assert!(validate_url("https://hooks.example.com/latchkey").is_ok());
-        assert!(validate_url("http://127.0.0.1:9000/x").is_ok());
+        let strict = TargetPolicy::default();
+        let open = TargetPolicy {
+            allow_private_networks: true,
+        };
+        assert!(validate_url("https://hooks.example.com/latchkey", strict).is_ok());
+        assert!(validate_url("http://127.0.0.1:9000/x", open).is_ok());
+        for internal in [
+            "http://127.0.0.1:9000/x",
+            "http://[::1]/x",
+            "http://169.254.169.254/latest/meta-data",
+            "https://10.0.0.7/hook",
+            "http://[::ffff:192.168.0.1]/",
+        ] {
+            let e = validate_url(internal, strict).unwrap_err();
+            assert_eq!(e.field, "Url", "{internal}");
+            assert!(e.to_string().contains("allowPrivateNetworks"), "{e}");
+        }
         for bad in [
             "",
             "hooks.example.com",
@@ -379,7 +409,7 @@ mod tests {
             "https://u:p@x.example/",
             "https://x.example/#f",
         ] {
-            assert_eq!(validate_url(bad).unwrap_err().field, "Url", "{bad:?}");
+            assert_eq!(validate_url(bad, open).unwrap_err().field, "Url", "{bad:?}");
         }
     }
 

@@ -33,7 +33,7 @@ pub(crate) fn notify_yaml(retries: &[&str], smtp_port: Option<u16>) -> String {
     let mut yaml = format!(
         "notifications:\n  expiring:\n    cron: \"* * * * * *\"\n    leadTimes: [\"1d\"]\n  \
          expired:\n    checkInterval: \"1s\"\n  webhooks:\n    timeout: \"2s\"\n    \
-         retrySchedule: [{}]\n",
+         allowPrivateNetworks: true\n    retrySchedule: [{}]\n",
         retries.join(", ")
     );
     if let Some(port) = smtp_port {
@@ -201,7 +201,7 @@ async fn subscriptions_are_managed_and_validated(backend: Backend) {
     let all = call(
         server
             .post(&hooks)
-            .json(&json!({"Url": "http://127.0.0.1:9/x"})),
+            .json(&json!({"Url": "http://hooks.example.net:9/x"})),
         201,
     )
     .await;
@@ -259,6 +259,24 @@ async fn subscriptions_are_managed_and_validated(backend: Backend) {
         "Url",
     )
     .await;
+    // By default no subscription may name an internal address (cloud metadata,
+    // loopback, private networks): the reason names the setting that allows it.
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://169.254.169.254/latest/meta-data",
+        "https://10.1.2.3/hook",
+        "http://[::1]:8080/",
+    ] {
+        for req in [server.post(&hooks), server.put(&one)] {
+            let (status, _, body) = exchange(req.json(&json!({"Url": url}))).await;
+            assert_eq!(status, 400, "{url}: {body}");
+            let text = body.to_string();
+            assert!(
+                text.contains("Url") && text.contains("allowPrivateNetworks"),
+                "{text}"
+            );
+        }
+    }
     let unknown = json!({"Url": "https://x.example/h", "EventTypes": ["secret.lost"]});
     expect_invalid(server.post(&hooks).json(&unknown), "EventTypes").await;
     let unknown = json!({"EventTypes": ["secret.created", "nope"]});
@@ -795,7 +813,42 @@ async fn deleting_a_client_announces_its_secrets_revoked(backend: Backend) {
     }
 }
 
+/// With the default `allowPrivateNetworks: false`, a host name that resolves only to
+/// loopback is refused when the delivery connects: nothing reaches the receiver and
+/// the attempt log says why.
+async fn a_name_resolving_to_an_internal_address_is_not_delivered_to(backend: Backend) {
+    let yaml =
+        notify_yaml(&[], None).replace("allowPrivateNetworks: true", "allowPrivateNetworks: false");
+    let server = start_notifying(backend, &yaml, None).await;
+    let tenant = server.create_tenant().await;
+    let receiver = WebhookReceiver::start(None).await;
+    let url = receiver.url().replace("127.0.0.1", "localhost");
+    let body = json!({"Url": url});
+    let created = call(server.post(&webhooks_path(&tenant)).json(&body), 201).await;
+    let hook = created["Id"].as_str().unwrap().to_owned();
+    server
+        .create_client(&tenant, CC, json!({"Name": "app"}))
+        .await;
+    let log = wait_for_log(&server, &tenant, &hook, Duration::from_secs(15), |log| {
+        log.first().is_some_and(|d| d["State"] == "failed")
+    })
+    .await;
+    let one = format!(
+        "{}/{hook}/Deliveries/{}",
+        webhooks_path(&tenant),
+        log[0]["Id"]
+    );
+    let full = call(server.get(&one), 200).await;
+    let error = full["AttemptLog"][0]["Error"].as_str().unwrap_or_default();
+    assert!(error.contains("allowPrivateNetworks"), "{full:#}");
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing reached the receiver"
+    );
+}
+
 both_backends!(
+    a_name_resolving_to_an_internal_address_is_not_delivered_to,
     deleting_a_client_announces_its_secrets_revoked,
     deleting_a_tenant_drops_its_pending_deliveries,
     subscriptions_are_managed_and_validated,

@@ -17,6 +17,17 @@ impl TargetPolicy {
     pub fn permits(self, ip: IpAddr) -> bool {
         self.allow_private_networks || !is_internal(ip)
     }
+
+    /// Whether a URL may name `host` (as `Url::host_str` gives it, IPv6 in
+    /// brackets): an IP address only if permitted; a host name always, since it
+    /// is checked each time a delivery resolves it.
+    pub fn permits_host(self, host: &str) -> bool {
+        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+        match bare.unwrap_or(host).parse::<IpAddr>() {
+            Ok(ip) => self.permits(ip),
+            Err(_) => true,
+        }
+    }
 }
 
 /// The reason given when an address is refused, naming the setting that allows it.
@@ -113,5 +124,18 @@ mod tests {
             allow_private_networks: true,
         };
         assert!(open.permits(ip("127.0.0.1")));
+    }
+
+    #[test]
+    fn hosts_are_judged_by_their_ip_address_names_pass() {
+        let strict = TargetPolicy::default();
+        assert!(!strict.permits_host("127.0.0.1"));
+        assert!(!strict.permits_host("[::1]"));
+        assert!(!strict.permits_host("[::ffff:10.0.0.1]"));
+        assert!(strict.permits_host("8.8.8.8"));
+        assert!(
+            strict.permits_host("localhost"),
+            "names are checked when resolved"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! name re-pointed after the subscription was made is caught too), and the check
 //! for URLs that name an IP address, which reqwest connects to without resolving.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -52,12 +52,8 @@ pub fn check_literal(url: &str, policy: TargetPolicy) -> Result<(), RefusedTarge
     let Ok(url) = reqwest::Url::parse(url) else {
         return Ok(()); // reqwest reports unusable URLs itself
     };
-    let literal = url.host_str().and_then(|h| {
-        let bare = h.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
-        bare.unwrap_or(h).parse::<IpAddr>().ok()
-    });
-    match literal {
-        Some(ip) if !policy.permits(ip) => Err(RefusedTarget),
+    match url.host_str() {
+        Some(host) if !policy.permits_host(host) => Err(RefusedTarget),
         _ => Ok(()),
     }
 }

@@ -82,15 +82,7 @@ pub(crate) fn secret_journal(
 
 /// The event subject describing `secret` of `client`.
 pub(crate) fn subject(client: &ClientRecord, secret: &SecretRecord) -> SecretSubject {
-    SecretSubject {
-        tenant: client.tenant_id,
-        client_kind: client.kind,
-        client_id: client.id.to_string(),
-        secret_id: secret.id,
-        description: secret.description.clone(),
-        hint: secret.hint.clone(),
-        expiration: secret.expiration,
-    }
+    secret.subject(client.tenant_id, client.kind, client.id.as_str())
 }
 
 fn action_of(kind: EventType) -> &'static str {

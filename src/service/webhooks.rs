@@ -6,7 +6,6 @@
 //! can sign with it. Reading needs the audit role (administrators and auditors);
 //! changing needs the administrator's.
 
-use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
@@ -335,11 +334,7 @@ fn validate_url(text: &str, targets: TargetPolicy) -> Result<String, ValidationE
     if url.fragment().is_some() {
         return Err(bad("must not have a #fragment"));
     }
-    let literal = url.host_str().and_then(|h| {
-        let bare = h.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
-        bare.unwrap_or(h).parse::<IpAddr>().ok()
-    });
-    if literal.is_some_and(|ip| !targets.permits(ip)) {
+    if url.host_str().is_some_and(|h| !targets.permits_host(h)) {
         return Err(bad(webhook_target::REFUSED));
     }
     Ok(url.to_string())

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::SecretRecord;
 use crate::domain::audit::AuditEntry;
-use crate::domain::events::{Event, EventType, SecretSubject};
+use crate::domain::events::{Event, EventType};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
 
 /// The audit entry and the event (if any) a change writes in its own transaction.
@@ -55,15 +55,7 @@ impl Journal {
         secrets
             .iter()
             .map(|s| {
-                let subject = SecretSubject {
-                    tenant: *tenant,
-                    client_kind: kind,
-                    client_id: client_id.to_owned(),
-                    secret_id: s.id,
-                    description: s.description.clone(),
-                    hint: s.hint.clone(),
-                    expiration: s.expiration,
-                };
+                let subject = s.subject(*tenant, kind, client_id);
                 Event::new(EventType::Revoked, subject, self.audit.at)
             })
             .collect()

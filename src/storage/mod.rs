@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
+use crate::domain::events::SecretSubject;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 use crate::domain::secret_hash::StoredHash;
@@ -28,6 +29,7 @@ use crate::domain::verification::Candidate;
 
 mod cached;
 pub mod console;
+mod delegate;
 mod filters;
 mod journal;
 mod notify;
@@ -123,6 +125,21 @@ pub struct SecretRecord {
     /// The value replaced by the last Renew, while its grace lasts.
     pub previous_hash: Option<StoredHash>,
     pub grace_until: Option<DateTime<Utc>>,
+}
+
+impl SecretRecord {
+    /// How events describe this secret of client `client_id` (never its value).
+    pub fn subject(&self, tenant: TenantId, kind: ClientKind, client_id: &str) -> SecretSubject {
+        SecretSubject {
+            tenant,
+            client_kind: kind,
+            client_id: client_id.to_owned(),
+            secret_id: self.id,
+            description: self.description.clone(),
+            hint: self.hint.clone(),
+            expiration: self.expiration,
+        }
+    }
 }
 
 /// A secret to insert (its id is assigned by storage).

@@ -1,4 +1,4 @@
-//! PostgreSQL implementation of [`Storage`], for deployments that run several
+//! PostgreSQL implementation of [`super::Storage`], for deployments that run several
 //! instances against one database. It owns the PostgreSQL SQL, the pool and the
 //! migrations in `migrations/postgres`; record conversions are shared with
 //! SQLite through [`super::rows`].
@@ -14,15 +14,15 @@
 //! (tenant, client, secret), as the cascading deletes do: `delete_client` locks
 //! its tenant first and `revoke_secret` its client first.
 //!
-//! Layout: this file opens the pool and holds the `Storage` impl, which delegates
-//! to one file per resource (`tenants`, `clients`, `secrets`, `credentials` for the
-//! token endpoint, `lists` for filtered secret lists, `journal` for audit entries
-//! and the event outbox, `notify` + `queue` for [`super::NotifyStore`]).
+//! Layout: this file opens the pool and instantiates the `Storage` impl shared
+//! by both dialects ([`super::delegate`]), which hands the pool to one file per
+//! resource: `tenants`, `clients`, `secrets`, `credentials` (the token endpoint's
+//! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
+//! outbox); `notify` + `queue` implement [`super::NotifyStore`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
@@ -30,7 +30,7 @@ use sqlx::{PgPool, Row};
 use super::rows::{self};
 use super::{
     ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
-    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
+    SecretRecord, SecretUse, SigningKeyRecord, StorageError, TenantRecord, TenantSecret,
 };
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
@@ -139,189 +139,4 @@ fn paged<T>(
     })
 }
 
-#[async_trait]
-impl Storage for PostgresStorage {
-    async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn insert_tenant(&self, t: &TenantRecord, journal: &Journal) -> Result<(), StorageError> {
-        tenants::insert_tenant(&self.pool, t, journal).await
-    }
-
-    async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
-        tenants::list_tenants(&self.pool, page).await
-    }
-
-    async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::get_tenant(&self.pool, id).await
-    }
-
-    async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError> {
-        tenants::delete_tenant(&self.pool, id, journal).await
-    }
-
-    async fn update_tenant_policy(
-        &self,
-        id: &TenantId,
-        policy: &TenantPolicy,
-        journal: &Journal,
-    ) -> Result<(), StorageError> {
-        tenants::update_tenant_policy(&self.pool, id, policy, journal).await
-    }
-
-    async fn insert_client_with_secret(
-        &self,
-        c: &NewClient,
-        s: &NewSecret,
-        clients_max: u32,
-        journal: &Journal,
-    ) -> Result<(ClientRecord, SecretRecord), StorageError> {
-        clients::insert_client_with_secret(&self.pool, c, s, clients_max, journal).await
-    }
-
-    async fn list_clients(
-        &self,
-        tenant: &TenantId,
-        kind: ClientKind,
-        page: Page,
-    ) -> Result<Paged<ClientRecord>, StorageError> {
-        clients::list_clients(&self.pool, tenant, kind, page).await
-    }
-
-    async fn get_client(
-        &self,
-        tenant: &TenantId,
-        kind: ClientKind,
-        id: &ClientId,
-    ) -> Result<Option<ClientRecord>, StorageError> {
-        clients::get_client(&self.pool, tenant, kind, id).await
-    }
-
-    async fn update_client(
-        &self,
-        pk: i64,
-        st: &ClientSettings,
-        now: DateTime<Utc>,
-        journal: &Journal,
-    ) -> Result<ClientRecord, StorageError> {
-        clients::update_client(&self.pool, pk, st, now, journal).await
-    }
-
-    async fn update_client_policy(
-        &self,
-        pk: i64,
-        policy: &ClientPolicy,
-        now: DateTime<Utc>,
-        journal: &Journal,
-    ) -> Result<ClientRecord, StorageError> {
-        clients::update_client_policy(&self.pool, pk, policy, now, journal).await
-    }
-
-    async fn delete_client(
-        &self,
-        tenant: &TenantId,
-        kind: ClientKind,
-        id: &ClientId,
-        journal: &Journal,
-    ) -> Result<(), StorageError> {
-        clients::delete_client(&self.pool, tenant, kind, id, journal).await
-    }
-
-    async fn insert_secret_within_limit(
-        &self,
-        client_pk: i64,
-        s: &NewSecret,
-        secrets_max: u32,
-        journal: &Journal,
-    ) -> Result<SecretRecord, StorageError> {
-        secrets::insert_secret_within_limit(&self.pool, client_pk, s, secrets_max, journal).await
-    }
-
-    async fn list_secrets(
-        &self,
-        client_pk: i64,
-        filter: &SecretFilter,
-        page: Page,
-    ) -> Result<Paged<SecretRecord>, StorageError> {
-        lists::list_secrets(&self.pool, client_pk, filter, page).await
-    }
-
-    async fn list_tenant_secrets(
-        &self,
-        tenant: &TenantId,
-        filter: &SecretFilter,
-        page: Page,
-    ) -> Result<Paged<TenantSecret>, StorageError> {
-        lists::list_tenant_secrets(&self.pool, tenant, filter, page).await
-    }
-
-    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
-        let mut conn = self.pool.acquire().await?;
-        journal::insert_audit(&mut conn, entry).await
-    }
-
-    async fn list_audit(
-        &self,
-        tenant: &TenantId,
-        filter: &AuditFilter,
-        page: Page,
-    ) -> Result<Paged<AuditEntry>, StorageError> {
-        journal::list_audit(&self.pool, tenant, filter, page).await
-    }
-
-    async fn get_secret(
-        &self,
-        client_pk: i64,
-        id: SecretId,
-    ) -> Result<Option<SecretRecord>, StorageError> {
-        secrets::get_secret(&self.pool, client_pk, id).await
-    }
-
-    async fn update_secret(
-        &self,
-        client_pk: i64,
-        s: &SecretRecord,
-        journal: &Journal,
-    ) -> Result<(), StorageError> {
-        secrets::update_secret(&self.pool, client_pk, s, journal).await
-    }
-
-    async fn revoke_secret(
-        &self,
-        client_pk: i64,
-        id: SecretId,
-        now: DateTime<Utc>,
-        journal: &Journal,
-    ) -> Result<(), StorageError> {
-        secrets::revoke_secret(&self.pool, client_pk, id, now, journal).await
-    }
-
-    async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError> {
-        secrets::record_last_used(&self.pool, uses).await
-    }
-
-    async fn insert_signing_key_if_absent(
-        &self,
-        key: &SigningKeyRecord,
-    ) -> Result<(), StorageError> {
-        credentials::insert_signing_key_if_absent(&self.pool, key).await
-    }
-
-    async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError> {
-        credentials::current_signing_key(&self.pool).await
-    }
-
-    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
-        credentials::signing_keys(&self.pool).await
-    }
-
-    async fn load_credentials(
-        &self,
-        tenant: &TenantId,
-        client: &ClientId,
-    ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
-        credentials::load_credentials(&self.pool, tenant, client).await
-    }
-}
+super::delegate::storage_impl!(PostgresStorage);

@@ -91,6 +91,35 @@ impl fmt::Display for SecretId {
     }
 }
 
+/// The name of one secret *value* of one client *incarnation*: random, generated
+/// with every new value (add, Renew, a supplied value set by update) and stored
+/// beside its hash. Access tokens carry it (claim `cid`), so a token is honoured
+/// only while that exact value works: a re-created client or a secret that gets
+/// the same numeric id has new credential ids, and nothing revives an old token.
+/// Not a secret (it travels in signed tokens), but unguessable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CredentialId(Uuid);
+
+impl CredentialId {
+    pub fn generate() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Parses the stored or claimed form (32 lower-case hex digits); `None` otherwise.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 32)
+            .then(|| Uuid::try_parse(s).ok())
+            .flatten()
+            .map(Self)
+    }
+}
+
+impl fmt::Display for CredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.simple().fmt(f)
+    }
+}
+
 /// The two kinds of client, each with its own routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientKind {
@@ -140,6 +169,19 @@ mod tests {
         assert!(ClientId::parse("billing-service_v2.prod~a").is_ok());
         for bad in ["", "a b", "a/b", "a:b", "é", &"x".repeat(129)] {
             assert_eq!(ClientId::parse(bad).unwrap_err().field, "Id", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn credential_ids_round_trip_in_their_simple_form_only() {
+        let id = CredentialId::generate();
+        let text = id.to_string();
+        assert_eq!(text.len(), 32);
+        assert_eq!(CredentialId::parse(&text), Some(id));
+        assert_ne!(CredentialId::generate(), id);
+        let hyphenated = Uuid::parse_str(&text).unwrap().hyphenated().to_string();
+        for bad in ["", "x", hyphenated.as_str(), &"g".repeat(32)] {
+            assert_eq!(CredentialId::parse(bad), None, "{bad:?}");
         }
     }
 

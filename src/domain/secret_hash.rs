@@ -14,6 +14,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::ids::CredentialId;
 use super::secret_value::SecretValue;
 
 /// Argon2id parameters: 19 MiB, 2 passes, 1 lane (OWASP's first recommendation),
@@ -48,11 +49,13 @@ impl HashKind {
     }
 }
 
-/// A stored hash of a secret value.
+/// A stored hash of a secret value, and the credential id that names this value
+/// (a new one with every new value; tokens minted with the value carry it).
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredHash {
     pub kind: HashKind,
     pub digest: Vec<u8>,
+    pub credential: CredentialId,
 }
 
 impl std::fmt::Debug for StoredHash {
@@ -66,8 +69,8 @@ impl std::fmt::Debug for StoredHash {
 #[error("argon2id hashing failed")]
 pub struct HashingFailed;
 
-/// Hashes a new value for storage. Runs Argon2id for supplied values: call it
-/// off the async runtime (`spawn_blocking`).
+/// Hashes a new value for storage, under a fresh credential id. Runs Argon2id for
+/// supplied values: call it off the async runtime (`spawn_blocking`).
 pub fn hash_for_storage(
     value: &SecretValue,
     client_salt: &[u8],
@@ -76,11 +79,13 @@ pub fn hash_for_storage(
         Ok(StoredHash {
             kind: HashKind::Sha256,
             digest: sha256(value.expose()).to_vec(),
+            credential: CredentialId::generate(),
         })
     } else {
         Ok(StoredHash {
             kind: HashKind::Argon2idV1,
             digest: argon2id(value.expose(), client_salt)?.to_vec(),
+            credential: CredentialId::generate(),
         })
     }
 }

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ids::SecretId;
+use super::ids::{CredentialId, SecretId};
 use super::secret_hash::{PresentedDigest, StoredHash};
 
 /// One stored secret of the client, as verification sees it.
@@ -39,6 +39,14 @@ pub enum Refusal {
     ClientDisabled,
 }
 
+/// What a presented value proved: which secret, and which of its values (the
+/// current one or the one in grace), named by its credential id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proof {
+    pub secret: SecretId,
+    pub credential: CredentialId,
+}
+
 /// Decides the outcome for a known client. `now` decides expiry and grace, so a
 /// secret stops working at its expiration whether or not any job has run.
 pub fn decide(
@@ -46,9 +54,9 @@ pub fn decide(
     candidates: &[Candidate],
     client_enabled: bool,
     now: DateTime<Utc>,
-) -> Result<SecretId, Refusal> {
+) -> Result<Proof, Refusal> {
     let mut current: Option<&Candidate> = None;
-    let mut previous: Option<(&Candidate, bool)> = None;
+    let mut previous: Option<(&Candidate, &StoredHash, bool)> = None;
     for candidate in candidates {
         if digest.matches(&candidate.hash) {
             current = Some(candidate);
@@ -56,43 +64,54 @@ pub fn decide(
         if let Some((hash, until)) = &candidate.previous
             && digest.matches(hash)
         {
-            previous = Some((candidate, *until > now));
+            previous = Some((candidate, hash, *until > now));
         }
     }
-    let id = match (current, previous) {
+    let proof = match (current, previous) {
         (Some(c), _) if c.revoked => return Err(Refusal::Revoked(c.id)),
         (Some(c), _) if c.expiration.is_some_and(|at| at <= now) => {
             return Err(Refusal::Expired(c.id));
         }
-        (Some(c), _) => c.id,
-        (None, Some((c, _))) if c.revoked => return Err(Refusal::Revoked(c.id)),
+        (Some(c), _) => (c.id, &c.hash),
+        (None, Some((c, _, _))) if c.revoked => return Err(Refusal::Revoked(c.id)),
         // A grace never outlives the secret: once it expires, both values stop.
-        (None, Some((c, _))) if c.expiration.is_some_and(|at| at <= now) => {
+        (None, Some((c, _, _))) if c.expiration.is_some_and(|at| at <= now) => {
             return Err(Refusal::Expired(c.id));
         }
-        (None, Some((c, true))) => c.id,
-        (None, Some((c, false))) => return Err(Refusal::Superseded(c.id)),
+        (None, Some((c, hash, true))) => (c.id, hash),
+        (None, Some((c, _, false))) => return Err(Refusal::Superseded(c.id)),
         (None, None) => return Err(Refusal::NoMatch),
     };
     if client_enabled {
-        Ok(id)
+        Ok(Proof {
+            secret: proof.0,
+            credential: proof.1.credential,
+        })
     } else {
         Err(Refusal::ClientDisabled)
     }
 }
 
-/// Whether a token minted by secret `secret_id` may still be honoured: the client
-/// is enabled and that secret exists, is not revoked and has not expired.
-pub fn minting_secret_valid(
+/// Whether a token minted with credential `credential` of secret `secret_id` may
+/// still be honoured: the client is enabled, the secret is not revoked and has not
+/// expired, and that exact value still works — it is the secret's current value,
+/// or the value a Renew replaced while its grace lasts. The same rule as
+/// [`decide`], so a token works exactly as long as the value that minted it.
+pub fn credential_in_force(
     candidates: &[Candidate],
     client_enabled: bool,
     secret_id: SecretId,
+    credential: CredentialId,
     now: DateTime<Utc>,
 ) -> bool {
     client_enabled
-        && candidates
-            .iter()
-            .any(|c| c.id == secret_id && !c.revoked && c.expiration.is_none_or(|at| at > now))
+        && candidates.iter().any(|c| {
+            let value_works = c.hash.credential == credential
+                || c.previous
+                    .as_ref()
+                    .is_some_and(|(h, until)| h.credential == credential && *until > now);
+            c.id == secret_id && value_works && !c.revoked && c.expiration.is_none_or(|at| at > now)
+        })
 }
 
 #[cfg(test)]
@@ -118,6 +137,16 @@ mod tests {
         (v, c)
     }
 
+    /// The secret a decision names (the tests about ids and refusals).
+    fn decided(
+        d: &PresentedDigest,
+        candidates: &[Candidate],
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<SecretId, Refusal> {
+        decide(d, candidates, enabled, now).map(|p| p.secret)
+    }
+
     fn digest(v: &SecretValue) -> PresentedDigest {
         PresentedDigest::compute(v, &SALT).unwrap()
     }
@@ -127,7 +156,7 @@ mod tests {
         let (_, a) = secret(1);
         let (vb, b) = secret(2);
         let now = Utc::now();
-        assert_eq!(decide(&digest(&vb), &[a, b], true, now), Ok(SecretId(2)));
+        assert_eq!(decided(&digest(&vb), &[a, b], true, now), Ok(SecretId(2)));
     }
 
     #[test]
@@ -136,26 +165,26 @@ mod tests {
         let (v, mut c) = secret(1);
         let (other, _) = secret(9);
         assert_eq!(
-            decide(&digest(&other), &[c.clone()], true, now),
+            decided(&digest(&other), &[c.clone()], true, now),
             Err(Refusal::NoMatch)
         );
         assert_eq!(
-            decide(&digest(&v), &[c.clone()], false, now),
+            decided(&digest(&v), &[c.clone()], false, now),
             Err(Refusal::ClientDisabled)
         );
         c.expiration = Some(now);
         assert_eq!(
-            decide(&digest(&v), &[c.clone()], true, now),
+            decided(&digest(&v), &[c.clone()], true, now),
             Err(Refusal::Expired(SecretId(1)))
         );
         c.expiration = Some(now + Duration::seconds(1));
         assert_eq!(
-            decide(&digest(&v), &[c.clone()], true, now),
+            decided(&digest(&v), &[c.clone()], true, now),
             Ok(SecretId(1))
         );
         c.revoked = true;
         assert_eq!(
-            decide(&digest(&v), &[c], true, now),
+            decided(&digest(&v), &[c], true, now),
             Err(Refusal::Revoked(SecretId(1)))
         );
     }
@@ -164,25 +193,67 @@ mod tests {
     fn a_token_lives_only_while_its_minting_secret_does() {
         let now = Utc::now();
         let (_, mut c) = secret(2);
-        assert!(minting_secret_valid(&[c.clone()], true, SecretId(2), now));
+        let cid = c.hash.credential;
+        assert!(credential_in_force(
+            &[c.clone()],
+            true,
+            SecretId(2),
+            cid,
+            now
+        ));
         assert!(
-            !minting_secret_valid(&[c.clone()], true, SecretId(3), now),
+            !credential_in_force(&[c.clone()], true, SecretId(3), cid, now),
             "other secret"
         );
         assert!(
-            !minting_secret_valid(&[c.clone()], false, SecretId(2), now),
+            !credential_in_force(&[c.clone()], false, SecretId(2), cid, now),
             "client disabled"
         );
         c.expiration = Some(now);
         assert!(
-            !minting_secret_valid(&[c.clone()], true, SecretId(2), now),
+            !credential_in_force(&[c.clone()], true, SecretId(2), cid, now),
             "expired"
         );
         c.expiration = None;
         c.revoked = true;
         assert!(
-            !minting_secret_valid(&[c], true, SecretId(2), now),
+            !credential_in_force(&[c], true, SecretId(2), cid, now),
             "revoked"
+        );
+    }
+
+    #[test]
+    fn a_token_is_bound_to_the_value_not_to_the_secret_id() {
+        let now = Utc::now();
+        let (_, minted) = secret(1);
+        let cid = minted.hash.credential;
+        // Same numeric id, another value (a re-created client, or an update's new value).
+        let (_, reborn) = secret(1);
+        assert!(!credential_in_force(&[reborn], true, SecretId(1), cid, now));
+        // Renewed: the old value's tokens live exactly as long as its grace.
+        let (_, fresh) = secret(1);
+        let mut renewed = minted.clone();
+        renewed.hash = fresh.hash;
+        renewed.previous = Some((minted.hash.clone(), now + Duration::seconds(30)));
+        assert!(credential_in_force(
+            &[renewed.clone()],
+            true,
+            SecretId(1),
+            cid,
+            now
+        ));
+        let later = now + Duration::seconds(30);
+        assert!(!credential_in_force(
+            &[renewed.clone()],
+            true,
+            SecretId(1),
+            cid,
+            later
+        ));
+        renewed.previous = Some((minted.hash.clone(), now));
+        assert!(
+            !credential_in_force(&[renewed], true, SecretId(1), cid, now),
+            "renewed without grace: at once"
         );
     }
 
@@ -194,22 +265,22 @@ mod tests {
         c.previous = Some((c.hash.clone(), now + Duration::seconds(30)));
         c.hash = fresh.hash;
         assert_eq!(
-            decide(&digest(&new), &[c.clone()], true, now),
+            decided(&digest(&new), &[c.clone()], true, now),
             Ok(SecretId(4))
         );
         assert_eq!(
-            decide(&digest(&old), &[c.clone()], true, now),
+            decided(&digest(&old), &[c.clone()], true, now),
             Ok(SecretId(4))
         );
         let later = now + Duration::seconds(30);
         assert_eq!(
-            decide(&digest(&old), &[c.clone()], true, later),
+            decided(&digest(&old), &[c.clone()], true, later),
             Err(Refusal::Superseded(SecretId(4)))
         );
         let mut expired = c.clone();
         expired.expiration = Some(now);
         assert_eq!(
-            decide(&digest(&old), &[expired], true, now),
+            decided(&digest(&old), &[expired], true, now),
             Err(Refusal::Expired(SecretId(4))),
             "a grace never outlives the secret's expiration"
         );

@@ -196,6 +196,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::TenantNotFound => Self::NotFound("tenant"),
             ServiceError::ClientNotFound => Self::NotFound("client"),
             ServiceError::SecretNotFound => Self::NotFound("secret"),
+            ServiceError::Contended => Self::Conflict(
+                "the secret is being changed by many other requests at once; nothing was \
+                 changed, retry"
+                    .into(),
+            ),
             ServiceError::DuplicateClient => {
                 Self::Conflict("a client with this Id already exists in the tenant".into())
             }

@@ -130,6 +130,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("not allowed")]
     Forbidden,
+    /// Other changes to the same resource kept winning; nothing was changed.
+    #[error("changed concurrently by other requests")]
+    Contended,
     #[error("internal error: {0}")]
     Internal(String),
 }

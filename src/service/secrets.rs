@@ -20,7 +20,7 @@ use crate::domain::ids::{ClientKind, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, effective_rules};
 use crate::domain::secret_value::SecretValue;
 use crate::storage::{
-    ClientRecord, NewSecret, Page, Paged, SecretFilter, SecretRecord, SecretStatusFilter,
+    ClientRecord, Journal, NewSecret, Page, Paged, SecretFilter, SecretRecord, SecretStatusFilter,
     StorageError, TenantRecord, TenantSecret,
 };
 
@@ -172,40 +172,57 @@ impl Secrets {
         id: SecretId,
         patch: SecretPatch,
     ) -> Result<SecretRecord, ServiceError> {
-        let (tenant, client, mut secret) =
-            self.secret(caller, at, id, Action::WriteSecrets).await?;
-        let now = self.ctx.clock.now();
-        if let Some(d) = patch.description {
-            validate_description("Description", &d)?;
-            secret.description = d;
+        let (tenant, client, _) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        if let Some(d) = &patch.description {
+            validate_description("Description", d)?;
         }
-        secret.expiration = match patch.expiry {
-            ExpiryRequest {
-                expires: None,
-                expiration: None,
-            } => secret.expiration,
-            ExpiryRequest {
-                expires: Some(true),
-                expiration: None,
-            } if secret.expiration.is_some() => secret.expiration,
-            req => expiry::resolve(
-                req,
-                expiry_rules(&self.ctx, &tenant, &client.policy, now),
-                now,
-            )?,
+        // A new value is hashed once, whatever the number of attempts below.
+        let new_value = match &patch.value {
+            Some(v) => {
+                let value = SecretValue::supplied(v)?;
+                let hash = self
+                    .ctx
+                    .hasher
+                    .hash_for_storage(&value, &client.argon_salt)
+                    .await?;
+                Some((hash, value.hint()))
+            }
+            None => None,
         };
-        if let Some(v) = patch.value {
-            let value = SecretValue::supplied(&v)?;
-            secret.hash = self
-                .ctx
-                .hasher
-                .hash_for_storage(&value, &client.argon_salt)
-                .await?;
-            secret.hint = value.hint();
-            secret.previous_hash = None;
-            secret.grace_until = None;
-        }
-        self.write(caller, &client, &secret, EventType::Updated, now)
+        let secret = self
+            .change(&client, id, |secret, now| {
+                if let Some(d) = &patch.description {
+                    secret.description.clone_from(d);
+                }
+                secret.expiration = match patch.expiry {
+                    ExpiryRequest {
+                        expires: None,
+                        expiration: None,
+                    } => secret.expiration,
+                    ExpiryRequest {
+                        expires: Some(true),
+                        expiration: None,
+                    } if secret.expiration.is_some() => secret.expiration,
+                    req => expiry::resolve(
+                        req,
+                        expiry_rules(&self.ctx, &tenant, &client.policy, now),
+                        now,
+                    )?,
+                };
+                if let Some((hash, hint)) = &new_value {
+                    secret.hash = hash.clone();
+                    secret.hint.clone_from(hint);
+                    secret.previous_hash = None;
+                    secret.grace_until = None;
+                }
+                Ok(audit::secret_journal(
+                    caller,
+                    &client,
+                    secret,
+                    EventType::Updated,
+                    now,
+                ))
+            })
             .await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "updated secret {id} of client {}", client.id);
         Ok(secret)
@@ -220,25 +237,34 @@ impl Secrets {
         id: SecretId,
         req: RenewRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let (tenant, client, mut secret) =
-            self.secret(caller, at, id, Action::WriteSecrets).await?;
-        let now = self.ctx.clock.now();
+        let (tenant, client, _) = self.secret(caller, at, id, Action::WriteSecrets).await?;
         let grace = grace_period(req.grace_period_seconds, self.ctx.limits.max_grace_period)?;
-        let rules = expiry_rules(&self.ctx, &tenant, &client.policy, now);
-        secret.expiration = expiry::resolve(req.expiry, rules, now)?;
         let value = SecretValue::generate()?;
         let hash = self
             .ctx
             .hasher
             .hash_for_storage(&value, &client.argon_salt)
             .await?;
-        let old = std::mem::replace(&mut secret.hash, hash);
-        secret.hint = value.hint();
-        // The replaced hash is kept even without grace (its grace ends now), so a
-        // later attempt with the old value is reported as superseded, not unknown.
-        secret.previous_hash = Some(old);
-        secret.grace_until = Some(grace.and_then(|g| now.checked_add_signed(g)).unwrap_or(now));
-        self.write(caller, &client, &secret, EventType::Renewed, now)
+        let secret = self
+            .change(&client, id, |secret, now| {
+                let rules = expiry_rules(&self.ctx, &tenant, &client.policy, now);
+                secret.expiration = expiry::resolve(req.expiry, rules, now)?;
+                let old = std::mem::replace(&mut secret.hash, hash.clone());
+                secret.hint = value.hint();
+                // The replaced hash is kept even without grace (its grace ends now), so
+                // a later attempt with the old value is reported as superseded, not
+                // unknown. The value in grace before this Renew stops at once.
+                secret.previous_hash = Some(old);
+                secret.grace_until =
+                    Some(grace.and_then(|g| now.checked_add_signed(g)).unwrap_or(now));
+                Ok(audit::secret_journal(
+                    caller,
+                    &client,
+                    secret,
+                    EventType::Renewed,
+                    now,
+                ))
+            })
             .await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "renewed secret {id} of client {}", client.id);
         Ok((secret, value))
@@ -251,16 +277,15 @@ impl Secrets {
         at: ClientRef<'_>,
         id: SecretId,
     ) -> Result<SecretRecord, ServiceError> {
-        let (_, client, mut secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
-        let now = self.ctx.clock.now();
-        secret.grace_until = secret.grace_until.map(|until| until.min(now));
-        let mut journal = audit::client_journal(caller, &client, "secret.end-grace", now);
-        journal.audit.secret_id = Some(secret.id);
-        self.ctx
-            .store
-            .update_secret(client.pk, &secret, &journal)
-            .await
-            .map_err(not_found_as_secret)?;
+        let (_, client, _) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        let secret = self
+            .change(&client, id, |secret, now| {
+                secret.grace_until = secret.grace_until.map(|until| until.min(now));
+                let mut journal = audit::client_journal(caller, &client, "secret.end-grace", now);
+                journal.audit.secret_id = Some(secret.id);
+                Ok(journal)
+            })
+            .await?;
         tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "ended the grace period of secret {id}");
         Ok(secret)
     }
@@ -336,22 +361,60 @@ impl Secrets {
         Ok((tenant, client, secret))
     }
 
-    /// Writes a changed secret with its audit entry and `kind` event.
-    async fn write(
+    /// Applies `apply` to the latest state of secret `id` and writes it with the
+    /// journal `apply` returns, only if nothing changed it in between (the
+    /// revision check of [`crate::storage::Storage::update_secret`]); otherwise
+    /// reads it again and re-applies. So concurrent changes to one secret (on
+    /// any number of nodes) have the outcome of some serial order, and each caller
+    /// is answered with the state its own change produced.
+    async fn change<F>(
         &self,
-        caller: &Caller,
         client: &ClientRecord,
-        secret: &SecretRecord,
-        kind: EventType,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
-        let journal = audit::secret_journal(caller, client, secret, kind, now);
-        self.ctx
-            .store
-            .update_secret(client.pk, secret, &journal)
-            .await
-            .map_err(not_found_as_secret)
+        id: SecretId,
+        mut apply: F,
+    ) -> Result<SecretRecord, ServiceError>
+    where
+        F: FnMut(&mut SecretRecord, DateTime<Utc>) -> Result<Journal, ServiceError>,
+    {
+        for attempt in 0..CHANGE_ATTEMPTS {
+            let mut secret = self
+                .ctx
+                .store
+                .get_secret(client.pk, id)
+                .await?
+                .ok_or(ServiceError::SecretNotFound)?;
+            let now = self.ctx.clock.now();
+            let journal = apply(&mut secret, now)?;
+            match self
+                .ctx
+                .store
+                .update_secret(client.pk, &secret, &journal)
+                .await
+            {
+                Ok(()) => {
+                    secret.revision += 1;
+                    return Ok(secret);
+                }
+                Err(StorageError::Conflict) => {
+                    // Another change won: back off a little (spread, so the losers of
+                    // one round do not collide again) and apply to the new state.
+                    let spread = u64::from(attempt.min(8)) * 2 + u64::from(rand_below(4));
+                    tokio::time::sleep(std::time::Duration::from_millis(spread)).await;
+                }
+                Err(e) => return Err(not_found_as_secret(e)),
+            }
+        }
+        Err(ServiceError::Contended)
     }
+}
+
+/// How often a change to one secret is re-applied when other changes keep winning.
+const CHANGE_ATTEMPTS: u32 = 100;
+
+/// A small random number below `n` (backoff jitter; not security relevant).
+fn rand_below(n: u8) -> u8 {
+    let mut byte = [0u8; 1];
+    getrandom::fill(&mut byte).map_or(0, |()| byte[0] % n)
 }
 
 fn not_found_as_secret(e: StorageError) -> ServiceError {

@@ -2,10 +2,17 @@
 //! ES256 JWTs, and deciding whether a token is still active.
 //!
 //! A token is active while its signature verifies, its issuer is its tenant's,
-//! it has not expired, **and the secret that minted it is still valid**: not
-//! revoked, not expired, its client enabled and existing. That last check reads
-//! the database, so a revocation on any node holds on every node at the next
-//! request; tokens die with their secret.
+//! it has not expired, **and the exact value that minted it still works**: the
+//! token carries the value's credential id (claim `cid`, new with every value, see
+//! [`CredentialId`]), and that value must still be the secret's current one (or the
+//! one in grace after a Renew), the secret not revoked or expired, its client
+//! enabled and existing. A re-created client or a reused secret id has other
+//! credential ids, so nothing revives a token. That check reads the client's
+//! credentials, so a change on any node holds on every node at the next request.
+//!
+//! The roles a token grants are at most those its client holds **at the moment of
+//! use**: the claim is intersected with the client's current `RoleIds`, so demoting
+//! a client takes effect at its next request (introspection reports the same).
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -20,7 +27,7 @@ use super::last_used::LastUsed;
 use super::verify::VerifiedClient;
 use super::{Caller, Services};
 use crate::config::TokenSettings;
-use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
@@ -228,6 +235,7 @@ impl Tokens {
             roles: &roles,
             scope: &scope,
             secret_id: client.secret_id.0,
+            cid: client.credential,
         };
         let access_token = self
             .keys
@@ -302,25 +310,40 @@ impl Tokens {
         if text("iss") != Some(self.issuer(&tenant).as_str()) || expired {
             return Ok(None);
         }
-        let (Some(client), Some(secret_id)) = (
+        let (Some(client), Some(secret_id), Some(credential)) = (
             text("sub").and_then(|s| ClientId::parse(s).ok()),
-            claims.get("secret_id").and_then(Value::as_i64),
+            claims
+                .get("secret_id")
+                .and_then(Value::as_i64)
+                .and_then(|id| i32::try_from(id).ok())
+                .map(SecretId),
+            text("cid").and_then(CredentialId::parse),
         ) else {
             return Ok(None);
         };
-        let credentials = self
+        let Some(credentials) = self
             .services
             .ctx
             .store
             .load_credentials(&tenant, &client)
             .await
-            .map_err(|e| TokenError::Internal(e.to_string()))?;
-        let minted_by_valid_secret = credentials.is_some_and(|c| {
-            i32::try_from(secret_id).is_ok_and(|id| {
-                verification::minting_secret_valid(&c.candidates, c.enabled, SecretId(id), now)
-            })
-        });
-        Ok(minted_by_valid_secret.then_some((tenant, claims)))
+            .map_err(|e| TokenError::Internal(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let in_force = verification::credential_in_force(
+            &credentials.candidates,
+            credentials.enabled,
+            secret_id,
+            credential,
+            now,
+        );
+        if !in_force {
+            return Ok(None);
+        }
+        let mut claims = claims;
+        restrict_roles(&mut claims, &credentials.role_ids);
+        Ok(Some((tenant, claims)))
     }
 }
 
@@ -339,9 +362,11 @@ struct Claims<'a> {
     roles: &'a [String],
     scope: &'a str,
     secret_id: i32,
+    #[serde(serialize_with = "display")]
+    cid: CredentialId,
 }
 
-fn display<S: serde::Serializer>(value: &TenantId, s: S) -> Result<S::Ok, S::Error> {
+fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(value)
 }
 
@@ -366,6 +391,27 @@ fn granted_roles(scope: Option<&str>, role_ids: &[String]) -> Result<Vec<String>
         }
     }
     Ok(granted)
+}
+
+/// Narrows the `roles` (and `scope`) claims to the roles the client holds now: a
+/// token never grants more than its client has at the moment of use.
+fn restrict_roles(claims: &mut Value, held: &[String]) {
+    let roles: Vec<String> = claims
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(|claimed| {
+            claimed
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|r| held.iter().any(|h| h == r))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(object) = claims.as_object_mut() {
+        object.insert("scope".into(), Value::from(roles.join(" ")));
+        object.insert("roles".into(), Value::from(roles));
+    }
 }
 
 fn validate_audience(audience: &str) -> Result<&str, TokenError> {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{Context, ServiceError};
-use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::secret_hash::UNKNOWN_CLIENT_SALT;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Refusal};
@@ -54,9 +54,10 @@ impl Verifier {
         let now = self.ctx.clock.now();
         Ok(
             verification::decide(&digest, &credentials.candidates, credentials.enabled, now).map(
-                |secret_id| VerifiedClient {
+                |proof| VerifiedClient {
                     client_pk: credentials.pk,
-                    secret_id,
+                    secret_id: proof.secret,
+                    credential: proof.credential,
                     kind: credentials.kind,
                     role_ids: credentials.role_ids.clone(),
                     access_token_lifetime: credentials.access_token_lifetime,
@@ -71,6 +72,8 @@ impl Verifier {
 pub struct VerifiedClient {
     pub client_pk: i64,
     pub secret_id: SecretId,
+    /// The exact value that was presented (current, or the one in grace).
+    pub credential: CredentialId,
     pub kind: ClientKind,
     pub role_ids: Vec<String>,
     pub access_token_lifetime: u32,

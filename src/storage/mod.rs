@@ -56,6 +56,9 @@ pub enum StorageError {
     Duplicate,
     #[error("limit of {0} reached")]
     LimitReached(u32),
+    /// The row changed since it was read (its revision moved on): read it again.
+    #[error("changed concurrently")]
+    Conflict,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -125,6 +128,9 @@ pub struct SecretRecord {
     /// The value replaced by the last Renew, while its grace lasts.
     pub previous_hash: Option<StoredHash>,
     pub grace_until: Option<DateTime<Utc>>,
+    /// Grows with every change; [`Storage::update_secret`] applies only to the
+    /// revision it was read at.
+    pub revision: i64,
 }
 
 impl SecretRecord {
@@ -302,8 +308,10 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError>;
     /// Writes the management fields of a non-revoked secret (description, expiration,
-    /// hashes, hint, grace; not `last_used_at`, which only the token path writes).
-    /// `NotFound` otherwise.
+    /// hashes and their credential ids, hint, grace; not `last_used_at`, which only the
+    /// token path writes) if it is still at `secret.revision`, and moves the revision
+    /// on. `Conflict` when another change came first (read again and re-apply),
+    /// `NotFound` when the secret is gone or revoked.
     async fn update_secret(
         &self,
         client_pk: i64,

@@ -15,7 +15,7 @@ use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::client::{ClientSettings, HybridSettings};
 use crate::domain::events::{EventType, SecretSubject};
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
-use crate::domain::ids::{ClientKind, SecretId, TenantId};
+use crate::domain::ids::{ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::secret_hash::{HashKind, StoredHash};
 use crate::domain::verification::Candidate;
 
@@ -64,7 +64,13 @@ macro_rules! secret_columns {
             $p,
             "previous_hash, ",
             $p,
-            "grace_until"
+            "grace_until, ",
+            $p,
+            "credential, ",
+            $p,
+            "previous_credential, ",
+            $p,
+            "revision"
         )
     };
 }
@@ -112,42 +118,55 @@ pub fn client_settings(
     })
 }
 
-pub fn stored_hash(kind: &str, digest: Vec<u8>) -> Result<StoredHash, StorageError> {
+pub fn stored_hash(
+    kind: &str,
+    digest: Vec<u8>,
+    credential: &str,
+) -> Result<StoredHash, StorageError> {
     let kind = HashKind::from_db(kind)
         .ok_or_else(|| StorageError::Corrupt(format!("secrets.hash_kind: {kind:?}")))?;
-    Ok(StoredHash { kind, digest })
+    let credential = CredentialId::parse(credential)
+        .ok_or_else(|| StorageError::Corrupt("secrets.credential".into()))?;
+    Ok(StoredHash {
+        kind,
+        digest,
+        credential,
+    })
 }
 
 pub fn optional_hash(
     kind: Option<String>,
     digest: Option<Vec<u8>>,
+    credential: Option<String>,
 ) -> Result<Option<StoredHash>, StorageError> {
-    match (kind, digest) {
-        (Some(k), Some(d)) => stored_hash(&k, d).map(Some),
+    match (kind, digest, credential) {
+        (Some(k), Some(d), Some(c)) => stored_hash(&k, d, &c).map(Some),
         _ => Ok(None),
     }
 }
 
-/// The candidate verification compares against, from its columns.
-#[allow(clippy::too_many_arguments)]
+/// The credential id column of a stored hash.
+pub fn credential_column(hash: &StoredHash) -> String {
+    hash.credential.to_string()
+}
+
+/// The candidate verification compares against: a secret's current hash, its
+/// previous hash with the end of its grace, and its dates.
 pub fn candidate(
     id: i32,
-    hash_kind: &str,
-    hash: Vec<u8>,
+    hash: StoredHash,
+    previous: Option<StoredHash>,
     expiration: Option<DateTime<Utc>>,
-    previous_hash_kind: Option<String>,
-    previous_hash: Option<Vec<u8>>,
     grace_until: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
-) -> Result<Candidate, StorageError> {
-    let previous = optional_hash(previous_hash_kind, previous_hash)?.zip(grace_until);
-    Ok(Candidate {
+) -> Candidate {
+    Candidate {
         id: SecretId(id),
-        hash: stored_hash(hash_kind, hash)?,
+        hash,
         expiration,
-        previous,
+        previous: previous.zip(grace_until),
         revoked: revoked_at.is_some(),
-    })
+    }
 }
 
 /// Maps a unique-constraint violation to `Duplicate`.
@@ -173,6 +192,16 @@ pub fn limit_or_missing(parent_exists: bool, max: u32) -> StorageError {
     }
 }
 
+/// The error for a conditional secret update that changed nothing: `Conflict` when
+/// the secret is still live (another change came first), otherwise `NotFound`.
+pub fn conflict_or_missing(still_live: bool) -> StorageError {
+    if still_live {
+        StorageError::Conflict
+    } else {
+        StorageError::NotFound
+    }
+}
+
 /// The record of a secret just inserted with `id`.
 pub fn inserted_secret(id: SecretId, s: &super::NewSecret) -> super::SecretRecord {
     super::SecretRecord {
@@ -185,12 +214,13 @@ pub fn inserted_secret(id: SecretId, s: &super::NewSecret) -> super::SecretRecor
         last_used_at: None,
         previous_hash: None,
         grace_until: None,
+        revision: 0,
     }
 }
 
 /// The credentials of one client from the rows of the `clients LEFT JOIN secrets`
-/// query (columns `pk, kind, role_ids, access_token_lifetime, enabled, argon_salt, id, hash_kind, hash, expiration,
-/// previous_hash_kind, previous_hash, grace_until, revoked_at`); no rows: no client.
+/// query (columns `pk, kind, role_ids, access_token_lifetime, enabled, argon_salt, id, hash_kind, hash, credential,
+/// expiration, previous_hash_kind, previous_hash, previous_credential, grace_until, revoked_at`); no rows: no client.
 pub fn credentials<R>(found: &[R]) -> Result<Option<ClientCredentials>, StorageError>
 where
     R: Row,
@@ -210,23 +240,26 @@ where
     };
     let mut candidates = Vec::with_capacity(found.len());
     for r in found {
-        let (Some(id), Some(kind), Some(hash)) = (
+        let (Some(id), Some(kind), Some(hash), Some(credential)) = (
             r.try_get::<Option<i32>, _>("id")?,
             r.try_get::<Option<String>, _>("hash_kind")?,
             r.try_get::<Option<Vec<u8>>, _>("hash")?,
+            r.try_get::<Option<String>, _>("credential")?,
         ) else {
             continue;
         };
         candidates.push(candidate(
             id,
-            &kind,
-            hash,
+            stored_hash(&kind, hash, &credential)?,
+            optional_hash(
+                r.try_get("previous_hash_kind")?,
+                r.try_get("previous_hash")?,
+                r.try_get("previous_credential")?,
+            )?,
             r.try_get("expiration")?,
-            r.try_get("previous_hash_kind")?,
-            r.try_get("previous_hash")?,
             r.try_get("grace_until")?,
             r.try_get("revoked_at")?,
-        )?);
+        ));
     }
     let kind: String = first.try_get("kind")?;
     let lifetime: i32 = first.try_get("access_token_lifetime")?;

@@ -50,4 +50,5 @@ mod receiver_selftest;
 mod roles;
 mod secrets;
 mod tenants;
+mod token_binding;
 mod webhooks;

@@ -246,8 +246,9 @@ pub(crate) fn claims(token: &str) -> Value {
 }
 
 /// The claims every access token carries, exactly.
-pub(crate) const CLAIMS: [&str; 11] = [
+pub(crate) const CLAIMS: [&str; 12] = [
     "aud",
+    "cid",
     "client_id",
     "exp",
     "iat",

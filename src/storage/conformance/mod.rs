@@ -14,7 +14,7 @@ use super::{
 };
 use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::client::{ClientSettings, HybridSettings};
-use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::policy::TenantPolicy;
 use crate::domain::secret_hash::{HashKind, StoredHash};
 
@@ -137,6 +137,7 @@ conformance!(
     secrets_limit_counts_non_revoked,
     concurrent_secret_inserts_respect_limit,
     update_secret_writes_fields_of_live_secrets,
+    update_secret_applies_only_to_the_revision_it_read,
     revoked_secrets_are_hidden,
     load_credentials_returns_candidates,
     concurrent_deletes_and_revokes_do_not_fail,
@@ -194,7 +195,12 @@ fn hash(byte: u8) -> StoredHash {
     StoredHash {
         kind: HashKind::Sha256,
         digest: vec![byte; 32],
+        credential: credential(byte),
     }
+}
+
+fn credential(byte: u8) -> CredentialId {
+    CredentialId::parse(&format!("{byte:032x}")).unwrap()
 }
 
 fn new_secret(n: u8) -> NewSecret {
@@ -363,6 +369,7 @@ async fn client_insert_with_first_secret(s: Store) {
             last_used_at: None,
             previous_hash: None,
             grace_until: None,
+            revision: 0,
         };
         assert_eq!(first, expected);
         assert_eq!(
@@ -702,6 +709,42 @@ async fn concurrent_secret_inserts_respect_limit(s: Store) {
     assert_eq!(live_ids(&s, pk).await, [1, 2, 3]);
 }
 
+/// Issue 16: a write made from a stale read (another change came first) changes
+/// nothing and says `Conflict`; of 32 writers from one read exactly one wins.
+async fn update_secret_applies_only_to_the_revision_it_read(s: Store) {
+    let (_, pk) = client(&s, "svc").await;
+    let read = s.get_secret(pk, SecretId(1)).await.unwrap().unwrap();
+    let tasks: Vec<_> = (0..32u8)
+        .map(|n| {
+            let s = s.clone();
+            let mut r = read.clone();
+            tokio::spawn(async move {
+                r.hash = hash(100 + n);
+                s.update_secret(pk, &r, &j()).await.map(|()| n)
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(n) => won.push(n),
+            Err(StorageError::Conflict) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one writer of revision 0 wins");
+    let now = s.get_secret(pk, SecretId(1)).await.unwrap().unwrap();
+    assert_eq!((now.revision, &now.hash), (1, &hash(100 + won[0])));
+    // The stale read, written again, is refused instead of undoing the winner.
+    let mut stale = read.clone();
+    stale.description = "stale".into();
+    assert!(matches!(
+        s.update_secret(pk, &stale, &j()).await,
+        Err(StorageError::Conflict)
+    ));
+    assert_eq!(s.get_secret(pk, SecretId(1)).await.unwrap().unwrap(), now);
+}
+
 async fn update_secret_writes_fields_of_live_secrets(s: Store) {
     let (tenant, pk) = client(&s, "svc").await;
     let mut r = s.get_secret(pk, SecretId(1)).await.unwrap().unwrap();
@@ -711,10 +754,12 @@ async fn update_secret_writes_fields_of_live_secrets(s: Store) {
     r.hash = StoredHash {
         kind: HashKind::Argon2idV1,
         digest: vec![9; 32],
+        credential: credential(9),
     };
     r.hint = "zz9".into();
     r.grace_until = Some(t(500));
     s.update_secret(pk, &r, &j()).await.unwrap();
+    r.revision += 1;
     assert_eq!(
         s.get_secret(pk, SecretId(1)).await.unwrap(),
         Some(r.clone())
@@ -723,6 +768,7 @@ async fn update_secret_writes_fields_of_live_secrets(s: Store) {
     r.previous_hash = None;
     r.grace_until = None;
     s.update_secret(pk, &r, &j()).await.unwrap();
+    r.revision += 1;
     assert_eq!(
         s.get_secret(pk, SecretId(1)).await.unwrap(),
         Some(r.clone())

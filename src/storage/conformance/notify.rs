@@ -1214,6 +1214,7 @@ pub(super) async fn expiry_notices_are_raised_once(s: Store) {
     let mut second = s.get_secret(c.pk, SecretId(2)).await.unwrap().unwrap();
     second.expiration = Some(t(52_000));
     s.update_secret(c.pk, &second, &j()).await.unwrap();
+    second.revision += 1;
     let due = due_in(K7, 40_000, 70_000).await;
     assert_eq!(keys(&due), [svc(2), ("web".into(), 1)]);
     assert_eq!(due[0].subject.expiration, Some(t(52_000)));

@@ -69,23 +69,34 @@ pub(super) async fn update_secret(
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE secrets SET description = $1, expiration = $2, hash_kind = $3, hash = $4, \
-         hint = $5, previous_hash_kind = $6, previous_hash = $7, grace_until = $8 \
-         WHERE client_pk = $9 AND id = $10 AND revoked_at IS NULL",
+         credential = $5, hint = $6, previous_hash_kind = $7, previous_hash = $8, \
+         previous_credential = $9, grace_until = $10, revision = revision + 1 \
+         WHERE client_pk = $11 AND id = $12 AND revoked_at IS NULL AND revision = $13",
     )
     .bind(&s.description)
     .bind(s.expiration)
     .bind(s.hash.kind.as_db())
     .bind(&s.hash.digest)
+    .bind(rows::credential_column(&s.hash))
     .bind(&s.hint)
     .bind(s.previous_hash.as_ref().map(|h| h.kind.as_db()))
     .bind(s.previous_hash.as_ref().map(|h| h.digest.as_slice()))
+    .bind(s.previous_hash.as_ref().map(rows::credential_column))
     .bind(s.grace_until)
     .bind(client_pk)
     .bind(s.id.0)
+    .bind(s.revision)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
+        let live = sqlx::query(
+            "SELECT 1 FROM secrets WHERE client_pk = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .bind(client_pk)
+        .bind(s.id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Err(rows::conflict_or_missing(live.is_some()));
     }
     write_journal(&mut tx, journal).await?;
     tx.commit().await?;
@@ -152,8 +163,8 @@ pub(super) async fn insert_secret(
     s: &NewSecret,
 ) -> Result<SecretRecord, StorageError> {
     sqlx::query(
-        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, hint, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, credential, \
+         hint, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(client_pk)
     .bind(id.0)
@@ -161,6 +172,7 @@ pub(super) async fn insert_secret(
     .bind(s.expiration)
     .bind(s.hash.kind.as_db())
     .bind(&s.hash.digest)
+    .bind(rows::credential_column(&s.hash))
     .bind(&s.hint)
     .bind(s.created_at)
     .execute(&mut **tx)

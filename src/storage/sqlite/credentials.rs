@@ -55,8 +55,8 @@ pub(super) async fn load_credentials(
     // One round trip whether or not the client exists, so an unknown client
     // costs about what a known one does.
     let found = sqlx::query(
-        "SELECT c.pk, c.kind, c.role_ids, c.access_token_lifetime, c.enabled, c.argon_salt, s.id, s.hash_kind, s.hash, s.expiration, \
-         s.previous_hash_kind, s.previous_hash, s.grace_until, s.revoked_at \
+        "SELECT c.pk, c.kind, c.role_ids, c.access_token_lifetime, c.enabled, c.argon_salt, s.id, s.hash_kind, s.hash, s.credential, \
+         s.expiration, s.previous_hash_kind, s.previous_hash, s.previous_credential, s.grace_until, s.revoked_at \
          FROM clients c LEFT JOIN secrets s ON s.client_pk = c.pk AND (s.revoked_at IS NULL OR s.id IN \
          (SELECT r.id FROM secrets r WHERE r.client_pk = c.pk AND r.revoked_at IS NOT NULL \
          ORDER BY r.id DESC LIMIT ?)) WHERE c.tenant_id = ? AND c.id = ?",

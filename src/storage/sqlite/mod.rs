@@ -122,15 +122,17 @@ fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StorageError> {
         id: SecretId(row.try_get("id")?),
         description: row.try_get("description")?,
         expiration: row.try_get("expiration")?,
-        hash: rows::stored_hash(&kind, row.try_get("hash")?)?,
+        hash: rows::stored_hash(&kind, row.try_get("hash")?, row.try_get("credential")?)?,
         hint: row.try_get("hint")?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
         previous_hash: rows::optional_hash(
             row.try_get("previous_hash_kind")?,
             row.try_get("previous_hash")?,
+            row.try_get("previous_credential")?,
         )?,
         grace_until: row.try_get("grace_until")?,
+        revision: row.try_get("revision")?,
     })
 }
 

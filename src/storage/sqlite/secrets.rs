@@ -69,24 +69,35 @@ pub(super) async fn update_secret(
 ) -> Result<(), StorageError> {
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
-        "UPDATE secrets SET description = ?, expiration = ?, hash_kind = ?, hash = ?, hint = ?, \
-         previous_hash_kind = ?, previous_hash = ?, grace_until = ? \
-         WHERE client_pk = ? AND id = ? AND revoked_at IS NULL",
+        "UPDATE secrets SET description = ?, expiration = ?, hash_kind = ?, hash = ?, credential = ?, \
+         hint = ?, previous_hash_kind = ?, previous_hash = ?, previous_credential = ?, grace_until = ?, \
+         revision = revision + 1 \
+         WHERE client_pk = ? AND id = ? AND revoked_at IS NULL AND revision = ?",
     )
     .bind(&s.description)
     .bind(s.expiration)
     .bind(s.hash.kind.as_db())
     .bind(&s.hash.digest)
+    .bind(rows::credential_column(&s.hash))
     .bind(&s.hint)
     .bind(s.previous_hash.as_ref().map(|h| h.kind.as_db()))
     .bind(s.previous_hash.as_ref().map(|h| h.digest.as_slice()))
+    .bind(s.previous_hash.as_ref().map(rows::credential_column))
     .bind(s.grace_until)
     .bind(client_pk)
     .bind(s.id.0)
+    .bind(s.revision)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
+        let live = sqlx::query(
+            "SELECT 1 FROM secrets WHERE client_pk = ? AND id = ? AND revoked_at IS NULL",
+        )
+        .bind(client_pk)
+        .bind(s.id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Err(rows::conflict_or_missing(live.is_some()));
     }
     write_journal(&mut tx, journal).await?;
     tx.commit().await?;
@@ -149,8 +160,8 @@ pub(super) async fn insert_secret(
     s: &NewSecret,
 ) -> Result<SecretRecord, StorageError> {
     sqlx::query(
-        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, hint, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO secrets (client_pk, id, description, expiration, hash_kind, hash, credential, hint, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(client_pk)
     .bind(id.0)
@@ -158,6 +169,7 @@ pub(super) async fn insert_secret(
     .bind(s.expiration)
     .bind(s.hash.kind.as_db())
     .bind(&s.hash.digest)
+    .bind(rows::credential_column(&s.hash))
     .bind(&s.hint)
     .bind(s.created_at)
     .execute(&mut **tx)

@@ -48,6 +48,7 @@ mod openapi;
 mod policies;
 mod receiver_selftest;
 mod roles;
+mod secret_races;
 mod secrets;
 mod tenants;
 mod token_binding;

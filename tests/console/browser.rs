@@ -264,10 +264,17 @@ impl Browser {
             .expect("resize the window");
     }
 
-    /// Saves a screenshot for the README under `docs/screenshots/`.
+    /// Saves a screenshot under `target/screenshots/`, or, with
+    /// `LATCHKEY_UPDATE_SCREENSHOTS=1`, the README's copy under `docs/screenshots/` (so
+    /// an ordinary test run leaves the checkout unchanged).
     pub async fn screenshot(&self, file: &str) {
-        let dir = repo_path("docs/screenshots");
-        std::fs::create_dir_all(&dir).expect("create docs/screenshots");
+        let updating = std::env::var_os("LATCHKEY_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1");
+        let dir = repo_path(if updating {
+            "docs/screenshots"
+        } else {
+            "target/screenshots"
+        });
+        std::fs::create_dir_all(&dir).expect("create the screenshot directory");
         self.driver
             .screenshot(&dir.join(file))
             .await

@@ -2,7 +2,8 @@
 //! on SQLite, driven through a real headless Chromium ([`browser::Browser`]);
 //! what the console changed is checked through the management API with the
 //! bootstrap token. Some checks (cookies, CSRF, throttling) speak HTTP directly.
-//! The tests also write the README's screenshots to `docs/screenshots/`.
+//! The tests also take the README's screenshots: into `target/screenshots/`, or into
+//! `docs/screenshots/` with `LATCHKEY_UPDATE_SCREENSHOTS=1` (to refresh the README's).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -17,12 +17,13 @@ use crate::oauth::{access_token, cc_client};
 use crate::policies::{as_caller, client_policy, tenant_policy, token_with};
 
 /// The fields of an audit entry, exactly.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "Action",
     "Actor",
     "ActorType",
     "ClientId",
     "ClientType",
+    "Count",
     "OperationId",
     "Outcome",
     "Reason",

@@ -78,6 +78,7 @@ struct FileConfig {
     tokens: TokensSection,
     console: ConsoleSection,
     notifications: NotificationsSection,
+    audit: AuditSection,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -169,8 +170,23 @@ impl Default for ConsoleSection {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct AuditSection {
+    /// Refusal entries a tenant's trail takes per minute; more are only counted.
+    refusals_per_tenant_per_minute: u32,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        Self {
+            refusals_per_tenant_per_minute: 100,
+        }
+    }
+}
+
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 27] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -196,6 +212,8 @@ const KEYS: [&str; 25] = [
     "tokens",
     "console",
     "console.idleTimeout",
+    "audit",
+    "audit.refusalsPerTenantPerMinute",
 ];
 
 /// A bearer token from the environment: redacted, compared in constant time.
@@ -319,6 +337,9 @@ pub struct Limits {
     pub max_grace_period: Duration,
     /// Which webhook URLs subscriptions may name.
     pub webhook_targets: TargetPolicy,
+    /// `audit.refusalsPerTenantPerMinute`: distinct refusal entries a tenant's
+    /// trail takes per minute (identical ones fold); more are only counted.
+    pub refusals_per_tenant_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -329,6 +350,7 @@ impl Default for Limits {
             default_expiry: ExpiryPolicy::ONE_YEAR,
             max_grace_period: Duration::from_secs(7 * 24 * 3600),
             webhook_targets: TargetPolicy::default(),
+            refusals_per_tenant_per_minute: 100,
         }
     }
 }
@@ -528,6 +550,13 @@ impl Settings {
                 ));
             }
         }
+        let refusals = file.audit.refusals_per_tenant_per_minute;
+        if !(1..=100_000).contains(&refusals) {
+            return Err(bad(
+                "audit.refusalsPerTenantPerMinute",
+                format!("must be 1 to 100000 per minute (got {refusals})"),
+            ));
+        }
         let idle = file.console.idle_timeout;
         if !(1..=7 * 24 * 3600).contains(&idle) {
             return Err(bad(
@@ -568,6 +597,7 @@ impl Settings {
                 default_expiry,
                 max_grace_period: Duration::from_secs(grace),
                 webhook_targets,
+                refusals_per_tenant_per_minute: refusals,
             },
         })
     }
@@ -654,5 +684,23 @@ mod tests {
         assert!(!t.matches("0123456789abcdeF"));
         assert!(!t.matches(""));
         assert_eq!(format!("{t:?}"), "BootstrapToken(..)");
+    }
+
+    #[test]
+    fn refusals_per_tenant_per_minute_defaults_to_100_and_is_bounded() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert_eq!(s.limits.refusals_per_tenant_per_minute, 100);
+        for bad_value in [0, 100_001] {
+            let mut f = FileConfig::default();
+            f.audit.refusals_per_tenant_per_minute = bad_value;
+            let e = Settings::validate(&args(), f, Secrets::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("audit.refusalsPerTenantPerMinute"), "{e}");
+        }
+        assert_eq!(
+            canonical_key("AUDIT.REFUSALSPERTENANTPERMINUTE"),
+            "audit.refusalsPerTenantPerMinute"
+        );
     }
 }

@@ -104,9 +104,11 @@ pub async fn audit(
                 _ => String::new(),
             },
             secret: e.secret_id.map(|s| s.to_string()).unwrap_or_default(),
-            outcome: match &e.reason {
-                Some(reason) => format!("{} ({reason})", e.outcome.as_str()),
-                None => e.outcome.as_str().to_owned(),
+            outcome: match (&e.reason, e.count) {
+                (Some(reason), 1) => format!("{} ({reason})", e.outcome.as_str()),
+                // A folded refusal: identical attempts of one minute.
+                (Some(reason), n) => format!("{} ({reason}), {n} times", e.outcome.as_str()),
+                (None, _) => e.outcome.as_str().to_owned(),
             },
             source: e.source.clone().unwrap_or_default(),
             operation_id: e.operation_id.map(|o| o.to_string()).unwrap_or_default(),

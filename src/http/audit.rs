@@ -39,6 +39,12 @@ pub struct AuditEvent {
     /// The caller's IP address.
     pub source_address: Option<String>,
     pub operation_id: Option<String>,
+    /// How many attempts the entry stands for: 1, except for refused attempts,
+    /// which are folded (identical refusals of one minute are one entry) and,
+    /// past `audit.refusalsPerTenantPerMinute`, counted in one `audit.overflow`
+    /// entry per tenant per minute.
+    #[schema(minimum = 1)]
+    pub count: i64,
 }
 
 impl From<AuditEntry> for AuditEvent {
@@ -57,6 +63,7 @@ impl From<AuditEntry> for AuditEvent {
             secret_id: e.secret_id.map(|s| s.0),
             source_address: e.source,
             operation_id: e.operation_id.map(|o| o.to_string()),
+            count: e.count,
         }
     }
 }

@@ -10,10 +10,10 @@ use super::origin;
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
-use crate::domain::audit::{AuditEntry, AuditFilter, Outcome};
+use crate::domain::audit::{AuditEntry, AuditFilter, Outcome, RefusalFold};
 use crate::domain::events::{Event, EventType, SecretSubject};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
-use crate::storage::{ClientRecord, Journal, Page, Paged, SecretRecord};
+use crate::storage::{ClientRecord, Journal, Page, Paged, RefusalKept, SecretRecord};
 
 /// An audit entry for `action` by `caller`, stamped with the current request's
 /// OperationId and source address.
@@ -51,6 +51,7 @@ pub(crate) fn entry_by(
         secret_id: None,
         source: origin.and_then(|o| o.address).map(|a| a.to_string()),
         operation_id: origin.map(|o| o.operation_id),
+        count: 1,
     }
 }
 
@@ -104,8 +105,11 @@ pub(crate) struct Target {
     pub secret_id: Option<SecretId>,
 }
 
-/// Writes the entry of a refused attempt. A failure to write is logged, not
-/// returned: the refusal stands either way.
+/// Writes the entry of a refused attempt, bounded ([`RefusalFold`]): folded into
+/// an identical refusal of the same minute, counted in the tenant's overflow entry
+/// past `audit.refusalsPerTenantPerMinute`, and not written at all for a tenant
+/// that does not exist. A failure to write is logged, not returned: the refusal
+/// stands either way.
 pub(crate) async fn record_refusal(
     ctx: &Context,
     mut audit: AuditEntry,
@@ -117,8 +121,18 @@ pub(crate) async fn record_refusal(
     audit.client_kind = target.client_kind;
     audit.client_id = target.client_id;
     audit.secret_id = target.secret_id;
-    if let Err(e) = ctx.store.insert_audit(&audit).await {
-        tracing::error!(error = %e, action = %audit.action, "could not write an audit entry");
+    let fold = RefusalFold::of(&audit, ctx.limits.refusals_per_tenant_per_minute);
+    match ctx.store.record_refusal(&audit, &fold).await {
+        Ok(RefusalKept::Overflowed) => {
+            tracing::debug!(action = %audit.action, "refusal counted in the minute's overflow entry");
+        }
+        Ok(RefusalKept::UnknownTenant) => {
+            tracing::debug!(action = %audit.action, "refusal not audited: no such tenant");
+        }
+        Ok(RefusalKept::Stored | RefusalKept::Folded) => {}
+        Err(e) => {
+            tracing::error!(error = %e, action = %audit.action, "could not write an audit entry");
+        }
     }
 }
 

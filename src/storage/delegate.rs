@@ -144,6 +144,14 @@ macro_rules! storage_impl {
                 journal::insert_audit(&mut conn, entry).await
             }
 
+            async fn record_refusal(
+                &self,
+                entry: &AuditEntry,
+                fold: &$crate::domain::audit::RefusalFold,
+            ) -> Result<$crate::storage::RefusalKept, StorageError> {
+                refusals::record_refusal(&self.pool, entry, fold).await
+            }
+
             async fn list_audit(
                 &self,
                 tenant: &TenantId,

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::audit::{AuditEntry, AuditFilter, RefusalFold};
 use crate::domain::client::ClientSettings;
 use crate::domain::events::SecretSubject;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
@@ -46,6 +46,19 @@ pub use notify::{
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod conformance;
+
+/// How [`Storage::record_refusal`] kept a refused attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKept {
+    /// A new entry.
+    Stored,
+    /// Counted in the identical refusal of the minute.
+    Folded,
+    /// Counted in the overflow entry of the tenant's minute (the cap was reached).
+    Overflowed,
+    /// Not written: the tenant does not exist.
+    UnknownTenant,
+}
 
 /// Failures at the storage seam, in the caller's terms.
 #[derive(Debug, thiserror::Error)]
@@ -327,8 +340,18 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         journal: &Journal,
     ) -> Result<(), StorageError>;
 
-    /// Writes an audit entry on its own (a refused attempt changes nothing else).
+    /// Writes an audit entry on its own.
     async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError>;
+    /// Records a refused attempt, bounded as `fold` says, in one transaction:
+    /// folded into the identical refusal of the minute when there is one; else a
+    /// new entry while the tenant's minute holds fewer than `fold.cap` refusal
+    /// entries; else counted in the minute's overflow entry. Nothing is written
+    /// for a tenant that does not exist. Exact under concurrent calls.
+    async fn record_refusal(
+        &self,
+        entry: &AuditEntry,
+        fold: &RefusalFold,
+    ) -> Result<RefusalKept, StorageError>;
     /// The tenant's audit trail, oldest first.
     async fn list_audit(
         &self,

@@ -390,6 +390,7 @@ where
         client_id: r.try_get("client_id")?,
         secret_id: r.try_get::<Option<i32>, _>("secret_id")?.map(SecretId),
         source: r.try_get("source")?,
+        count: r.try_get("occurrences")?,
         operation_id: operation
             .map(|o| parse_uuid("audit_events.operation_id", &o))
             .transpose()?,
@@ -405,7 +406,7 @@ macro_rules! audit_columns {
             " AS tenant_id, actor_type, actor, action, outcome, reason, client_kind, client_id, \
              secret_id, source, operation_id",
             $cast,
-            " AS operation_id"
+            " AS operation_id, occurrences"
         )
     };
 }

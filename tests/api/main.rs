@@ -30,6 +30,7 @@ mod receiver;
 mod smtp;
 
 mod audit;
+mod audit_flood;
 mod clients;
 mod config;
 mod errors;

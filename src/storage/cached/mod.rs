@@ -258,6 +258,14 @@ impl<S: Storage> Storage for CachedStorage<S> {
         self.inner.insert_audit(entry).await
     }
 
+    async fn record_refusal(
+        &self,
+        entry: &AuditEntry,
+        fold: &crate::domain::audit::RefusalFold,
+    ) -> Result<super::RefusalKept, StorageError> {
+        self.inner.record_refusal(entry, fold).await
+    }
+
     async fn list_audit(
         &self,
         tenant: &TenantId,

@@ -20,6 +20,8 @@ use crate::domain::secret_hash::{HashKind, StoredHash};
 
 mod notify;
 use notify::*;
+mod refusals;
+use refusals::*;
 
 const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 
@@ -41,6 +43,7 @@ fn j() -> Journal {
         secret_id: None,
         source: None,
         operation_id: None,
+        count: 1,
     })
 }
 
@@ -155,6 +158,11 @@ conformance!(
     audit_trail_filters_pages_and_outlives_deletions,
     secret_filters_and_inventory,
     policies_round_trip,
+    // Issue 10: bounded refusal records (refusals.rs).
+    identical_refusals_fold_exactly_under_concurrency,
+    refusals_past_the_cap_are_counted_in_one_overflow_entry,
+    refusals_of_unknown_tenants_are_not_written,
+    ordinary_entries_never_fold,
 );
 
 // ---- fixtures ----

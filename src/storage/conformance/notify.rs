@@ -52,6 +52,7 @@ fn entry(tenant: TenantId, action: &str, at: DateTime<Utc>) -> AuditEntry {
         secret_id: None,
         source: Some("198.51.100.7".into()),
         operation_id: Some(Uuid::new_v4()),
+        count: 1,
     }
 }
 

@@ -62,6 +62,7 @@ fn j() -> Journal {
         secret_id: None,
         source: None,
         operation_id: None,
+        count: 1,
     })
 }
 

@@ -43,6 +43,7 @@ mod journal;
 mod lists;
 mod notify;
 mod queue;
+mod refusals;
 mod secrets;
 mod tenants;
 

@@ -38,6 +38,7 @@ mod journal;
 mod lists;
 mod notify;
 mod queue;
+mod refusals;
 mod secrets;
 mod tenants;
 

@@ -85,14 +85,17 @@ impl SqliteStorage {
             options = options.pragma("max_page_count", pages.to_string());
         }
         let lock = lock::acquire(options.get_filename())?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .after_release(|conn, _| Box::pin(outside_transaction(conn)))
-            .connect_with(options)
-            .await?;
+        let pool = pool_options(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self { pool, _lock: lock })
     }
+}
+
+/// The pool: `size` connections, each back in the pool only outside any transaction.
+fn pool_options(size: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(size)
+        .after_release(|conn, _| Box::pin(outside_transaction(conn)))
 }
 
 /// `LATCHKEY_SQLITE_MAX_PAGE_COUNT`, when set: a positive number of pages.
@@ -199,3 +202,6 @@ fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StorageError> {
 }
 
 super::delegate::storage_impl!(SqliteStorage);
+
+#[cfg(test)]
+mod tests;

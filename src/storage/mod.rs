@@ -78,6 +78,9 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database cannot be opened as configured: held by another process, or a bad setting.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A page of a list: `skip` rows, then at most `count`.

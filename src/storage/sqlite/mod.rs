@@ -6,6 +6,25 @@
 //! write, which takes SQLite's single write lock at once, so the conditional
 //! counter updates serialise concurrent inserts.
 //!
+//! Every write runs in a sqlx `Transaction`: it answers only after its COMMIT
+//! succeeded, and otherwise is rolled back. SQLite itself rolls a transaction
+//! back on some errors (`SQLITE_FULL`, `SQLITE_IOERR`, …), after which sqlx's
+//! own ROLLBACK fails and its count of open transactions stays at one: the next
+//! `begin` on that connection would issue a SAVEPOINT, and a later failure could
+//! leave the connection inside a transaction that never commits (writes
+//! acknowledged, then lost; the write lock held). So a connection goes back to
+//! the pool only when both sqlx and SQLite say it is outside any transaction
+//! ([`outside_transaction`]); otherwise it is closed, which rolls back, and the
+//! pool opens a fresh one. Hence the server recovers by itself once the disk has
+//! room again (or the file is writable again).
+//!
+//! One process per database file: [`lock`] holds `PATH.lock` for the life of the
+//! process, since the process caches credentials.
+//!
+//! `LATCHKEY_SQLITE_MAX_PAGE_COUNT` (a test and operations knob, unset by
+//! default): `PRAGMA max_page_count` on every connection, i.e. a size cap on the
+//! database file, past which writes fail as on a full disk.
+//!
 //! Layout: this file opens the pool and instantiates the `Storage` impl shared
 //! by both dialects ([`super::delegate`]), which hands the pool to one file per
 //! resource: `tenants`, `clients`, `secrets`, `credentials` (the token endpoint's
@@ -18,9 +37,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqlitePool};
 
 use super::rows::{self};
 use super::{
@@ -36,32 +56,79 @@ mod clients;
 mod credentials;
 mod journal;
 mod lists;
+mod lock;
 mod notify;
 mod queue;
 mod refusals;
 mod secrets;
 mod tenants;
 
+/// The environment variable capping the database size in pages (see the module doc).
+pub const MAX_PAGE_COUNT_VAR: &str = "LATCHKEY_SQLITE_MAX_PAGE_COUNT";
+
 pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
+    /// Held while the storage lives: no other process opens this file meanwhile.
+    _lock: Option<lock::DatabaseLock>,
 }
 
 impl SqliteStorage {
     /// Opens (creating if missing) the database at `url` (`sqlite://path`) and migrates it.
+    /// Refuses a database another process holds (see [`lock`]).
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let mut options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        if let Some(pages) = max_page_count()? {
+            options = options.pragma("max_page_count", pages.to_string());
+        }
+        let lock = lock::acquire(options.get_filename())?;
+        let pool = pool_options(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, _lock: lock })
     }
+}
+
+/// The pool: `size` connections, each back in the pool only outside any transaction.
+fn pool_options(size: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(size)
+        .after_release(|conn, _| Box::pin(outside_transaction(conn)))
+}
+
+/// `LATCHKEY_SQLITE_MAX_PAGE_COUNT`, when set: a positive number of pages.
+fn max_page_count() -> Result<Option<u32>, StorageError> {
+    let Ok(text) = std::env::var(MAX_PAGE_COUNT_VAR) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u32>() {
+        Ok(pages) if pages > 0 => Ok(Some(pages)),
+        _ => Err(StorageError::Unavailable(format!(
+            "{MAX_PAGE_COUNT_VAR}: must be a positive number of pages, got {text:?}"
+        ))),
+    }
+}
+
+/// The pool's `after_release` check: `true` (back to the pool) only when the connection
+/// is outside any transaction, as sqlx counts and as SQLite says; `false` closes it.
+async fn outside_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    // Runs what is queued first, such as the ROLLBACK of a dropped `Transaction`.
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction()
+        // BEGIN fails inside a transaction; a deferred BEGIN takes no lock.
+        && sqlx::raw_sql("BEGIN DEFERRED; ROLLBACK")
+            .execute(&mut *conn)
+            .await
+            .is_ok();
+    if !clean {
+        tracing::warn!(
+            "a SQLite connection was left inside a transaction (its rollback failed): closed"
+        );
+    }
+    Ok(clean)
 }
 
 fn tenant_from_row(row: &SqliteRow) -> Result<TenantRecord, StorageError> {
@@ -138,3 +205,6 @@ fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StorageError> {
 }
 
 super::delegate::storage_impl!(SqliteStorage);
+
+#[cfg(test)]
+mod tests;

@@ -170,7 +170,7 @@ impl Default for ConsoleSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 26] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -187,6 +187,7 @@ const KEYS: [&str; 25] = [
     "notifications.webhooks.timeout",
     "notifications.webhooks.retrySchedule",
     "notifications.webhooks.allowPrivateNetworks",
+    "notifications.webhooks.maxPerTenant",
     "notifications",
     "notifications.expiring",
     "notifications.expired",
@@ -319,6 +320,8 @@ pub struct Limits {
     pub max_grace_period: Duration,
     /// Which webhook URLs subscriptions may name.
     pub webhook_targets: TargetPolicy,
+    /// Webhook subscriptions a tenant may hold.
+    pub webhooks_max: u32,
 }
 
 impl Default for Limits {
@@ -329,6 +332,7 @@ impl Default for Limits {
             default_expiry: ExpiryPolicy::ONE_YEAR,
             max_grace_period: Duration::from_secs(7 * 24 * 3600),
             webhook_targets: TargetPolicy::default(),
+            webhooks_max: crate::notify::settings::DEFAULT_WEBHOOKS_MAX,
         }
     }
 }
@@ -548,6 +552,7 @@ impl Settings {
             .map_err(|(key, reason)| bad(key, reason))?;
         let email = email_settings(file.notifications.email, secrets.smtp_password)?;
         let webhook_targets = notifications.webhook_targets;
+        let webhooks_max = notifications.webhooks_max;
         Ok(Self {
             console,
             listen,
@@ -568,6 +573,7 @@ impl Settings {
                 default_expiry,
                 max_grace_period: Duration::from_secs(grace),
                 webhook_targets,
+                webhooks_max,
             },
         })
     }

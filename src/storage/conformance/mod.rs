@@ -20,6 +20,8 @@ use crate::domain::secret_hash::{HashKind, StoredHash};
 
 mod notify;
 use notify::*;
+mod webhook_limit;
+use webhook_limit::*;
 
 const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 
@@ -154,6 +156,9 @@ conformance!(
     audit_trail_filters_pages_and_outlives_deletions,
     secret_filters_and_inventory,
     policies_round_trip,
+    // Issue 10: webhooks per tenant (webhook_limit.rs).
+    webhooks_limit_counts_live_subscriptions,
+    concurrent_webhook_inserts_respect_limit,
 );
 
 // ---- fixtures ----

@@ -186,7 +186,7 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 27] = [
+const KEYS: [&str; 28] = [
     "server.listen",
     "server.publicUrl",
     "database.url",
@@ -203,6 +203,7 @@ const KEYS: [&str; 27] = [
     "notifications.webhooks.timeout",
     "notifications.webhooks.retrySchedule",
     "notifications.webhooks.allowPrivateNetworks",
+    "notifications.webhooks.maxPerTenant",
     "notifications",
     "notifications.expiring",
     "notifications.expired",
@@ -340,6 +341,8 @@ pub struct Limits {
     /// `audit.refusalsPerTenantPerMinute`: distinct refusal entries a tenant's
     /// trail takes per minute (identical ones fold); more are only counted.
     pub refusals_per_tenant_per_minute: u32,
+    /// Webhook subscriptions a tenant may hold.
+    pub webhooks_max: u32,
 }
 
 impl Default for Limits {
@@ -351,6 +354,7 @@ impl Default for Limits {
             max_grace_period: Duration::from_secs(7 * 24 * 3600),
             webhook_targets: TargetPolicy::default(),
             refusals_per_tenant_per_minute: 100,
+            webhooks_max: crate::notify::settings::DEFAULT_WEBHOOKS_MAX,
         }
     }
 }
@@ -577,6 +581,7 @@ impl Settings {
             .map_err(|(key, reason)| bad(key, reason))?;
         let email = email_settings(file.notifications.email, secrets.smtp_password)?;
         let webhook_targets = notifications.webhook_targets;
+        let webhooks_max = notifications.webhooks_max;
         Ok(Self {
             console,
             listen,
@@ -598,6 +603,7 @@ impl Settings {
                 max_grace_period: Duration::from_secs(grace),
                 webhook_targets,
                 refusals_per_tenant_per_minute: refusals,
+                webhooks_max,
             },
         })
     }

@@ -174,4 +174,22 @@ mod tests {
             "notifications.email.timeoutSeconds"
         );
     }
+
+    #[test]
+    fn webhooks_per_tenant_default_to_20_and_zero_stops_start_up() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert_eq!(s.limits.webhooks_max, 20);
+        let yaml = "notifications:\n  webhooks:\n    maxPerTenant: 5\n";
+        let s = Settings::validate(&args(), from_yaml(yaml).unwrap(), Secrets::default()).unwrap();
+        assert_eq!(s.limits.webhooks_max, 5);
+        let e = from_yaml("notifications:\n  webhooks:\n    maxPerTenant: 0\n")
+            .and_then(|f| Settings::validate(&args(), f, Secrets::default()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("notifications.webhooks.maxPerTenant"), "{e}");
+        assert_eq!(
+            canonical_key("NOTIFICATIONS.WEBHOOKS.MAXPERTENANT"),
+            "notifications.webhooks.maxPerTenant"
+        );
+    }
 }

@@ -133,6 +133,9 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::ClientLimitReached(max) => {
             format!("This tenant already has the maximum of {max} clients.")
         }
+        ServiceError::WebhookLimitReached(max) => {
+            format!("This tenant already has the maximum of {max} webhooks.")
+        }
         ServiceError::DuplicateClient => {
             "A client with this Id already exists in the tenant: choose another Id.".into()
         }

@@ -210,6 +210,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::SecretLimitReached(max) => Self::LimitReached(format!(
                 "the client already has the maximum of {max} secrets (applications.secretsMax)"
             )),
+            ServiceError::WebhookLimitReached(max) => Self::LimitReached(format!(
+                "the tenant already has the maximum of {max} webhooks \
+                 (notifications.webhooks.maxPerTenant)"
+            )),
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
             ServiceError::Internal(cause) => Self::Internal(cause),

@@ -4,7 +4,10 @@
 //!
 //! Webhooks are POSTed as JSON signed the Standard Webhooks way (`webhook-id` is
 //! the event id, stable across retries and resends, so receivers can drop
-//! duplicates). Redirects are not followed. A claim is renewed while its
+//! duplicates). Redirects are not followed, and proxies in the environment
+//! (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are not used: through a proxy the
+//! target host would be resolved and reached by the proxy, past the target
+//! policy's check of every resolved address. A claim is renewed while its
 //! attempt is under way, so a slow receiver is never sent the same delivery by
 //! another node; a delivery interrupted by a crash is attempted again once its
 //! lease runs out: delivery is at least once.
@@ -56,6 +59,8 @@ impl Dispatcher {
             .timeout(settings.webhook_timeout)
             .connect_timeout(settings.webhook_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // Never an ambient proxy: the policy resolver must see the target host.
+            .no_proxy()
             .default_headers(headers)
             .dns_resolver(Arc::new(PolicyResolver {
                 policy: settings.webhook_targets,

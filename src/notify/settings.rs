@@ -13,6 +13,7 @@
 //!     timeout: 10s
 //!     retrySchedule: [5s, 5m, 30m, 2h, 5h, 10h, 10h]   # about a day in total
 //!     allowPrivateNetworks: false  # true: receivers on loopback/private/link-local addresses
+//!     maxPerTenant: 20             # webhook subscriptions a tenant may hold
 //! ```
 
 use std::time::Duration;
@@ -58,6 +59,7 @@ pub struct WebhooksSection {
     pub timeout: String,
     pub retry_schedule: Vec<String>,
     pub allow_private_networks: bool,
+    pub max_per_tenant: u32,
 }
 
 impl Default for WebhooksSection {
@@ -68,9 +70,16 @@ impl Default for WebhooksSection {
                 .map(String::from)
                 .to_vec(),
             allow_private_networks: false,
+            max_per_tenant: DEFAULT_WEBHOOKS_MAX,
         }
     }
 }
+
+/// Webhook subscriptions a tenant may hold by default
+/// (`notifications.webhooks.maxPerTenant`): each event fans out to all of them.
+pub const DEFAULT_WEBHOOKS_MAX: u32 = 20;
+/// The highest `notifications.webhooks.maxPerTenant` accepted.
+const WEBHOOKS_MAX_LIMIT: u32 = 1000;
 
 /// Validated notification settings.
 #[derive(Debug, Clone)]
@@ -84,6 +93,8 @@ pub struct NotificationSettings {
     pub retry_schedule: Vec<Duration>,
     /// Which addresses deliveries may connect to.
     pub webhook_targets: TargetPolicy,
+    /// Webhook subscriptions a tenant may hold.
+    pub webhooks_max: u32,
 }
 
 impl Default for NotificationSettings {
@@ -156,6 +167,13 @@ pub fn validate_schedule(
             "at most 20 retries, each at most 7d".into(),
         ));
     }
+    let webhooks_max = webhooks.max_per_tenant;
+    if !(1..=WEBHOOKS_MAX_LIMIT).contains(&webhooks_max) {
+        return Err((
+            "notifications.webhooks.maxPerTenant",
+            format!("must be 1 to {WEBHOOKS_MAX_LIMIT} (got {webhooks_max})"),
+        ));
+    }
     Ok(NotificationSettings {
         expiring_cron,
         lead_times,
@@ -165,6 +183,7 @@ pub fn validate_schedule(
         webhook_targets: TargetPolicy {
             allow_private_networks: webhooks.allow_private_networks,
         },
+        webhooks_max,
     })
 }
 
@@ -201,6 +220,31 @@ mod tests {
         let total: Duration = s.retry_schedule.iter().sum();
         assert!(total > Duration::from_secs(20 * 3600) && total < Duration::from_secs(36 * 3600));
         assert_eq!(s.expired_check_interval, Duration::from_secs(15));
+        assert_eq!(s.webhooks_max, 20);
+    }
+
+    #[test]
+    fn webhooks_per_tenant_are_1_to_1000() {
+        let (e, x) = (ExpiringSection::default(), ExpiredSection::default());
+        for (max, ok) in [
+            (0, false),
+            (1, true),
+            (5, true),
+            (1000, true),
+            (1001, false),
+        ] {
+            let w = WebhooksSection {
+                max_per_tenant: max,
+                ..WebhooksSection::default()
+            };
+            match validate_schedule(&e, &x, &w) {
+                Ok(s) => assert!(ok && s.webhooks_max == max, "{max} accepted"),
+                Err((key, reason)) => {
+                    assert!(!ok, "{max} refused: {reason}");
+                    assert_eq!(key, "notifications.webhooks.maxPerTenant");
+                }
+            }
+        }
     }
 
     #[test]

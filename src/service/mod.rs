@@ -126,6 +126,8 @@ pub enum ServiceError {
     ClientLimitReached(u32),
     #[error("the client already has the maximum of {0} secrets")]
     SecretLimitReached(u32),
+    #[error("the tenant already has the maximum of {0} webhooks")]
+    WebhookLimitReached(u32),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("not allowed")]

@@ -92,9 +92,12 @@ impl Webhooks {
         let journal = Journal::new(audit::entry(caller, Some(*tenant), "webhook.create", now));
         self.ctx
             .store
-            .insert_webhook(&record, &journal)
+            .insert_webhook(&record, self.ctx.limits.webhooks_max, &journal)
             .await
-            .map_err(tenant_not_found)?;
+            .map_err(|e| match e {
+                StorageError::LimitReached(max) => ServiceError::WebhookLimitReached(max),
+                e => tenant_not_found(e),
+            })?;
         Ok((record, secret.expose()))
     }
 

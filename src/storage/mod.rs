@@ -5,7 +5,8 @@
 //! - a tenant holds at most `clients_max` clients and a client at most
 //!   `secrets_max` non-revoked secrets, also under concurrent inserts (counters on
 //!   the parent row, incremented by a conditional `UPDATE … WHERE count < max`,
-//!   which locks that row on both databases);
+//!   which locks that row on both databases); likewise a tenant holds at most
+//!   `webhooks_max` webhook subscriptions (`webhook_count`);
 //! - secret ids are per client, start at 1 and are never reused (`next_secret_id`);
 //! - a revoked secret keeps its row and hash (so a later attempt with it can be
 //!   reported as "revoked") but is invisible to every read except

@@ -149,9 +149,13 @@ pub struct DueSecret {
 
 #[async_trait]
 pub trait NotifyStore: Send + Sync + 'static {
+    /// Within the tenant's limit of `webhooks_max` subscriptions, also under
+    /// concurrent inserts (a counter on the tenant row, like `clients_max`):
+    /// `LimitReached(webhooks_max)` beyond it, `NotFound` when the tenant is absent.
     async fn insert_webhook(
         &self,
         webhook: &WebhookRecord,
+        webhooks_max: u32,
         journal: &Journal,
     ) -> Result<(), StorageError>;
     async fn list_webhooks(

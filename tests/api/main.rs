@@ -55,4 +55,5 @@ mod secrets;
 mod single_process;
 mod tenants;
 mod token_binding;
+mod webhook_limits;
 mod webhooks;

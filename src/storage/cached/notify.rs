@@ -15,8 +15,13 @@ use crate::storage::{
 
 #[async_trait]
 impl<S: Storage> NotifyStore for CachedStorage<S> {
-    async fn insert_webhook(&self, w: &WebhookRecord, j: &Journal) -> Result<(), StorageError> {
-        self.inner.insert_webhook(w, j).await
+    async fn insert_webhook(
+        &self,
+        w: &WebhookRecord,
+        max: u32,
+        j: &Journal,
+    ) -> Result<(), StorageError> {
+        self.inner.insert_webhook(w, max, j).await
     }
 
     async fn list_webhooks(

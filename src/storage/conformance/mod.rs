@@ -22,6 +22,8 @@ mod notify;
 use notify::*;
 mod refusals;
 use refusals::*;
+mod webhook_limit;
+use webhook_limit::*;
 
 const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 
@@ -163,6 +165,9 @@ conformance!(
     refusals_past_the_cap_are_counted_in_one_overflow_entry,
     refusals_of_unknown_tenants_are_not_written,
     ordinary_entries_never_fold,
+    // Issue 10: webhooks per tenant (webhook_limit.rs).
+    webhooks_limit_counts_live_subscriptions,
+    concurrent_webhook_inserts_respect_limit,
 );
 
 // ---- fixtures ----

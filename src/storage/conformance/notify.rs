@@ -25,6 +25,8 @@ const CC: ClientKind = ClientKind::ClientCredentials;
 const K1: &str = "expiring:1d";
 const K7: &str = "expiring:7d";
 const K30: &str = "expiring:30d";
+/// A limit of webhooks per tenant no test here reaches.
+pub(super) const WEBHOOKS_MAX: u32 = 100;
 
 /// Asserts that `$res` failed with an error matching `$pat`.
 macro_rules! refused {
@@ -87,6 +89,14 @@ async fn emit(s: &Store, event: &Event) {
     .unwrap();
 }
 
+pub(super) async fn add_webhook_within(
+    s: &Store,
+    w: &WebhookRecord,
+    max: u32,
+) -> Result<(), StorageError> {
+    s.insert_webhook(w, max, &j()).await
+}
+
 async fn add_webhook(
     s: &Store,
     tenant: TenantId,
@@ -106,7 +116,7 @@ async fn add_webhook(
         created_at: at,
         updated_at: at,
     };
-    s.insert_webhook(&w, &j()).await.unwrap();
+    s.insert_webhook(&w, WEBHOOKS_MAX, &j()).await.unwrap();
     w
 }
 
@@ -312,7 +322,7 @@ pub(super) async fn journal_is_atomic_with_its_write(s: Store) {
         ..hook.clone()
     };
     let jr = journal(a, "webhook.create", t(110));
-    s.insert_webhook(&extra, &jr).await.unwrap();
+    s.insert_webhook(&extra, WEBHOOKS_MAX, &jr).await.unwrap();
     expected.push(jr.audit);
     let jr = journal(a, "webhook.delete", t(111));
     s.delete_webhook(&a, extra.id, &jr).await.unwrap();
@@ -389,7 +399,10 @@ pub(super) async fn journal_is_atomic_with_its_write(s: Store) {
         tenant: nowhere,
         ..hook.clone()
     };
-    refused!(s.insert_webhook(&orphan, &jf).await, StorageError::NotFound);
+    refused!(
+        s.insert_webhook(&orphan, WEBHOOKS_MAX, &jf).await,
+        StorageError::NotFound
+    );
     refused!(s.update_webhook(&orphan, &jf).await, StorageError::NotFound);
     refused!(
         s.delete_webhook(&a, orphan.id, &jf).await,
@@ -925,7 +938,7 @@ pub(super) async fn webhooks_round_trip_and_cascade(s: Store) {
         .unwrap();
     assert_eq!((page.items, page.total), (vec![w2.clone()], 3));
     assert!(
-        s.insert_webhook(&w1, &j()).await.is_err(),
+        s.insert_webhook(&w1, WEBHOOKS_MAX, &j()).await.is_err(),
         "a webhook id is taken once"
     );
 

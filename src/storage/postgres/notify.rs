@@ -23,9 +23,25 @@ impl NotifyStore for PostgresStorage {
     async fn insert_webhook(
         &self,
         w: &WebhookRecord,
+        webhooks_max: u32,
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE tenants SET webhook_count = webhook_count + 1 \
+             WHERE id = $1 AND webhook_count < $2 RETURNING id",
+        )
+        .bind(w.tenant.as_uuid())
+        .bind(i64::from(webhooks_max))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if counted.is_none() {
+            let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+                .bind(w.tenant.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(rows::limit_or_missing(exists.is_some(), webhooks_max));
+        }
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, url, description, event_types, enabled, \
              signing_secret_sealed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -128,6 +144,13 @@ impl NotifyStore for PostgresStorage {
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        // The tenant's counter first, as every writer locks the tenant row before
+        // its rows: deleting first would lock the webhook, and a change writing an
+        // event (tenant row locked, delivery referencing the webhook) could deadlock.
+        sqlx::query("UPDATE tenants SET webhook_count = webhook_count - 1 WHERE id = $1")
+            .bind(tenant.as_uuid())
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.to_string())

@@ -22,9 +22,25 @@ impl NotifyStore for SqliteStorage {
     async fn insert_webhook(
         &self,
         w: &WebhookRecord,
+        webhooks_max: u32,
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE tenants SET webhook_count = webhook_count + 1 \
+             WHERE id = ? AND webhook_count < ? RETURNING id",
+        )
+        .bind(w.tenant.to_string())
+        .bind(webhooks_max)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if counted.is_none() {
+            let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = ?")
+                .bind(w.tenant.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(rows::limit_or_missing(exists.is_some(), webhooks_max));
+        }
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, url, description, event_types, enabled, \
              signing_secret_sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -127,6 +143,11 @@ impl NotifyStore for SqliteStorage {
         journal: &Journal,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        // The tenant's counter first, as every writer locks the tenant before its rows.
+        sqlx::query("UPDATE tenants SET webhook_count = webhook_count - 1 WHERE id = ?")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?")
             .bind(tenant.to_string())
             .bind(id.to_string())

@@ -50,4 +50,5 @@ mod receiver_selftest;
 mod roles;
 mod secrets;
 mod tenants;
+mod trusted_proxies;
 mod webhooks;

@@ -147,9 +147,44 @@ async fn a_trusted_proxy_gets_a_failure_limit_per_forwarded_client(backend: Back
     );
 }
 
+/// 32 requests at once, each from its own forwarded client: no request gets another's.
+async fn concurrent_requests_each_keep_their_own_address(backend: Backend) {
+    let server = trusting_loopback(backend).await;
+    let tenant = server.create_tenant().await;
+    let path = format!("/api/v1/Tenants/{tenant}/ClientCredentialClients");
+    let tasks: Vec<_> = (1..=32)
+        .map(|i| {
+            let body = json!({"Id": format!("c-{i}"), "Name": "app", "RoleIds": ["tenant-member"]});
+            let req = server.post(&path).json(&body);
+            let req = from(req, &format!("192.0.2.{i}"));
+            tokio::spawn(exchange(req))
+        })
+        .collect();
+    for task in tasks {
+        let (status, _, body) = task.await.expect("the request task");
+        assert_eq!(status, 201, "{body}");
+    }
+    for i in 1..=32 {
+        let trail = format!("/api/v1/Tenants/{tenant}/AuditEvents?clientId=c-{i}");
+        let entries = call(server.get(&trail), 200).await;
+        let want = format!("192.0.2.{i}");
+        let sources: Vec<&Value> = entries
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| &e["SourceAddress"])
+            .collect();
+        assert!(
+            !sources.is_empty() && sources.iter().all(|s| **s == *want),
+            "{entries}"
+        );
+    }
+}
+
 both_backends!(
     forwarding_headers_are_ignored_without_trusted_proxies,
     a_trusted_proxy_names_the_client_in_the_audit_trail,
+    concurrent_requests_each_keep_their_own_address,
     a_trusted_proxy_gets_a_failure_limit_per_forwarded_client,
 );
 

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::forwarded::TrustedProxies;
 use crate::domain::webhook_target::TargetPolicy;
 use crate::notify::email::EmailSettings;
 use crate::notify::settings::NotificationSettings;
@@ -86,6 +87,8 @@ struct FileConfig {
 struct ServerSection {
     listen: Option<String>,
     public_url: Option<String>,
+    /// Networks (CIDR) of reverse proxies whose forwarding headers are believed.
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -186,9 +189,10 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 29] = [
     "server.listen",
     "server.publicUrl",
+    "server.trustedProxies",
     "database.url",
     "applications.secretsMax",
     "tenants.clientsMax",
@@ -298,6 +302,8 @@ pub struct Settings {
     /// Given explicitly; otherwise [`Settings::public_url_for`] derives it from
     /// the bound address (so `--listen 127.0.0.1:0` gets the real port).
     pub public_url: Option<String>,
+    /// `server.trustedProxies`: peers whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: TrustedProxies,
     pub bootstrap_token: Option<BootstrapToken>,
     pub master_key: MasterKeySource,
     pub limits: Limits,
@@ -484,6 +490,8 @@ impl Settings {
                 "must start with http:// or https://",
             ));
         }
+        let trusted_proxies = TrustedProxies::parse(&file.server.trusted_proxies)
+            .map_err(|(entry, why)| bad("server.trustedProxies", format!("{entry:?} {why}")))?;
         let secrets_max = file.applications.secrets_max;
         if !(1..=1000).contains(&secrets_max) {
             return Err(bad(
@@ -595,6 +603,7 @@ impl Settings {
                 failed_attempts_per_address: t.failed_attempts_per_address,
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            trusted_proxies,
             bootstrap_token,
             limits: Limits {
                 secrets_max,
@@ -629,6 +638,7 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.database_url, "sqlite://latchkey.db");
         assert_eq!(s.public_url, None);
+        assert!(s.trusted_proxies.networks().is_empty());
         assert_eq!(
             s.public_url_for("127.0.0.1:4321".parse().unwrap()),
             "http://127.0.0.1:4321"

@@ -71,6 +71,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tokens: tokens.clone(),
         bootstrap_token: settings.bootstrap_token.clone(),
         public_url: public_url.clone(),
+        trusted_proxies: settings.trusted_proxies.clone(),
     });
     announce(&settings, addr, &public_url);
     announce_console(

@@ -12,6 +12,7 @@ use super::session::{PRESIGNIN_COOKIE, SESSION_COOKIE, Signed, cookie, set_cooki
 use super::view::{Layout, ShownOnce};
 use super::{failure, render, see_other};
 use crate::http::AppState;
+use crate::http::operation::ClientAddress;
 use crate::service::ServiceError;
 use crate::storage::{Page, TenantRecord};
 
@@ -102,12 +103,12 @@ pub async fn signin_page(
 
 pub async fn signin(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: axum::http::HeaderMap,
     form: FormData,
 ) -> Response {
     let name = form.text("username");
     let password = form.raw("password");
-    let address = crate::service::origin::current().and_then(|o| o.address);
     let existing = cookie(&headers, PRESIGNIN_COOKIE);
     match state
         .console

@@ -12,6 +12,7 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod expiry;
+pub mod forwarded;
 pub mod ids;
 pub mod jws;
 pub mod policy;

@@ -48,6 +48,8 @@ pub struct AppState {
     pub public_url: String,
     /// The web console's accounts and cookie settings.
     pub console: crate::console::Console,
+    /// Peers whose forwarding headers name the client (see [`operation::ClientAddress`]).
+    pub trusted_proxies: crate::domain::forwarded::TrustedProxies,
 }
 
 /// The whole HTTP application.
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::routes())
         .split_for_parts();
     let doc = Arc::new(openapi::finish(doc));
+    let trusted_proxies = state.trusted_proxies.clone();
     Router::new()
         .merge(api)
         .merge(health::routes())
@@ -84,7 +87,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(middleware::from_fn(operation::scope))
+        .layer(middleware::from_fn_with_state(
+            trusted_proxies,
+            operation::scope,
+        ))
 }
 
 /// A page of a list, with its total in the `Total-Count` header.

@@ -2,21 +2,28 @@
 //! tracing span and the services' [`Origin`] task-local (so error bodies can quote it), returned in the
 //! `OperationId` header, and written in the one log line each request gets.
 //!
+//! It also decides, once, which address the request comes from ([`ClientAddress`]): the TCP
+//! peer, or the client a trusted reverse proxy forwards for (`server.trustedProxies`). The
+//! audit trail's source, the token endpoint's per-address limiter and the console's sign-in
+//! throttle all read that one value.
+//!
 //! It also turns any error response not written by [`ApiError`] (unknown route,
 //! wrong method, body limit, panic) into the standard `ErrorResponse`.
 
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request};
-use axum::http::HeaderValue;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBodyWritten};
+use crate::domain::forwarded::TrustedProxies;
 use crate::service::origin::{self, Origin};
 
 /// The response header that carries the OperationId.
@@ -27,12 +34,44 @@ pub fn current() -> Option<Uuid> {
     origin::current().map(|o| o.operation_id)
 }
 
-pub async fn scope(request: Request, next: Next) -> Response {
+/// The address the request comes from, as [`scope`] decided it (`None` without a TCP peer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(origin::current().and_then(|o| o.address)))
+    }
+}
+
+/// The client's address: the peer, or whom a trusted peer forwards for.
+fn client_address(trusted: &TrustedProxies, request: &Request) -> Option<IpAddr> {
+    let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
+    let headers = request.headers();
+    let xff = joined(headers, "x-forwarded-for");
+    let forwarded = joined(headers, "forwarded");
+    Some(trusted.client_address(peer.ip(), xff.as_deref(), forwarded.as_deref()))
+}
+
+/// All lines of header `name` joined with commas (bytes that are not text make a hop unreadable).
+fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
+    let lines: Vec<_> = headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(","))
+}
+
+pub async fn scope(
+    State(trusted): State<TrustedProxies>,
+    request: Request,
+    next: Next,
+) -> Response {
     let id = Uuid::new_v4();
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip());
+    let address = client_address(&trusted, &request);
     let span = tracing::info_span!(
         "request",
         operation_id = %id,

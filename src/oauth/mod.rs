@@ -3,11 +3,11 @@
 //! (grant `client_credentials`) and introspection (RFC 7662). Handlers parse,
 //! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use crate::domain::access::ROLE_IDS;
 use crate::domain::ids::TenantId;
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::operation::ClientAddress;
 use crate::service::tokens::ClientAuthentication;
 
 mod error;
@@ -89,12 +90,12 @@ struct Request {
 }
 
 impl Request {
-    fn authentication(&self, peer: SocketAddr) -> ClientAuthentication<'_> {
+    fn authentication(&self, source: Option<IpAddr>) -> ClientAuthentication<'_> {
         ClientAuthentication {
             tenant: &self.tenant,
             client_id: &self.credentials.client_id,
             secret: &self.credentials.secret,
-            source: Some(peer.ip()),
+            source,
         }
     }
 }
@@ -134,7 +135,7 @@ fn read_request(
 async fn token(
     State(app): State<AppState>,
     Path(tenant): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
@@ -153,7 +154,7 @@ async fn token(
             ));
         }
         let req = read_request(&app, &tenant, &headers, &body)?;
-        let auth = req.authentication(peer);
+        let auth = req.authentication(source);
         let issued = app
             .tokens
             .issue(auth, req.form.get("scope"), audience.or(resource))
@@ -173,14 +174,14 @@ async fn token(
 async fn introspect(
     State(app): State<AppState>,
     Path(tenant): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let outcome: Result<Value, OAuthError> = async {
         let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
         let req = read_request(&app, &tenant, &headers, &body)?;
-        let auth = req.authentication(peer);
+        let auth = req.authentication(source);
         app.tokens
             .authenticate(auth)
             .await

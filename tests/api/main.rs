@@ -55,5 +55,6 @@ mod secrets;
 mod single_process;
 mod tenants;
 mod token_binding;
+mod trusted_proxies;
 mod webhook_limits;
 mod webhooks;

@@ -18,6 +18,7 @@ mod layout;
 mod secrets;
 mod settings;
 mod signin;
+mod trusted_proxies;
 mod users;
 
 use harness::{Backend, ServerOptions, TestServer};

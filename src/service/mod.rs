@@ -20,6 +20,7 @@ pub mod clients;
 mod hashing;
 pub mod keys;
 pub mod last_used;
+pub mod limiter;
 pub mod origin;
 pub mod policies;
 pub mod secrets;
@@ -130,6 +131,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("not allowed")]
     Forbidden,
+    /// Too many Argon2id checks are running and waiting (`argon2.queue`); retry shortly.
+    #[error("too many checks in progress; retry shortly")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -175,7 +179,7 @@ impl Services {
             store,
             limits,
             clock,
-            hasher: Hasher::new(),
+            hasher: Hasher::new(limits.argon2),
             sealer: webhooks::Sealer::new(),
         });
         Self {

@@ -36,6 +36,7 @@ mod errors;
 mod inventory;
 mod leaks;
 mod lifecycle;
+mod limiter_races;
 mod nodes;
 mod notifications;
 mod oauth;

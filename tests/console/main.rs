@@ -17,6 +17,7 @@ mod layout;
 mod secrets;
 mod settings;
 mod signin;
+mod signin_races;
 mod users;
 
 use harness::{Backend, ServerOptions, TestServer};

@@ -240,6 +240,7 @@ impl Accounts {
         let attempt = self
             .failures
             .reserve(name.to_owned(), address)
+            .await
             .map_err(|wait| AccountError::Throttled(wait.as_secs().max(1)))?;
         let user = match self.store.get_user(name).await {
             Ok(user) => user,

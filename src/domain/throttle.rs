@@ -10,7 +10,8 @@
 //!     in flight ──commit (failed)──► failure (for one window)
 //!     in flight ──release (succeeded / not judged)──► place free again
 //!  failures = max ──any attempt──► refused, retry after (oldest + window − now)
-//!  failures + in flight = max, failures < max ──any attempt──► refused, retry after 1 s
+//!  failures + in flight = max, failures < max ──any attempt──► refused for now
+//!     (in flight: a place may come back as soon as a check succeeds)
 //! ```
 //!
 //! Memory stays bounded: expired entries are dropped whenever the map grows
@@ -22,8 +23,25 @@ use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 const PRUNE_AT: usize = 10_000;
-/// The wait suggested while the key's places are held by attempts still being checked.
-const IN_FLIGHT_RETRY: Duration = Duration::from_secs(1);
+
+/// Why [`FailureWindow::reserve`] found no place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The window is full of failures: retry after this long.
+    Failures(Duration),
+    /// Places are held by attempts still being checked; one may come back at once.
+    InFlight,
+}
+
+impl Refused {
+    /// The wait to suggest to the caller (`Retry-After`): one second while in flight.
+    pub fn retry_after(self) -> Duration {
+        match self {
+            Self::Failures(wait) => wait,
+            Self::InFlight => Duration::from_secs(1),
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Entry {
@@ -63,10 +81,10 @@ impl<K: Hash + Eq + Clone> FailureWindow<K> {
         }
     }
 
-    /// Takes one of `key`'s places for an attempt about to be checked, or
-    /// `Err(retry_after)` when failures and attempts in flight fill them. Every
-    /// `Ok` must be followed by exactly one [`Self::commit`] or [`Self::release`].
-    pub fn reserve(&mut self, key: &K, now: Instant) -> Result<(), Duration> {
+    /// Takes one of `key`'s places for an attempt about to be checked, or says
+    /// why there is none. Every `Ok` must be followed by exactly one
+    /// [`Self::commit`] or [`Self::release`].
+    pub fn reserve(&mut self, key: &K, now: Instant) -> Result<(), Refused> {
         if self.entries.len() >= PRUNE_AT {
             self.prune(now);
         }
@@ -78,10 +96,12 @@ impl<K: Hash + Eq + Clone> FailureWindow<K> {
             return Ok(());
         }
         Err(match entry.failures.front() {
-            Some(oldest) if entry.failures.len() >= max => (*oldest + window)
-                .saturating_duration_since(now)
-                .max(Duration::from_secs(1)),
-            _ => IN_FLIGHT_RETRY,
+            Some(oldest) if entry.failures.len() >= max => Refused::Failures(
+                (*oldest + window)
+                    .saturating_duration_since(now)
+                    .max(Duration::from_secs(1)),
+            ),
+            _ => Refused::InFlight,
         })
     }
 
@@ -131,7 +151,10 @@ mod tests {
             w.commit(&"a", at);
         }
         let now = start + Duration::from_secs(10);
-        assert_eq!(w.reserve(&"a", now), Err(Duration::from_secs(50)));
+        assert_eq!(
+            w.reserve(&"a", now),
+            Err(Refused::Failures(Duration::from_secs(50)))
+        );
         assert_eq!(
             w.reserve(&"b", now),
             Ok(()),
@@ -163,16 +186,16 @@ mod tests {
         let mut w = FailureWindow::new(10, MINUTE);
         let granted = (0..40).filter(|_| w.reserve(&"a", start).is_ok()).count();
         assert_eq!(granted, 10, "at most max checks run at once");
-        assert_eq!(w.reserve(&"a", start), Err(IN_FLIGHT_RETRY));
+        assert_eq!(w.reserve(&"a", start), Err(Refused::InFlight));
         // One succeeds: its place is free for exactly one more attempt.
         w.release(&"a");
         assert_eq!(w.reserve(&"a", start), Ok(()));
-        assert_eq!(w.reserve(&"a", start), Err(IN_FLIGHT_RETRY));
+        assert_eq!(w.reserve(&"a", start), Err(Refused::InFlight));
         // All ten fail: the key is refused for the whole window.
         for _ in 0..10 {
             w.commit(&"a", start);
         }
-        assert_eq!(w.reserve(&"a", start), Err(MINUTE));
+        assert_eq!(w.reserve(&"a", start), Err(Refused::Failures(MINUTE)));
     }
 
     #[test]
@@ -200,7 +223,10 @@ mod tests {
             .filter(|g| *g)
             .count();
         assert_eq!(granted, 10);
-        assert_eq!(w.lock().unwrap().reserve(&"a", start), Err(MINUTE));
+        assert_eq!(
+            w.lock().unwrap().reserve(&"a", start),
+            Err(Refused::Failures(MINUTE))
+        );
     }
 
     #[test]

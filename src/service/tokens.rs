@@ -135,6 +135,7 @@ impl Tokens {
         let attempt = self
             .throttle
             .reserve((*auth.tenant, auth.client_id.to_owned()), auth.source)
+            .await
             .map_err(TokenError::TooManyAttempts)?;
         // An id that cannot exist still costs the full check (a fresh GUID finds no client).
         let client = ClientId::parse(auth.client_id).unwrap_or_else(|_| ClientId::generate());

@@ -80,6 +80,7 @@ struct FileConfig {
     console: ConsoleSection,
     notifications: NotificationsSection,
     audit: AuditSection,
+    argon2: Argon2Section,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -160,6 +161,17 @@ impl Default for TokensSection {
     }
 }
 
+/// How many Argon2id checks of presented values (supplied client secrets,
+/// console passwords) run at once, and how many may wait for a run; a check
+/// beyond both is refused at once (503 with `Retry-After`). Absent: derived
+/// from the CPU count ([`Argon2Bound::default`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct Argon2Section {
+    concurrency: Option<u32>,
+    queue: Option<u32>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 struct ConsoleSection {
@@ -189,7 +201,7 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 29] = [
+const KEYS: [&str; 32] = [
     "server.listen",
     "server.publicUrl",
     "server.trustedProxies",
@@ -219,6 +231,9 @@ const KEYS: [&str; 29] = [
     "console.idleTimeout",
     "audit",
     "audit.refusalsPerTenantPerMinute",
+    "argon2",
+    "argon2.concurrency",
+    "argon2.queue",
 ];
 
 /// A bearer token from the environment: redacted, compared in constant time.
@@ -349,6 +364,8 @@ pub struct Limits {
     pub refusals_per_tenant_per_minute: u32,
     /// Webhook subscriptions a tenant may hold.
     pub webhooks_max: u32,
+    /// How much Argon2id work presented values may cause at once.
+    pub argon2: Argon2Bound,
 }
 
 impl Default for Limits {
@@ -361,6 +378,31 @@ impl Default for Limits {
             webhook_targets: TargetPolicy::default(),
             refusals_per_tenant_per_minute: 100,
             webhooks_max: crate::notify::settings::DEFAULT_WEBHOOKS_MAX,
+            argon2: Argon2Bound::default(),
+        }
+    }
+}
+
+/// Argon2id checks of presented values: at most `concurrency` run at once
+/// (19 MiB each), at most `queue` more wait for a run; beyond that a check is
+/// refused at once instead of queueing without bound (`argon2.concurrency`,
+/// `argon2.queue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Bound {
+    pub concurrency: u32,
+    pub queue: u32,
+}
+
+impl Default for Argon2Bound {
+    /// One run per CPU (more adds memory, not throughput) and four waiting per CPU.
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 1024);
+        let cpus = u32::try_from(cpus).unwrap_or(1);
+        Self {
+            concurrency: cpus,
+            queue: 4 * cpus,
         }
     }
 }
@@ -569,6 +611,7 @@ impl Settings {
                 format!("must be 1 to 100000 per minute (got {refusals})"),
             ));
         }
+        let argon2 = argon2_bound(&file.argon2)?;
         let idle = file.console.idle_timeout;
         if !(1..=7 * 24 * 3600).contains(&idle) {
             return Err(bad(
@@ -613,9 +656,29 @@ impl Settings {
                 webhook_targets,
                 refusals_per_tenant_per_minute: refusals,
                 webhooks_max,
+                argon2,
             },
         })
     }
+}
+
+fn argon2_bound(section: &Argon2Section) -> Result<Argon2Bound, ConfigError> {
+    let default = Argon2Bound::default();
+    let concurrency = section.concurrency.unwrap_or(default.concurrency);
+    if !(1..=1024).contains(&concurrency) {
+        return Err(bad(
+            "argon2.concurrency",
+            format!("must be 1 to 1024 (got {concurrency})"),
+        ));
+    }
+    let queue = section.queue.unwrap_or(default.queue);
+    if queue > 100_000 {
+        return Err(bad(
+            "argon2.queue",
+            format!("must be 0 to 100000 (got {queue})"),
+        ));
+    }
+    Ok(Argon2Bound { concurrency, queue })
 }
 
 #[cfg(test)]
@@ -659,6 +722,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("secrets.defaultExpiry"), "{e}");
+        let mut f = FileConfig::default();
+        f.argon2.concurrency = Some(0);
+        let e = Settings::validate(&args(), f, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("argon2.concurrency"), "{e}");
     }
 
     #[test]

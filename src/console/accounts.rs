@@ -5,12 +5,16 @@
 //! database keeps its SHA-256. The CSRF token of a session is derived from the
 //! session token ([`csrf_token`]), so it needs no storage and changes with it.
 //! Failed sign-ins are counted per user name and per source address
-//! ([`FailureWindow`]); past the limit every attempt is refused before any
-//! password hash runs, until the window moves.
+//! ([`FailureWindow`]); each attempt takes its place before the password hash
+//! runs and gives it back only on success, so a burst runs at most the limit's
+//! worth of checks, and past the limit every attempt is refused before any
+//! hashing, until the window moves. The hash runs under the server's Argon2id
+//! bound (`argon2.concurrency`, `argon2.queue`): when that is full the attempt
+//! is refused at once ([`AccountError::Busy`]).
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -23,7 +27,8 @@ use super::password;
 use crate::domain::access::ROLE_IDS;
 use crate::domain::ids::TenantId;
 use crate::domain::throttle::FailureWindow;
-use crate::service::{Caller, Clock, Services};
+use crate::service::limiter::Limiter;
+use crate::service::{Caller, Clock, Hasher, ServiceError, Services};
 use crate::storage::console::{NewUser, UserRecord};
 use crate::storage::{Storage, StorageError};
 
@@ -42,6 +47,9 @@ pub enum AccountError {
     WrongCredentials,
     #[error("too many failed sign-ins; try again in {0} seconds")]
     Throttled(u64),
+    /// Too many password checks in progress on this server; try again shortly.
+    #[error("too many sign-ins in progress; try again shortly")]
+    Busy,
     #[error("not allowed")]
     Forbidden,
     #[error("{0}")]
@@ -95,13 +103,9 @@ pub struct Accounts {
     store: Arc<dyn Storage>,
     clock: Arc<dyn Clock>,
     idle_timeout: Duration,
-    failures: Arc<Mutex<Failures>>,
-}
-
-/// Failed sign-ins by user name and by source address.
-struct Failures {
-    by_name: FailureWindow<String>,
-    by_address: FailureWindow<IpAddr>,
+    /// Failed sign-ins by user name and by source address.
+    failures: Limiter<String, IpAddr>,
+    hasher: Hasher,
 }
 
 /// The SHA-256 of a session token: what the database keeps.
@@ -171,10 +175,11 @@ impl Accounts {
             store: services.ctx.store.clone(),
             clock: services.ctx.clock.clone(),
             idle_timeout,
-            failures: Arc::new(Mutex::new(Failures {
-                by_name: FailureWindow::new(FAILURES_PER_NAME, FAILURE_WINDOW),
-                by_address: FailureWindow::new(FAILURES_PER_ADDRESS, FAILURE_WINDOW),
-            })),
+            failures: Limiter::new(
+                FailureWindow::new(FAILURES_PER_NAME, FAILURE_WINDOW),
+                FailureWindow::new(FAILURES_PER_ADDRESS, FAILURE_WINDOW),
+            ),
+            hasher: services.ctx.hasher.clone(),
         }
     }
 
@@ -232,34 +237,46 @@ impl Accounts {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<Zeroizing<String>, AccountError> {
-        let now = Instant::now();
-        if let Ok(mut failures) = self.failures.lock() {
-            let by_name = failures.by_name.blocked(&name.to_owned(), now);
-            let by_address = address.and_then(|a| failures.by_address.blocked(&a, now));
-            if let Some(wait) = by_name.or(by_address) {
-                return Err(AccountError::Throttled(wait.as_secs().max(1)));
+        let attempt = self
+            .failures
+            .reserve(name.to_owned(), address)
+            .await
+            .map_err(|wait| AccountError::Throttled(wait.as_secs().max(1)))?;
+        let user = match self.store.get_user(name).await {
+            Ok(user) => user,
+            Err(e) => {
+                attempt.release();
+                return Err(e.into());
             }
-        }
-        let user = self.store.get_user(name).await?;
+        };
         let pw = Zeroizing::new(password.to_owned());
-        let ok = match &user {
-            Some(u) => {
-                let hash = u.password_hash.clone();
-                blocking(move || password::verify(&pw, &hash)).await?
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let checked = self
+            .hasher
+            .check_presented(move || match hash {
+                Some(hash) => password::verify(&pw, &hash),
+                None => password::verify_unknown(&pw),
+            })
+            .await;
+        let ok = match checked {
+            Ok(ok) => ok,
+            // Not judged: the attempt does not count.
+            Err(ServiceError::Busy) => {
+                attempt.release();
+                return Err(AccountError::Busy);
             }
-            None => blocking(move || password::verify_unknown(&pw)).await?,
+            Err(e) => {
+                attempt.release();
+                return Err(AccountError::Internal(e.to_string()));
+            }
         };
         let user = match (ok, user) {
-            (true, Some(user)) => user,
+            (true, Some(user)) => {
+                attempt.release();
+                user
+            }
             _ => {
-                if let Ok(mut failures) = self.failures.lock() {
-                    failures
-                        .by_name
-                        .record_failure(name.to_owned(), Instant::now());
-                    if let Some(a) = address {
-                        failures.by_address.record_failure(a, Instant::now());
-                    }
-                }
+                attempt.fail();
                 tracing::warn!(user.name = %name, "console sign-in failed");
                 return Err(AccountError::WrongCredentials);
             }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -131,22 +131,31 @@ pub async fn signin(
             r
         }
         Err(e) => {
-            let status = match e {
-                AccountError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-                AccountError::WrongCredentials => StatusCode::UNAUTHORIZED,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            let (status, retry_after) = match e {
+                AccountError::Throttled(seconds) => (StatusCode::TOO_MANY_REQUESTS, Some(seconds)),
+                AccountError::Busy => (StatusCode::SERVICE_UNAVAILABLE, Some(1)),
+                AccountError::WrongCredentials => (StatusCode::UNAUTHORIZED, None),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
             };
             let message = match e {
                 AccountError::WrongCredentials => "Wrong user name or password.".to_owned(),
                 AccountError::Throttled(seconds) => {
                     format!("Too many failed sign-ins. Try again in {seconds} seconds.")
                 }
+                AccountError::Busy => {
+                    "The server is busy checking other sign-ins. Try again shortly.".to_owned()
+                }
                 e => {
                     tracing::error!(error = %e, "console sign-in failed: {e}");
                     "Sign-in is unavailable; try again.".into()
                 }
             };
-            signin_response(&state, status, existing, message, String::new(), name)
+            let mut r = signin_response(&state, status, existing, message, String::new(), name);
+            if let Some(seconds) = retry_after {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            r
         }
     }
 }

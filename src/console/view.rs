@@ -147,6 +147,7 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::ClientNotFound => "No such client.".into(),
         ServiceError::SecretNotFound => "No such secret (it may have been deleted).".into(),
         ServiceError::NotFound(what) => format!("No such {what} (it may have been deleted)."),
+        ServiceError::Busy => "The server is busy; try again shortly.".into(),
         ServiceError::Internal(_) => "Something went wrong; try again.".into(),
     }
 }

@@ -216,6 +216,7 @@ impl From<ServiceError> for ApiError {
             )),
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Busy => Self::Unavailable,
             ServiceError::Internal(cause) => Self::Internal(cause),
         }
     }

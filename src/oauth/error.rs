@@ -1,6 +1,7 @@
 //! RFC 6749 §5.2 error responses of the token and introspection endpoints:
 //! `{"error", "error_description"}`, `Cache-Control: no-store`, 401 with
-//! `WWW-Authenticate` when client authentication fails, 429 with `Retry-After`.
+//! `WWW-Authenticate` when client authentication fails, 429 with `Retry-After`
+//! when failures are throttled, 503 with `Retry-After` when the check queue is full.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -60,6 +61,14 @@ impl OAuthError {
                     StatusCode::TOO_MANY_REQUESTS,
                     "temporarily_unavailable",
                     "too many failed authentications; retry later",
+                )
+            },
+            TokenError::Busy => Self {
+                retry_after: Some(1),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "too many secret checks in progress; retry shortly",
                 )
             },
             TokenError::Internal(cause) => {

@@ -20,6 +20,7 @@ pub mod clients;
 mod hashing;
 pub mod keys;
 pub mod last_used;
+pub mod limiter;
 pub mod origin;
 pub mod policies;
 pub mod secrets;
@@ -135,6 +136,9 @@ pub enum ServiceError {
     /// Other changes to the same resource kept winning; nothing was changed.
     #[error("changed concurrently by other requests")]
     Contended,
+    /// Too many Argon2id checks are running and waiting (`argon2.queue`); retry shortly.
+    #[error("too many checks in progress; retry shortly")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -180,7 +184,7 @@ impl Services {
             store,
             limits,
             clock,
-            hasher: Hasher::new(),
+            hasher: Hasher::new(limits.argon2),
             sealer: webhooks::Sealer::new(),
         });
         Self {

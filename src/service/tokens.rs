@@ -15,8 +15,8 @@
 //! a client takes effect at its next request (introspection reports the same).
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -24,8 +24,9 @@ use uuid::Uuid;
 use super::audit::{self, Target};
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
+use super::limiter::Limiter;
 use super::verify::VerifiedClient;
-use super::{Caller, Services};
+use super::{Caller, ServiceError, Services};
 use crate::config::TokenSettings;
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::jws;
@@ -47,6 +48,9 @@ pub enum TokenError {
     /// Too many failed authentications; retry after this long.
     #[error("too many failed attempts")]
     TooManyAttempts(Duration),
+    /// Too many secret checks in progress on this server (`argon2.queue`); retry shortly.
+    #[error("too many checks in progress")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -67,18 +71,14 @@ pub struct IssuedToken {
     pub scope: String,
 }
 
-struct Throttle {
-    per_client: FailureWindow<(TenantId, String)>,
-    per_address: FailureWindow<IpAddr>,
-}
-
 #[derive(Clone)]
 pub struct Tokens {
     services: Services,
     keys: Arc<KeyRing>,
     public_url: String,
     last_used: LastUsed,
-    throttle: Arc<Mutex<Throttle>>,
+    /// Failures per client id and per source address.
+    throttle: Limiter<(TenantId, String), IpAddr>,
 }
 
 impl Tokens {
@@ -94,10 +94,10 @@ impl Tokens {
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
-            throttle: Arc::new(Mutex::new(Throttle {
-                per_client: FailureWindow::new(settings.failed_attempts_per_client, minute),
-                per_address: FailureWindow::new(settings.failed_attempts_per_address, minute),
-            })),
+            throttle: Limiter::new(
+                FailureWindow::new(settings.failed_attempts_per_client, minute),
+                FailureWindow::new(settings.failed_attempts_per_address, minute),
+            ),
         }
     }
 
@@ -131,48 +131,47 @@ impl Tokens {
         &self.last_used
     }
 
-    /// Checks a client's secret, throttling repeated failures per client id and
-    /// per source address. A success is noted for LastUsedAt (memory only).
+    /// Checks a client's secret, throttling failures per client id and per
+    /// source address. The attempt takes its place in both limits before the
+    /// check runs (so a burst cannot run more checks than the limit allows) and
+    /// gives it back on success. A success is noted for LastUsedAt (memory only).
     pub async fn authenticate(
         &self,
         auth: ClientAuthentication<'_>,
     ) -> Result<VerifiedClient, TokenError> {
-        let client_key = (*auth.tenant, auth.client_id.to_owned());
-        let started = Instant::now();
-        if let Ok(mut t) = self.throttle.lock() {
-            let by_client = t.per_client.blocked(&client_key, started);
-            let by_address = auth
-                .source
-                .and_then(|ip| t.per_address.blocked(&ip, started));
-            if let Some(wait) = by_client.max(by_address) {
-                return Err(TokenError::TooManyAttempts(wait));
-            }
-        }
+        let attempt = self
+            .throttle
+            .reserve((*auth.tenant, auth.client_id.to_owned()), auth.source)
+            .await
+            .map_err(TokenError::TooManyAttempts)?;
         // An id that cannot exist still costs the full check (a fresh GUID finds no client).
         let client = ClientId::parse(auth.client_id).unwrap_or_else(|_| ClientId::generate());
         let outcome = self
             .services
             .verifier
             .verify_client(auth.tenant, &client, auth.secret)
-            .await
-            .map_err(|e| TokenError::Internal(e.to_string()))?;
+            .await;
         match outcome {
-            Ok(verified) => {
+            Ok(Ok(verified)) => {
+                attempt.release();
                 self.last_used
                     .note(verified.client_pk, verified.secret_id, self.services.now());
                 Ok(verified)
             }
-            Err(refusal) => {
+            Ok(Err(refusal)) => {
+                attempt.fail();
                 tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
                 self.audit_refusal(&auth, &refusal.to_string()).await;
-                if let Ok(mut t) = self.throttle.lock() {
-                    let now = Instant::now();
-                    t.per_client.record_failure(client_key, now);
-                    if let Some(ip) = auth.source {
-                        t.per_address.record_failure(ip, now);
-                    }
-                }
                 Err(TokenError::InvalidClient)
+            }
+            // Not judged (the check queue is full, the database failed): not a failure.
+            Err(ServiceError::Busy) => {
+                attempt.release();
+                Err(TokenError::Busy)
+            }
+            Err(e) => {
+                attempt.release();
+                Err(TokenError::Internal(e.to_string()))
             }
         }
     }

@@ -38,6 +38,7 @@ mod errors;
 mod inventory;
 mod leaks;
 mod lifecycle;
+mod limiter_races;
 mod nodes;
 mod notifications;
 mod oauth;

@@ -18,6 +18,7 @@ mod layout;
 mod secrets;
 mod settings;
 mod signin;
+mod signin_races;
 mod trusted_proxies;
 mod users;
 

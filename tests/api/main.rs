@@ -33,6 +33,8 @@ mod audit;
 mod clients;
 mod config;
 mod errors;
+mod expiration_bounds;
+mod file_modes;
 mod inventory;
 mod leaks;
 mod lifecycle;

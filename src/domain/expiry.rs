@@ -296,13 +296,15 @@ mod tests {
         }
     }
 
+    type Outcome = Result<Option<DateTime<Utc>>, &'static str>;
+
     #[test]
     fn explicit_expirations_end_at_the_last_second_of_year_9999() {
         let last = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
         assert_eq!(LATEST_EXPIRATION, last);
         let at = |y: i32| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap();
         #[rustfmt::skip]
-        let rows: Vec<(Option<bool>, DateTime<Utc>, Result<Option<DateTime<Utc>>, &str>)> = vec![
+        let rows: Vec<(Option<bool>, DateTime<Utc>, Outcome)> = vec![
             (None, last, Ok(Some(last))),
             (Some(true), last, Ok(Some(last))),
             (None, last + Duration::milliseconds(500), Err("Expiration")),

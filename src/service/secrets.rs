@@ -29,8 +29,9 @@ use crate::storage::{
 pub struct NewSecretRequest {
     pub description: Option<String>,
     pub expiry: ExpiryRequest,
-    /// A supplied value; generated when `None`.
-    pub value: Option<String>,
+    /// A supplied value, checked by [`SecretValue::supplied`] where it entered
+    /// (HTTP, console); generated when `None`.
+    pub value: Option<SecretValue>,
 }
 
 /// Changes to a secret: `None` leaves a field as it is.
@@ -38,8 +39,9 @@ pub struct NewSecretRequest {
 pub struct SecretPatch {
     pub description: Option<String>,
     pub expiry: ExpiryRequest,
-    /// A new supplied value: the old one stops working at once.
-    pub value: Option<String>,
+    /// A new supplied value (checked by [`SecretValue::supplied`]): the old one
+    /// stops working at once.
+    pub value: Option<SecretValue>,
 }
 
 /// A Renew: a new generated value, the expiration from policy unless given, and
@@ -194,8 +196,7 @@ impl Secrets {
                 now,
             )?,
         };
-        if let Some(v) = patch.value {
-            let value = SecretValue::supplied(&v)?;
+        if let Some(value) = patch.value {
             secret.hash = self
                 .ctx
                 .hasher
@@ -403,7 +404,7 @@ pub(crate) async fn prepare_secret(
     validate_description("Description", &description)?;
     let expiration = expiry::resolve(req.expiry, rules, now)?;
     let value = match req.value {
-        Some(v) => SecretValue::supplied(&v)?,
+        Some(v) => v,
         None => SecretValue::generate()?,
     };
     let hash = ctx.hasher.hash_for_storage(&value, salt).await?;
@@ -420,6 +421,28 @@ pub(crate) async fn prepare_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_of_requests_never_shows_a_supplied_value() {
+        let raw = "a supplied value that must never be printed 1234";
+        let value = || Some(SecretValue::supplied(raw).unwrap_or_else(|e| panic!("{e}")));
+        let add = NewSecretRequest {
+            value: value(),
+            ..NewSecretRequest::default()
+        };
+        let patch = SecretPatch {
+            value: value(),
+            ..SecretPatch::default()
+        };
+        for shown in [
+            format!("{add:?}"),
+            format!("{patch:?}"),
+            format!("{add:#?}"),
+        ] {
+            assert!(!shown.contains(raw), "{shown}");
+            assert!(!shown.contains("1234"), "{shown}");
+        }
+    }
 
     #[test]
     fn grace_periods_are_bounded_by_configuration() {

@@ -18,7 +18,9 @@ use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::policy::TenantPolicy;
 use crate::domain::secret_hash::{HashKind, StoredHash};
 
+mod instants;
 mod notify;
+use instants::*;
 use notify::*;
 
 const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
@@ -154,6 +156,8 @@ conformance!(
     audit_trail_filters_pages_and_outlives_deletions,
     secret_filters_and_inventory,
     policies_round_trip,
+    // Issue 10: instants compare in time order up to 9999-12-31T23:59:59Z (instants.rs).
+    stored_instants_compare_in_time_order,
 );
 
 // ---- fixtures ----

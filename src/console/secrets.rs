@@ -430,3 +430,24 @@ pub async fn delete(
         Err(e) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_field_is_checked_at_the_edge_and_never_echoed() {
+        let parse = |body: &[u8]| supplied_value(&FormData::parse(body));
+        assert!(matches!(parse(b"value="), Ok(None)));
+        assert!(matches!(parse(b"description=x"), Ok(None)));
+        let good = parse(b"value=a+value+of+my+own+long+enough+to+pass+1234");
+        assert!(
+            matches!(&good, Ok(Some(v)) if v.expose() == "a value of my own long enough to pass 1234")
+        );
+        let refused = parse(b"value=short+1234");
+        assert!(
+            matches!(&refused, Err(m) if m.starts_with("Value:") && !m.contains("1234")),
+            "{refused:?}"
+        );
+    }
+}

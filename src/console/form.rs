@@ -8,9 +8,18 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::BODY_LIMIT;
 
-/// The fields of a submitted form, in order.
-#[derive(Debug, Default)]
+/// The fields of a submitted form, in order. `Debug` shows the names only: a
+/// form may carry a password or a secret value.
+#[derive(Default)]
 pub struct FormData(Vec<(String, String)>);
+
+impl std::fmt::Debug for FormData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("FormData")
+            .field(&self.0.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 impl FormData {
     pub fn parse(body: &[u8]) -> Self {
@@ -136,6 +145,20 @@ mod tests {
         assert_eq!(
             f.with_prefix("role:").collect::<Vec<_>>(),
             [("t1", "tenant-member")]
+        );
+    }
+
+    #[test]
+    fn debug_output_names_the_fields_but_never_their_values() {
+        let f = FormData::parse(b"description=d&value=a+secret+value+never+printed+1234");
+        let shown = format!("{f:?}");
+        assert!(
+            shown.contains("value") && shown.contains("description"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("1234") && !shown.contains("secret"),
+            "{shown}"
         );
     }
 }

@@ -22,6 +22,7 @@ use super::view::{Layout, SecretRow, ShownOnce, service_message};
 use super::{failure, render, see_other};
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::ids::SecretId;
+use crate::domain::secret_value::SecretValue;
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch, SecretQuery};
@@ -223,6 +224,18 @@ async fn shown_page(state: &AppState, s: &Signed, at: &At, shown: ShownOnce) -> 
     render(StatusCode::OK, &ShownPage { layout, shown })
 }
 
+/// The form's Value, as typed, checked into a redacting [`SecretValue`] here at
+/// the edge (`None` when empty); a refusal is the sentence for the error box.
+fn supplied_value(form: &FormData) -> Result<Option<SecretValue>, String> {
+    let raw = zeroize::Zeroizing::new(form.raw("value"));
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    SecretValue::supplied(&raw)
+        .map(Some)
+        .map_err(|e| service_message(&ServiceError::Invalid(e)))
+}
+
 pub async fn add(
     State(state): State<AppState>,
     s: Signed,
@@ -234,11 +247,11 @@ pub async fn add(
         Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
     };
     let mut typed = SecretForm::from_form(&form);
-    let value = form.raw("value");
+    let value = supplied_value(&form);
     let empty = typed.description.is_empty()
         && typed.expiration.is_empty()
         && !typed.never
-        && value.is_empty();
+        && matches!(value, Ok(None));
     let outcome = if empty {
         Err(
             "The form is empty: enter at least a Description (Expiration and Value are optional)."
@@ -247,13 +260,13 @@ pub async fn add(
     } else if typed.description.is_empty() {
         Err("Description: enter a description, so that you can recognise this secret.".into())
     } else {
-        match expiry_from_form(&form, None) {
-            Err(message) => Err(message),
-            Ok(expiry) => {
+        match (expiry_from_form(&form, None), value) {
+            (Err(message), _) | (_, Err(message)) => Err(message),
+            (Ok(expiry), Ok(value)) => {
                 let req = NewSecretRequest {
                     description: Some(typed.description.clone()),
                     expiry,
-                    value: Some(value).filter(|v| !v.is_empty()),
+                    value,
                 };
                 state
                     .services
@@ -294,15 +307,18 @@ pub async fn edit(
     };
     let mut typed = SecretForm::from_form(&form);
     typed.id = id;
-    let value = form.raw("value");
+    let value = supplied_value(&form);
     let original = (typed.expiration_original.clone(), typed.never_original);
-    let outcome = match expiry_from_form(&form, Some((&original.0, original.1))) {
-        Err(message) => Err(message),
-        Ok(expiry) => {
+    let outcome = match (
+        expiry_from_form(&form, Some((&original.0, original.1))),
+        value,
+    ) {
+        (Err(message), _) | (_, Err(message)) => Err(message),
+        (Ok(expiry), Ok(value)) => {
             let patch = SecretPatch {
                 description: Some(typed.description.clone()),
                 expiry,
-                value: Some(value).filter(|v| !v.is_empty()),
+                value,
             };
             state
                 .services
@@ -412,5 +428,26 @@ pub async fn delete(
     {
         Ok(()) => see_other(&format!("{}/secrets", at.base())),
         Err(e) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_field_is_checked_at_the_edge_and_never_echoed() {
+        let parse = |body: &[u8]| supplied_value(&FormData::parse(body));
+        assert!(matches!(parse(b"value="), Ok(None)));
+        assert!(matches!(parse(b"description=x"), Ok(None)));
+        let good = parse(b"value=a+value+of+my+own+long+enough+to+pass+1234");
+        assert!(
+            matches!(&good, Ok(Some(v)) if v.expose() == "a value of my own long enough to pass 1234")
+        );
+        let refused = parse(b"value=short+1234");
+        assert!(
+            matches!(&refused, Err(m) if m.starts_with("Value:") && !m.contains("1234")),
+            "{refused:?}"
+        );
     }
 }

@@ -8,6 +8,10 @@
 //! | null        | null       | from the effective policy; never when its unit is NONE   |
 //! | true        | null       | from the effective policy; 400 when its unit is NONE     |
 //!
+//! An explicit `Expiration` is refused past [`LATEST_EXPIRATION`]
+//! (9999-12-31T23:59:59Z): later instants do not have a four-digit year, so
+//! stored as text (SQLite) they would no longer sort in time order.
+//!
 //! Time is an argument: nothing here reads the clock.
 
 use std::fmt;
@@ -16,6 +20,12 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Months, SubsecRound, Utc};
 
 use super::ValidationError;
+
+/// The latest explicit expiration accepted: 9999-12-31T23:59:59Z.
+pub const LATEST_EXPIRATION: DateTime<Utc> = match DateTime::from_timestamp(253_402_300_799, 0) {
+    Some(at) => at,
+    None => DateTime::<Utc>::MIN_UTC,
+};
 
 /// The unit of an expiry policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +200,12 @@ pub fn resolve(
             if at <= now {
                 return Err(ValidationError::new("Expiration", "must be in the future"));
             }
+            if at > LATEST_EXPIRATION {
+                return Err(ValidationError::new(
+                    "Expiration",
+                    "must not be later than 9999-12-31T23:59:59Z",
+                ));
+            }
             if let Some(latest) = latest
                 && at > latest
             {
@@ -277,6 +293,36 @@ mod tests {
                 got, want,
                 "Expires={expires:?} Expiration={expiration:?} policy={policy}"
             );
+        }
+    }
+
+    type Outcome = Result<Option<DateTime<Utc>>, &'static str>;
+
+    #[test]
+    fn explicit_expirations_end_at_the_last_second_of_year_9999() {
+        let last = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+        assert_eq!(LATEST_EXPIRATION, last);
+        let at = |y: i32| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap();
+        #[rustfmt::skip]
+        let rows: Vec<(Option<bool>, DateTime<Utc>, Outcome)> = vec![
+            (None, last, Ok(Some(last))),
+            (Some(true), last, Ok(Some(last))),
+            (None, last + Duration::milliseconds(500), Err("Expiration")),
+            (None, last + Duration::seconds(1), Err("Expiration")),
+            (Some(true), at(10_000), Err("Expiration")),
+            (None, at(262_142), Err("Expiration")),
+            (None, DateTime::<Utc>::MAX_UTC, Err("Expiration")),
+            // Expires false ignores the Expiration, however far.
+            (Some(false), at(262_142), Ok(None)),
+        ];
+        for (expires, expiration, want) in rows {
+            let got = resolve(
+                req(expires, Some(expiration)),
+                rules(ExpiryPolicy::ONE_YEAR),
+                now(),
+            )
+            .map_err(|e| e.field);
+            assert_eq!(got, want, "Expires={expires:?} Expiration={expiration}");
         }
     }
 

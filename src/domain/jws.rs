@@ -9,7 +9,11 @@
 //!   signature (STACK trap 14);
 //! - [`verify`] accepts exactly ES256, picks the one key the header's `kid`
 //!   names (no trying every key) and checks the signature before it parses the
-//!   claims.
+//!   claims;
+//! - signatures are low-S: [`SigningKey::sign`] issues only `s <= n / 2` and
+//!   [`verify`] refuses a high `s`, so a token has exactly one valid string.
+
+mod low_s;
 
 use std::fmt;
 
@@ -282,8 +286,10 @@ impl SigningKey {
             .key_pair
             .sign(&SystemRandom::new(), token.as_bytes())
             .map_err(|_| JwsError::Crypto("ECDSA signature"))?;
+        let mut signature = signature.as_ref().to_vec();
+        low_s::normalize(&mut signature);
         token.push('.');
-        B64.encode_string(signature.as_ref(), &mut token);
+        B64.encode_string(&signature, &mut token);
         Ok(token)
     }
 }
@@ -396,6 +402,10 @@ pub fn verify(token: &str, keys: &[VerifyingKey]) -> Result<Value, JwsError> {
     let signature = B64
         .decode(signature_b64)
         .map_err(|_| JwsError::BadSignature)?;
+    // The high-S twin of a valid signature also verifies: refuse it (one string per token).
+    if low_s::is_high(&signature) {
+        return Err(JwsError::BadSignature);
+    }
     let signed = &token[..header_b64.len() + 1 + payload_b64.len()];
     key.key
         .verify_sig(signed.as_bytes(), &signature)

@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,7 +35,18 @@ pub struct SecretCreateOrUpdate {
     /// False: never expires. Null with no `Expiration`: the expiry policy decides.
     pub expires: Option<bool>,
     /// A value of your own (32–512 printable ASCII characters); generated when absent.
-    pub value: Option<String>,
+    /// Checked as it is read, and held only as a redacting [`SecretValue`].
+    #[serde(default, deserialize_with = "supplied_value")]
+    #[schema(value_type = Option<String>)]
+    pub value: Option<SecretValue>,
+}
+
+/// Reads a supplied `Value` straight into a [`SecretValue`] (32–512 printable
+/// ASCII characters...): a refusal is a 400 naming `Value`, without the value.
+fn supplied_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretValue>, D::Error> {
+    let raw = Option::<String>::deserialize(d)?.map(zeroize::Zeroizing::new);
+    raw.map(|v| SecretValue::supplied(&v).map_err(|e| D::Error::custom(e.reason)))
+        .transpose()
 }
 
 /// A Renew: a new generated value under the same id.
@@ -326,4 +338,42 @@ async fn delete_secret(
         .revoke(&caller, at.client()?, at.secret()?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const RAW: &str = "a supplied value that must never be printed 1234";
+
+    fn read(body: serde_json::Value) -> Result<SecretCreateOrUpdate, (String, String)> {
+        serde_path_to_error::deserialize(body).map_err(|e| (e.path().to_string(), e.to_string()))
+    }
+
+    #[test]
+    fn a_supplied_value_is_held_redacted_and_never_printed() {
+        let body = read(serde_json::json!({ "Value": RAW, "Description": "d" })).unwrap();
+        assert_eq!(body.value.as_ref().map(SecretValue::expose), Some(RAW));
+        for shown in [format!("{body:?}"), format!("{body:#?}")] {
+            assert!(!shown.contains(RAW) && !shown.contains("1234"), "{shown}");
+        }
+        assert!(read(serde_json::json!({})).unwrap().value.is_none());
+        assert!(
+            read(serde_json::json!({ "Value": null }))
+                .unwrap()
+                .value
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_refused_value_names_the_field_and_not_the_value() {
+        let short = "too short 1234";
+        for bad in [short, " leading space, long enough to be accepted 1234"] {
+            let (field, message) = read(serde_json::json!({ "Value": bad })).unwrap_err();
+            assert_eq!(field, "Value");
+            assert!(!message.contains("1234"), "{message}");
+        }
+    }
 }

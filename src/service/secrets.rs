@@ -29,8 +29,9 @@ use crate::storage::{
 pub struct NewSecretRequest {
     pub description: Option<String>,
     pub expiry: ExpiryRequest,
-    /// A supplied value; generated when `None`.
-    pub value: Option<String>,
+    /// A supplied value, checked by [`SecretValue::supplied`] where it entered
+    /// (HTTP, console); generated when `None`.
+    pub value: Option<SecretValue>,
 }
 
 /// Changes to a secret: `None` leaves a field as it is.
@@ -38,8 +39,9 @@ pub struct NewSecretRequest {
 pub struct SecretPatch {
     pub description: Option<String>,
     pub expiry: ExpiryRequest,
-    /// A new supplied value: the old one stops working at once.
-    pub value: Option<String>,
+    /// A new supplied value (checked by [`SecretValue::supplied`]): the old one
+    /// stops working at once.
+    pub value: Option<SecretValue>,
 }
 
 /// A Renew: a new generated value, the expiration from policy unless given, and
@@ -178,12 +180,11 @@ impl Secrets {
         }
         // A new value is hashed once, whatever the number of attempts below.
         let new_value = match &patch.value {
-            Some(v) => {
-                let value = SecretValue::supplied(v)?;
+            Some(value) => {
                 let hash = self
                     .ctx
                     .hasher
-                    .hash_for_storage(&value, &client.argon_salt)
+                    .hash_for_storage(value, &client.argon_salt)
                     .await?;
                 Some((hash, value.hint()))
             }
@@ -466,7 +467,7 @@ pub(crate) async fn prepare_secret(
     validate_description("Description", &description)?;
     let expiration = expiry::resolve(req.expiry, rules, now)?;
     let value = match req.value {
-        Some(v) => SecretValue::supplied(&v)?,
+        Some(v) => v,
         None => SecretValue::generate()?,
     };
     let hash = ctx.hasher.hash_for_storage(&value, salt).await?;
@@ -483,6 +484,28 @@ pub(crate) async fn prepare_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_of_requests_never_shows_a_supplied_value() {
+        let raw = "a supplied value that must never be printed 1234";
+        let value = || Some(SecretValue::supplied(raw).unwrap_or_else(|e| panic!("{e}")));
+        let add = NewSecretRequest {
+            value: value(),
+            ..NewSecretRequest::default()
+        };
+        let patch = SecretPatch {
+            value: value(),
+            ..SecretPatch::default()
+        };
+        for shown in [
+            format!("{add:?}"),
+            format!("{patch:?}"),
+            format!("{add:#?}"),
+        ] {
+            assert!(!shown.contains(raw), "{shown}");
+            assert!(!shown.contains("1234"), "{shown}");
+        }
+    }
 
     #[test]
     fn grace_periods_are_bounded_by_configuration() {

@@ -210,7 +210,7 @@ mod tests {
         let caller = Caller::PlatformAdministrator;
         for n in 0..9 {
             let req = NewSecretRequest {
-                value: Some(supplied(n)),
+                value: Some(SecretValue::supplied(&supplied(n)).unwrap()),
                 ..NewSecretRequest::default()
             };
             f.services.secrets.add(&caller, f.at(), req).await.unwrap();
@@ -325,7 +325,7 @@ mod tests {
         let f = Fixture::new().await;
         let caller = Caller::PlatformAdministrator;
         let patch = SecretPatch {
-            value: Some(supplied(5)),
+            value: Some(SecretValue::supplied(&supplied(5)).unwrap()),
             ..SecretPatch::default()
         };
         f.services

@@ -35,6 +35,8 @@ mod clients;
 mod config;
 mod disk_full;
 mod errors;
+mod expiration_bounds;
+mod file_modes;
 mod inventory;
 mod leaks;
 mod lifecycle;

@@ -25,7 +25,9 @@ fn forge(key: &SigningKey, header: &Value, claims: &Value) -> String {
         .key_pair
         .sign(&SystemRandom::new(), input.as_bytes())
         .unwrap();
-    format!("{input}.{}", B64.encode(sig.as_ref()))
+    let mut sig = sig.as_ref().to_vec();
+    low_s::normalize(&mut sig);
+    format!("{input}.{}", B64.encode(sig))
 }
 
 fn replace_part(token: &str, index: usize, part: &str) -> String {
@@ -362,4 +364,51 @@ fn debug_output_is_redacted() {
         format!("VerifyingKey({})", k.kid())
     );
     assert!(!format!("{k:?}").contains(&B64.encode(k.pkcs8_for_tests())));
+}
+
+/// `n - s` for a low `s`, by schoolbook subtraction from the P-256 order (test-side twin).
+fn high_twin(signature: &[u8]) -> Vec<u8> {
+    const ORDER: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+    let n: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&ORDER[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let mut out = signature.to_vec();
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut d = i16::from(n[i]) - i16::from(signature[32 + i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[32 + i] = u8::try_from(d).unwrap();
+    }
+    out
+}
+
+#[test]
+fn every_issued_signature_is_low_s() {
+    let k = key();
+    for i in 0..200 {
+        let token = k.sign(&json!({ "n": i })).unwrap();
+        let sig = B64.decode(token.rsplit('.').next().unwrap()).unwrap();
+        assert!(!low_s::is_high(&sig), "token {i} carries a high S");
+    }
+}
+
+#[test]
+fn the_high_s_twin_of_a_valid_token_is_refused() {
+    let k = key();
+    let keys = [verifier(&k)];
+    for i in 0..20 {
+        let token = k.sign(&json!({ "n": i })).unwrap();
+        assert!(verify(&token, &keys).is_ok());
+        let sig = B64.decode(token.rsplit('.').next().unwrap()).unwrap();
+        let twin = replace_part(&token, 2, &B64.encode(high_twin(&sig)));
+        assert_ne!(twin, token);
+        assert_eq!(
+            verify(&twin, &keys),
+            Err(JwsError::BadSignature),
+            "token {i}"
+        );
+    }
 }

@@ -18,7 +18,9 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::policy::TenantPolicy;
 use crate::domain::secret_hash::{HashKind, StoredHash};
 
+mod instants;
 mod notify;
+use instants::*;
 use notify::*;
 mod refusals;
 use refusals::*;
@@ -168,6 +170,8 @@ conformance!(
     // Issue 10: webhooks per tenant (webhook_limit.rs).
     webhooks_limit_counts_live_subscriptions,
     concurrent_webhook_inserts_respect_limit,
+    // Issue 10: instants compare in time order up to 9999-12-31T23:59:59Z (instants.rs).
+    stored_instants_compare_in_time_order,
 );
 
 // ---- fixtures ----

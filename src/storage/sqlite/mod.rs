@@ -2,7 +2,9 @@
 //!
 //! WAL journal with `synchronous = FULL`, so an acknowledged write survives a
 //! power cut; foreign keys on (cascading deletes); a busy timeout so concurrent
-//! writers queue instead of failing. Every multi-statement change starts with a
+//! writers queue instead of failing. A new database file is created 0600 (like
+//! the master key file), and SQLite gives its `-wal` and `-shm` files the main
+//! file's mode. Every multi-statement change starts with a
 //! write, which takes SQLite's single write lock at once, so the conditional
 //! counter updates serialise concurrent inserts.
 //!
@@ -31,6 +33,10 @@
 //! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
 //! outbox); `notify` + `queue` implement [`super::NotifyStore`].
 
+use std::fs::OpenOptions;
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +92,7 @@ impl SqliteStorage {
             options = options.pragma("max_page_count", pages.to_string());
         }
         let lock = lock::acquire(options.get_filename())?;
+        create_private(url, options.get_filename())?;
         let pool = pool_options(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self { pool, _lock: lock })
@@ -129,6 +136,31 @@ async fn outside_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::
         );
     }
     Ok(clean)
+}
+
+/// Creates the database file with mode 0600 when it does not exist yet, before
+/// SQLite would create it with the process umask (usually 0644). In-memory and
+/// read-only databases are left alone.
+fn create_private(url: &str, path: &Path) -> Result<(), StorageError> {
+    let name = path.to_string_lossy();
+    if name.is_empty()
+        || name == ":memory:"
+        || name.starts_with("file:")
+        || url.contains("mode=memory")
+        || url.contains("mode=ro")
+    {
+        return Ok(());
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StorageError::Database(sqlx::Error::Io(e))),
+    }
 }
 
 fn tenant_from_row(row: &SqliteRow) -> Result<TenantRecord, StorageError> {

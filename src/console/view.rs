@@ -137,6 +137,9 @@ pub fn service_message(e: &ServiceError) -> String {
             "A client with this Id already exists in the tenant: choose another Id.".into()
         }
         ServiceError::Forbidden => "You do not have permission to do this.".into(),
+        ServiceError::Unavailable(_) => {
+            "The database is unreachable right now. Try again in a moment.".into()
+        }
         ServiceError::TenantNotFound => "No such tenant.".into(),
         ServiceError::ClientNotFound => "No such client.".into(),
         ServiceError::SecretNotFound => "No such secret (it may have been deleted).".into(),

@@ -1,6 +1,7 @@
 //! RFC 6749 §5.2 error responses of the token and introspection endpoints:
 //! `{"error", "error_description"}`, `Cache-Control: no-store`, 401 with
-//! `WWW-Authenticate` when client authentication fails, 429 with `Retry-After`.
+//! `WWW-Authenticate` when client authentication fails, 429 with `Retry-After`,
+//! 503 `temporarily_unavailable` with `Retry-After` while the database is unreachable.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -62,6 +63,17 @@ impl OAuthError {
                     "too many failed authentications; retry later",
                 )
             },
+            TokenError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "token request refused: {cause}");
+                Self {
+                    retry_after: Some(1),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        "the server cannot reach its database; retry later",
+                    )
+                }
+            }
             TokenError::Internal(cause) => {
                 tracing::error!(error = %cause, "token request failed: {cause}");
                 Self::new(

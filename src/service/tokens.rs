@@ -18,7 +18,7 @@ use super::audit::{self, Target};
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
 use super::verify::VerifiedClient;
-use super::{Caller, Services};
+use super::{Caller, ServiceError, Services};
 use crate::config::TokenSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::jws;
@@ -40,8 +40,26 @@ pub enum TokenError {
     /// Too many failed authentications; retry after this long.
     #[error("too many failed attempts")]
     TooManyAttempts(Duration),
+    /// The database is unreachable; retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<crate::storage::StorageError> for TokenError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<ServiceError> for TokenError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Unavailable(cause) => Self::Unavailable(cause),
+            e => Self::Internal(e.to_string()),
+        }
+    }
 }
 
 /// A client's claim to be itself: tenant, client id, presented secret, from where.
@@ -112,7 +130,7 @@ impl Tokens {
             .get_tenant(tenant)
             .await
             .map(|t| t.is_some())
-            .map_err(|e| TokenError::Internal(e.to_string()))
+            .map_err(TokenError::from)
     }
 
     pub fn keys(&self) -> &KeyRing {
@@ -148,7 +166,7 @@ impl Tokens {
             .verifier
             .verify_client(auth.tenant, &client, auth.secret)
             .await
-            .map_err(|e| TokenError::Internal(e.to_string()))?;
+            .map_err(TokenError::from)?;
         match outcome {
             Ok(verified) => {
                 self.last_used
@@ -314,7 +332,7 @@ impl Tokens {
             .store
             .load_credentials(&tenant, &client)
             .await
-            .map_err(|e| TokenError::Internal(e.to_string()))?;
+            .map_err(TokenError::from)?;
         let minted_by_valid_secret = credentials.is_some_and(|c| {
             i32::try_from(secret_id).is_ok_and(|id| {
                 verification::minting_secret_valid(&c.candidates, c.enabled, SecretId(id), now)

@@ -355,7 +355,7 @@ async fn pg_connect(url: &str) -> PgConnection {
 }
 
 /// `CREATE DATABASE lk_<uuid>` on the admin cluster; returns the new database's URL.
-async fn create_postgres_database() -> String {
+pub async fn create_postgres_database() -> String {
     let admin = postgres_admin_url();
     let name = format!("lk_{}", uuid::Uuid::new_v4().simple());
     let mut conn = pg_connect(&admin).await;

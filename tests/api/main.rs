@@ -32,6 +32,7 @@ mod smtp;
 mod audit;
 mod clients;
 mod config;
+mod db_outage;
 mod errors;
 mod inventory;
 mod leaks;

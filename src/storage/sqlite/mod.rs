@@ -43,6 +43,7 @@ mod tenants;
 
 pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
+    breaker: super::breaker::Breaker,
 }
 
 impl SqliteStorage {
@@ -59,7 +60,15 @@ impl SqliteStorage {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        let probe = pool.clone();
+        let breaker = super::breaker::Breaker::new(move || {
+            let pool = probe.clone();
+            async move {
+                sqlx::query("SELECT 1").execute(&pool).await?;
+                Ok(())
+            }
+        });
+        Ok(Self { pool, breaker })
     }
 }
 

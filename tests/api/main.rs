@@ -50,5 +50,6 @@ mod policies;
 mod receiver_selftest;
 mod roles;
 mod secrets;
+mod shutdown;
 mod tenants;
 mod webhooks;

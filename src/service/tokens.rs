@@ -90,6 +90,8 @@ pub struct Tokens {
     public_url: String,
     last_used: LastUsed,
     throttle: Arc<Mutex<Throttle>>,
+    /// `logging.tokenSuccessLevel: info` (otherwise successes are logged at `debug`).
+    successes_at_info: bool,
 }
 
 impl Tokens {
@@ -105,11 +107,18 @@ impl Tokens {
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            successes_at_info: settings.successes_at_info,
             throttle: Arc::new(Mutex::new(Throttle {
                 per_client: FailureWindow::new(settings.failed_attempts_per_client, minute),
                 per_address: FailureWindow::new(settings.failed_attempts_per_address, minute),
             })),
         }
+    }
+
+    /// True when successful token requests are logged at `info` (see
+    /// [`TokenSettings::successes_at_info`]).
+    pub fn successes_at_info(&self) -> bool {
+        self.successes_at_info
     }
 
     /// The tenant's issuer URL.
@@ -252,7 +261,11 @@ impl Tokens {
             .current()
             .sign(&claims)
             .map_err(|e| TokenError::Internal(e.to_string()))?;
-        tracing::info!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        if self.successes_at_info {
+            tracing::info!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        } else {
+            tracing::debug!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        }
         Ok(IssuedToken {
             access_token,
             expires_in: client.access_token_lifetime,

@@ -37,6 +37,7 @@ mod errors;
 mod inventory;
 mod leaks;
 mod lifecycle;
+mod log_volume;
 mod nodes;
 mod notifications;
 mod oauth;

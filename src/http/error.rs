@@ -218,7 +218,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
             ServiceError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "request refused: {cause}");
+                // Logged once by the storage breaker when it opens, not per request.
+                tracing::debug!(error = %cause, "request refused: {cause}");
                 Self::Unavailable
             }
             ServiceError::Internal(cause) => Self::Internal(cause),

@@ -64,7 +64,8 @@ impl OAuthError {
                 )
             },
             TokenError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "token request refused: {cause}");
+                // Logged once by the storage breaker when it opens, not per request.
+                tracing::debug!(error = %cause, "token request refused: {cause}");
                 Self {
                     retry_after: Some(1),
                     ..Self::new(

@@ -29,9 +29,12 @@ use crate::notify::email::EmailSettings;
 use crate::notify::settings::NotificationSettings;
 
 mod notifications;
+mod serving;
 use notifications::{
     EMAIL_KEYS, NotificationsSection, email_settings, smtp_password_from_environment,
 };
+use serving::LoggingSection;
+pub use serving::ServerSettings;
 
 /// `latchkey` command line.
 #[derive(Debug, Parser)]
@@ -81,6 +84,7 @@ struct FileConfig {
     notifications: NotificationsSection,
     audit: AuditSection,
     argon2: Argon2Section,
+    logging: LoggingSection,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -90,6 +94,10 @@ struct ServerSection {
     public_url: Option<String>,
     /// Networks (CIDR) of reverse proxies whose forwarding headers are believed.
     trusted_proxies: Vec<String>,
+    /// Seconds (default 10).
+    header_read_timeout: Option<u64>,
+    /// Seconds (default 20).
+    shutdown_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -201,10 +209,14 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 32] = [
+const KEYS: [&str; 36] = [
     "server.listen",
     "server.publicUrl",
     "server.trustedProxies",
+    "server.headerReadTimeout",
+    "server.shutdownTimeout",
+    "logging",
+    "logging.tokenSuccessLevel",
     "database.url",
     "applications.secretsMax",
     "tenants.clientsMax",
@@ -279,6 +291,9 @@ pub struct TokenSettings {
     pub last_used_interval: Duration,
     pub failed_attempts_per_client: u32,
     pub failed_attempts_per_address: u32,
+    /// `logging.tokenSuccessLevel: info`: successful token requests are logged at
+    /// `info` (by default at `debug`, so the log does not grow with the traffic).
+    pub successes_at_info: bool,
 }
 
 impl Default for TokenSettings {
@@ -287,6 +302,7 @@ impl Default for TokenSettings {
             last_used_interval: Duration::from_secs(60),
             failed_attempts_per_client: 10,
             failed_attempts_per_address: 100,
+            successes_at_info: false,
         }
     }
 }
@@ -313,6 +329,8 @@ impl fmt::Debug for ConsoleSettings {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// Header read and shutdown timeouts.
+    pub server: ServerSettings,
     pub database_url: String,
     /// Given explicitly; otherwise [`Settings::public_url_for`] derives it from
     /// the bound address (so `--listen 127.0.0.1:0` gets the real port).
@@ -509,6 +527,11 @@ impl Settings {
                 .map_err(|e| bad("server.listen", format!("{text:?} is not an address: {e}")))?,
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
+        let server = serving::server_settings(
+            file.server.header_read_timeout,
+            file.server.shutdown_timeout,
+        )?;
+        let successes_at_info = file.logging.token_successes_at_info()?;
         let database_url = args
             .database
             .clone()
@@ -636,6 +659,7 @@ impl Settings {
         Ok(Self {
             console,
             listen,
+            server,
             email,
             database_url,
             master_key,
@@ -644,6 +668,7 @@ impl Settings {
                 last_used_interval: Duration::from_secs(t.last_used_interval),
                 failed_attempts_per_client: t.failed_attempts_per_client,
                 failed_attempts_per_address: t.failed_attempts_per_address,
+                successes_at_info,
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             trusted_proxies,

@@ -1,10 +1,14 @@
 //! Start-up and shutdown of `latchkey serve`: open and migrate the database,
 //! build the services, bind, announce where to connect, serve until SIGTERM or
-//! Ctrl-C, then let in-flight requests finish.
+//! Ctrl-C. Shutdown stops accepting, writes `LastUsedAt` (the only state held in
+//! memory) at once, lets in-flight requests finish for `server.shutdownTimeout`,
+//! closes what is left ([`connections`]), writes `LastUsedAt` again and returns.
 
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+
+mod connections;
 
 use crate::config::{MasterKeySource, Settings};
 use crate::console::Console;
@@ -80,22 +84,38 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         generated_admin_password.as_deref().map(|p| p.as_str()),
     );
     tracing::info!(listen = %addr, database = %redact_url(&settings.database_url), "serving");
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let mut connections = connections::Connections::new(settings.server);
+    connections
+        .accept_until(listener, app, shutdown_signal())
+        .await;
+    // First what only memory holds: an orchestrator may SIGKILL before the drain ends.
+    flush_at_shutdown(tokens.last_used(), "before draining").await;
+    let closed = connections.drain().await;
+    if closed > 0 {
+        tracing::warn!(
+            connections = closed,
+            "closed {closed} connections still open after server.shutdownTimeout"
+        );
+    }
     flusher.abort();
     for task in background {
         task.abort();
     }
-    match tokens.last_used().flush().await {
-        Ok(n) => tracing::info!(
-            secrets = n,
-            "stopped: in-flight requests finished, LastUsedAt flushed"
-        ),
-        Err(e) => tracing::error!(error = %e, "stopped, but LastUsedAt could not be flushed: {e}"),
-    }
+    flush_at_shutdown(tokens.last_used(), "after draining").await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes noted secret uses during shutdown, waiting at most 5 s for the database.
+async fn flush_at_shutdown(last_used: &LastUsed, when: &str) {
+    let flush = tokio::time::timeout(std::time::Duration::from_secs(5), last_used.flush());
+    match flush.await {
+        Ok(Ok(n)) => tracing::info!(secrets = n, "LastUsedAt flushed {when}"),
+        Ok(Err(e)) => tracing::error!(error = %e, "LastUsedAt could not be flushed {when}: {e}"),
+        Err(_) => tracing::error!(
+            "LastUsedAt could not be flushed {when}: the database did not answer within 5 s"
+        ),
+    }
 }
 
 /// Starts the delivery worker and the expiry scheduler (on every node: they
@@ -226,7 +246,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+    tracing::info!("shutdown signal received; no longer accepting connections");
 }
 
 #[cfg(test)]

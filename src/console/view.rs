@@ -143,6 +143,9 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::Contended => {
             "Others are changing this secret right now; nothing was changed. Try again.".into()
         }
+        ServiceError::Unavailable(_) => {
+            "The database is unreachable right now. Try again in a moment.".into()
+        }
         ServiceError::TenantNotFound => "No such tenant.".into(),
         ServiceError::ClientNotFound => "No such client.".into(),
         ServiceError::SecretNotFound => "No such secret (it may have been deleted).".into(),

@@ -35,6 +35,10 @@ pub struct ErrorResponse {
     pub status: u16,
 }
 
+/// `Retry-After` of a 503 (the database is unreachable): the breaker probes
+/// more often than this, so a retry after it finds the database back if it is.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
 /// Marks a response whose error body was written here, so the middleware
 /// leaves it alone.
 #[derive(Clone, Copy)]
@@ -172,6 +176,12 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
         };
         let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -217,6 +227,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
             ServiceError::Busy => Self::Unavailable,
+            ServiceError::Unavailable(cause) => {
+                // Logged once by the storage breaker when it opens, not per request.
+                tracing::debug!(error = %cause, "request refused: {cause}");
+                Self::Unavailable
+            }
             ServiceError::Internal(cause) => Self::Internal(cause),
         }
     }

@@ -1,6 +1,7 @@
 //! Per-request OperationId: generated for every request, carried by the request's
 //! tracing span and the services' [`Origin`] task-local (so error bodies can quote it), returned in the
-//! `OperationId` header, and written in the one log line each request gets.
+//! `OperationId` header, and written in the one log line each request gets (at
+//! `info`, or `debug` for a response marked [`QuietSuccess`]: successful tokens).
 //!
 //! It also decides, once, which address the request comes from ([`ClientAddress`]): the TCP
 //! peer, or the client a trusted reverse proxy forwards for (`server.trustedProxies`). The
@@ -100,6 +101,16 @@ pub async fn scope(
     }
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(parent: &span, http.status = status, duration_ms, "answered {status}");
+    if response.extensions().get::<QuietSuccess>().is_some() && status < 400 {
+        tracing::debug!(parent: &span, http.status = status, duration_ms, "answered {status}");
+    } else {
+        tracing::info!(parent: &span, http.status = status, duration_ms, "answered {status}");
+    }
     response
 }
+
+/// Marks a success whose "answered" line goes to `debug`, not `info`: the token
+/// endpoint's, which would otherwise write a line per token (hundreds of MB an hour
+/// under load). Refusals and errors keep their `info` line.
+#[derive(Clone, Copy)]
+pub struct QuietSuccess;

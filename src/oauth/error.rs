@@ -1,7 +1,8 @@
 //! RFC 6749 §5.2 error responses of the token and introspection endpoints:
 //! `{"error", "error_description"}`, `Cache-Control: no-store`, 401 with
 //! `WWW-Authenticate` when client authentication fails, 429 with `Retry-After`
-//! when failures are throttled, 503 with `Retry-After` when the check queue is full.
+//! when failures are throttled, 503 `temporarily_unavailable` with `Retry-After`
+//! when the check queue is full or the database is unreachable.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -71,6 +72,18 @@ impl OAuthError {
                     "too many secret checks in progress; retry shortly",
                 )
             },
+            TokenError::Unavailable(cause) => {
+                // Logged once by the storage breaker when it opens, not per request.
+                tracing::debug!(error = %cause, "token request refused: {cause}");
+                Self {
+                    retry_after: Some(1),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        "the server cannot reach its database; retry later",
+                    )
+                }
+            }
             TokenError::Internal(cause) => {
                 tracing::error!(error = %cause, "token request failed: {cause}");
                 Self::new(

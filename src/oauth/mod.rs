@@ -168,7 +168,13 @@ async fn token(
         }))
     }
     .await;
-    respond(outcome)
+    let mut response = respond(outcome);
+    if response.status().is_success() && !app.tokens.successes_at_info() {
+        response
+            .extensions_mut()
+            .insert(crate::http::operation::QuietSuccess);
+    }
+    response
 }
 
 async fn introspect(

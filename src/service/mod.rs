@@ -31,6 +31,9 @@ pub mod webhooks;
 
 pub use hashing::Hasher;
 
+/// How long `/readyz` waits for the database (orchestrator probes often give up after 1 s).
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
 /// The source of the current time, injectable so tests and schedulers can drive it.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
@@ -139,13 +142,19 @@ pub enum ServiceError {
     /// Too many Argon2id checks are running and waiting (`argon2.queue`); retry shortly.
     #[error("too many checks in progress; retry shortly")]
     Busy,
+    /// The database is unreachable; retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<StorageError> for ServiceError {
     fn from(e: StorageError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            StorageError::Unavailable(cause) => Self::Unavailable(cause),
+            e => Self::Internal(e.to_string()),
+        }
     }
 }
 
@@ -214,8 +223,15 @@ impl Services {
         self.ctx.hasher.argon2_runs()
     }
 
-    /// True when the database answers.
+    /// True when the database answers within [`READY_TIMEOUT`]. The ping runs on
+    /// its own task, so one that outlives the timeout still tells the storage's
+    /// breaker whether the database is reachable.
     pub async fn ready(&self) -> bool {
-        self.ctx.store.ping().await.is_ok()
+        let store = self.ctx.store.clone();
+        let ping = tokio::spawn(async move { store.ping().await.is_ok() });
+        matches!(
+            tokio::time::timeout(READY_TIMEOUT, ping).await,
+            Ok(Ok(true))
+        )
     }
 }

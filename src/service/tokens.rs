@@ -51,8 +51,27 @@ pub enum TokenError {
     /// Too many secret checks in progress on this server (`argon2.queue`); retry shortly.
     #[error("too many checks in progress")]
     Busy,
+    /// The database is unreachable; retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<crate::storage::StorageError> for TokenError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<ServiceError> for TokenError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Unavailable(cause) => Self::Unavailable(cause),
+            ServiceError::Busy => Self::Busy,
+            e => Self::Internal(e.to_string()),
+        }
+    }
 }
 
 /// A client's claim to be itself: tenant, client id, presented secret, from where.
@@ -79,6 +98,8 @@ pub struct Tokens {
     last_used: LastUsed,
     /// Failures per client id and per source address.
     throttle: Limiter<(TenantId, String), IpAddr>,
+    /// `logging.tokenSuccessLevel: info` (otherwise successes are logged at `debug`).
+    successes_at_info: bool,
 }
 
 impl Tokens {
@@ -94,11 +115,18 @@ impl Tokens {
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            successes_at_info: settings.successes_at_info,
             throttle: Limiter::new(
                 FailureWindow::new(settings.failed_attempts_per_client, minute),
                 FailureWindow::new(settings.failed_attempts_per_address, minute),
             ),
         }
+    }
+
+    /// True when successful token requests are logged at `info` (see
+    /// [`TokenSettings::successes_at_info`]).
+    pub fn successes_at_info(&self) -> bool {
+        self.successes_at_info
     }
 
     /// The tenant's issuer URL.
@@ -119,7 +147,7 @@ impl Tokens {
             .get_tenant(tenant)
             .await
             .map(|t| t.is_some())
-            .map_err(|e| TokenError::Internal(e.to_string()))
+            .map_err(TokenError::from)
     }
 
     pub fn keys(&self) -> &KeyRing {
@@ -165,13 +193,9 @@ impl Tokens {
                 Err(TokenError::InvalidClient)
             }
             // Not judged (the check queue is full, the database failed): not a failure.
-            Err(ServiceError::Busy) => {
-                attempt.release();
-                Err(TokenError::Busy)
-            }
             Err(e) => {
                 attempt.release();
-                Err(TokenError::Internal(e.to_string()))
+                Err(TokenError::from(e))
             }
         }
     }
@@ -241,7 +265,11 @@ impl Tokens {
             .current()
             .sign(&claims)
             .map_err(|e| TokenError::Internal(e.to_string()))?;
-        tracing::info!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        if self.successes_at_info {
+            tracing::info!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        } else {
+            tracing::debug!(tenant.id = %tenant, client.id = %client_id, secret.id = %client.secret_id, "issued a token to {client_id}");
+        }
         Ok(IssuedToken {
             access_token,
             expires_in: client.access_token_lifetime,
@@ -326,7 +354,7 @@ impl Tokens {
             .store
             .load_credentials(&tenant, &client)
             .await
-            .map_err(|e| TokenError::Internal(e.to_string()))?
+            .map_err(TokenError::from)?
         else {
             return Ok(None);
         };

@@ -6,14 +6,20 @@
 //! Invoked in each dialect's `mod.rs` as `storage_impl!(Type)`; names in it resolve
 //! there (the record types, the modules), so both files import the same ones.
 
-/// `impl Storage for $ty` (a struct with a `pool` field), delegating per resource.
+/// `impl Storage for $ty` (a struct with a `pool` and a `breaker` field), delegating
+/// per resource; every call goes through the [`super::breaker::Breaker`], so it fails
+/// at once while the database is known to be unreachable.
 macro_rules! storage_impl {
     ($ty:ty) => {
         #[async_trait::async_trait]
         impl $crate::storage::Storage for $ty {
             async fn ping(&self) -> Result<(), StorageError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
+                self.breaker
+                    .run(async {
+                        sqlx::query("SELECT 1").execute(&self.pool).await?;
+                        Ok(())
+                    })
+                    .await
             }
 
             async fn insert_tenant(
@@ -21,18 +27,22 @@ macro_rules! storage_impl {
                 t: &TenantRecord,
                 journal: &Journal,
             ) -> Result<(), StorageError> {
-                tenants::insert_tenant(&self.pool, t, journal).await
+                self.breaker
+                    .run(tenants::insert_tenant(&self.pool, t, journal))
+                    .await
             }
 
             async fn list_tenants(&self, page: Page) -> Result<Paged<TenantRecord>, StorageError> {
-                tenants::list_tenants(&self.pool, page).await
+                self.breaker
+                    .run(tenants::list_tenants(&self.pool, page))
+                    .await
             }
 
             async fn get_tenant(
                 &self,
                 id: &TenantId,
             ) -> Result<Option<TenantRecord>, StorageError> {
-                tenants::get_tenant(&self.pool, id).await
+                self.breaker.run(tenants::get_tenant(&self.pool, id)).await
             }
 
             async fn delete_tenant(
@@ -40,7 +50,9 @@ macro_rules! storage_impl {
                 id: &TenantId,
                 journal: &Journal,
             ) -> Result<(), StorageError> {
-                tenants::delete_tenant(&self.pool, id, journal).await
+                self.breaker
+                    .run(tenants::delete_tenant(&self.pool, id, journal))
+                    .await
             }
 
             async fn update_tenant_policy(
@@ -49,7 +61,11 @@ macro_rules! storage_impl {
                 policy: &TenantPolicy,
                 journal: &Journal,
             ) -> Result<(), StorageError> {
-                tenants::update_tenant_policy(&self.pool, id, policy, journal).await
+                self.breaker
+                    .run(tenants::update_tenant_policy(
+                        &self.pool, id, policy, journal,
+                    ))
+                    .await
             }
 
             async fn insert_client_with_secret(
@@ -59,7 +75,15 @@ macro_rules! storage_impl {
                 clients_max: u32,
                 journal: &Journal,
             ) -> Result<(ClientRecord, SecretRecord), StorageError> {
-                clients::insert_client_with_secret(&self.pool, c, s, clients_max, journal).await
+                self.breaker
+                    .run(clients::insert_client_with_secret(
+                        &self.pool,
+                        c,
+                        s,
+                        clients_max,
+                        journal,
+                    ))
+                    .await
             }
 
             async fn list_clients(
@@ -68,7 +92,9 @@ macro_rules! storage_impl {
                 kind: ClientKind,
                 page: Page,
             ) -> Result<Paged<ClientRecord>, StorageError> {
-                clients::list_clients(&self.pool, tenant, kind, page).await
+                self.breaker
+                    .run(clients::list_clients(&self.pool, tenant, kind, page))
+                    .await
             }
 
             async fn get_client(
@@ -77,7 +103,9 @@ macro_rules! storage_impl {
                 kind: ClientKind,
                 id: &ClientId,
             ) -> Result<Option<ClientRecord>, StorageError> {
-                clients::get_client(&self.pool, tenant, kind, id).await
+                self.breaker
+                    .run(clients::get_client(&self.pool, tenant, kind, id))
+                    .await
             }
 
             async fn update_client(
@@ -87,7 +115,9 @@ macro_rules! storage_impl {
                 now: DateTime<Utc>,
                 journal: &Journal,
             ) -> Result<ClientRecord, StorageError> {
-                clients::update_client(&self.pool, pk, st, now, journal).await
+                self.breaker
+                    .run(clients::update_client(&self.pool, pk, st, now, journal))
+                    .await
             }
 
             async fn update_client_policy(
@@ -97,7 +127,11 @@ macro_rules! storage_impl {
                 now: DateTime<Utc>,
                 journal: &Journal,
             ) -> Result<ClientRecord, StorageError> {
-                clients::update_client_policy(&self.pool, pk, policy, now, journal).await
+                self.breaker
+                    .run(clients::update_client_policy(
+                        &self.pool, pk, policy, now, journal,
+                    ))
+                    .await
             }
 
             async fn delete_client(
@@ -107,7 +141,11 @@ macro_rules! storage_impl {
                 id: &ClientId,
                 journal: &Journal,
             ) -> Result<(), StorageError> {
-                clients::delete_client(&self.pool, tenant, kind, id, journal).await
+                self.breaker
+                    .run(clients::delete_client(
+                        &self.pool, tenant, kind, id, journal,
+                    ))
+                    .await
             }
 
             async fn insert_secret_within_limit(
@@ -117,7 +155,14 @@ macro_rules! storage_impl {
                 secrets_max: u32,
                 journal: &Journal,
             ) -> Result<SecretRecord, StorageError> {
-                secrets::insert_secret_within_limit(&self.pool, client_pk, s, secrets_max, journal)
+                self.breaker
+                    .run(secrets::insert_secret_within_limit(
+                        &self.pool,
+                        client_pk,
+                        s,
+                        secrets_max,
+                        journal,
+                    ))
                     .await
             }
 
@@ -127,7 +172,9 @@ macro_rules! storage_impl {
                 filter: &SecretFilter,
                 page: Page,
             ) -> Result<Paged<SecretRecord>, StorageError> {
-                lists::list_secrets(&self.pool, client_pk, filter, page).await
+                self.breaker
+                    .run(lists::list_secrets(&self.pool, client_pk, filter, page))
+                    .await
             }
 
             async fn list_tenant_secrets(
@@ -136,12 +183,18 @@ macro_rules! storage_impl {
                 filter: &SecretFilter,
                 page: Page,
             ) -> Result<Paged<TenantSecret>, StorageError> {
-                lists::list_tenant_secrets(&self.pool, tenant, filter, page).await
+                self.breaker
+                    .run(lists::list_tenant_secrets(&self.pool, tenant, filter, page))
+                    .await
             }
 
             async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
-                let mut conn = self.pool.acquire().await?;
-                journal::insert_audit(&mut conn, entry).await
+                self.breaker
+                    .run(async {
+                        let mut conn = self.pool.acquire().await?;
+                        journal::insert_audit(&mut conn, entry).await
+                    })
+                    .await
             }
 
             async fn record_refusal(
@@ -158,7 +211,9 @@ macro_rules! storage_impl {
                 filter: &AuditFilter,
                 page: Page,
             ) -> Result<Paged<AuditEntry>, StorageError> {
-                journal::list_audit(&self.pool, tenant, filter, page).await
+                self.breaker
+                    .run(journal::list_audit(&self.pool, tenant, filter, page))
+                    .await
             }
 
             async fn get_secret(
@@ -166,7 +221,9 @@ macro_rules! storage_impl {
                 client_pk: i64,
                 id: SecretId,
             ) -> Result<Option<SecretRecord>, StorageError> {
-                secrets::get_secret(&self.pool, client_pk, id).await
+                self.breaker
+                    .run(secrets::get_secret(&self.pool, client_pk, id))
+                    .await
             }
 
             async fn update_secret(
@@ -175,7 +232,9 @@ macro_rules! storage_impl {
                 s: &SecretRecord,
                 journal: &Journal,
             ) -> Result<(), StorageError> {
-                secrets::update_secret(&self.pool, client_pk, s, journal).await
+                self.breaker
+                    .run(secrets::update_secret(&self.pool, client_pk, s, journal))
+                    .await
             }
 
             async fn revoke_secret(
@@ -185,26 +244,38 @@ macro_rules! storage_impl {
                 now: DateTime<Utc>,
                 journal: &Journal,
             ) -> Result<(), StorageError> {
-                secrets::revoke_secret(&self.pool, client_pk, id, now, journal).await
+                self.breaker
+                    .run(secrets::revoke_secret(
+                        &self.pool, client_pk, id, now, journal,
+                    ))
+                    .await
             }
 
             async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError> {
-                secrets::record_last_used(&self.pool, uses).await
+                self.breaker
+                    .run(secrets::record_last_used(&self.pool, uses))
+                    .await
             }
 
             async fn insert_signing_key_if_absent(
                 &self,
                 key: &SigningKeyRecord,
             ) -> Result<(), StorageError> {
-                credentials::insert_signing_key_if_absent(&self.pool, key).await
+                self.breaker
+                    .run(credentials::insert_signing_key_if_absent(&self.pool, key))
+                    .await
             }
 
             async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError> {
-                credentials::current_signing_key(&self.pool).await
+                self.breaker
+                    .run(credentials::current_signing_key(&self.pool))
+                    .await
             }
 
             async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
-                credentials::signing_keys(&self.pool).await
+                self.breaker
+                    .run(credentials::signing_keys(&self.pool))
+                    .await
             }
 
             async fn load_credentials(
@@ -212,7 +283,9 @@ macro_rules! storage_impl {
                 tenant: &TenantId,
                 client: &ClientId,
             ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
-                credentials::load_credentials(&self.pool, tenant, client).await
+                self.breaker
+                    .run(credentials::load_credentials(&self.pool, tenant, client))
+                    .await
             }
         }
     };

@@ -28,6 +28,7 @@ use crate::domain::policy::{ClientPolicy, TenantPolicy};
 use crate::domain::secret_hash::StoredHash;
 use crate::domain::verification::Candidate;
 
+mod breaker;
 mod cached;
 pub mod console;
 mod delegate;
@@ -73,15 +74,43 @@ pub enum StorageError {
     /// The row changed since it was read (its revision moved on): read it again.
     #[error("changed concurrently")]
     Conflict,
+    /// The database cannot be reached (connection refused or lost, pool timed
+    /// out, server shutting down): the caller should answer "retry later".
+    #[error("database unreachable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// The database cannot be opened as configured: held by another process, or a bad setting.
     #[error("{0}")]
-    Unavailable(String),
+    CannotOpen(String),
+}
+
+/// Tells "the database is unreachable" apart from every other database error.
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        let unreachable = match &e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL's connection_exception class (08) and operator_intervention
+            // shutdowns (57P01 admin, 57P02 crash, 57P03 cannot connect now).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        };
+        if unreachable {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Database(e)
+        }
+    }
 }
 
 /// A page of a list: `skip` rows, then at most `count`.

@@ -173,7 +173,7 @@ pub fn candidate(
 pub fn on_unique_violation(e: sqlx::Error) -> StorageError {
     match e.as_database_error() {
         Some(db) if db.is_unique_violation() => StorageError::Duplicate,
-        _ => StorageError::Database(e),
+        _ => StorageError::from(e),
     }
 }
 

@@ -226,14 +226,24 @@ impl TestServer {
         }
     }
 
-    /// Sends SIGTERM and waits (at most 15 s) for the process to exit.
-    pub async fn terminate(mut self) -> ExitStatus {
+    /// Sends SIGTERM and returns at once (the server shuts down on its own time).
+    pub async fn send_sigterm(&self) {
         if let Some(pid) = self.process.child.id() {
             // The shell's builtin `kill`: `/bin/kill` (procps) is absent from slim images.
             let kill = format!("kill -TERM {pid}");
             let sent = Command::new("sh").args(["-c", &kill]).status().await;
             assert!(sent.expect("run sh").success(), "`{kill}` failed");
         }
+    }
+
+    /// True while the process runs.
+    pub async fn is_running(&mut self) -> bool {
+        self.process.exit_within(Duration::ZERO).await.is_none()
+    }
+
+    /// Sends SIGTERM and waits (at most 15 s) for the process to exit.
+    pub async fn terminate(mut self) -> ExitStatus {
+        self.send_sigterm().await;
         match self.process.exit_within(EXIT_DEADLINE).await {
             Some(status) => status,
             None => panic!("latchkey still ran {EXIT_DEADLINE:?} after SIGTERM (output follows)"),
@@ -355,7 +365,7 @@ async fn pg_connect(url: &str) -> PgConnection {
 }
 
 /// `CREATE DATABASE lk_<uuid>` on the admin cluster; returns the new database's URL.
-async fn create_postgres_database() -> String {
+pub async fn create_postgres_database() -> String {
     let admin = postgres_admin_url();
     let name = format!("lk_{}", uuid::Uuid::new_v4().simple());
     let mut conn = pg_connect(&admin).await;

@@ -49,6 +49,7 @@ mod tenants;
 
 pub struct PostgresStorage {
     pub(crate) pool: PgPool,
+    breaker: super::breaker::Breaker,
 }
 
 impl PostgresStorage {
@@ -56,11 +57,21 @@ impl PostgresStorage {
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            // Short: a request waits this long for a connection only until the
+            // breaker (storage/breaker.rs) learns the database is unreachable.
+            .acquire_timeout(Duration::from_secs(3))
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        let probe = pool.clone();
+        let breaker = super::breaker::Breaker::new(move || {
+            let pool = probe.clone();
+            async move {
+                sqlx::query("SELECT 1").execute(&pool).await?;
+                Ok(())
+            }
+        });
+        Ok(Self { pool, breaker })
     }
 }
 

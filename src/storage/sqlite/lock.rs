@@ -40,7 +40,7 @@ pub(super) fn acquire(db: &Path) -> Result<Option<DatabaseLock>, StorageError> {
         return Ok(None);
     };
     let cannot = |e: std::io::Error| {
-        StorageError::Unavailable(format!("cannot open the lock file {}: {e}", path.display()))
+        StorageError::CannotOpen(format!("cannot open the lock file {}: {e}", path.display()))
     };
     // Never truncated on open: the holder's PID must stay readable by others.
     let mut file = OpenOptions::new()
@@ -58,7 +58,7 @@ pub(super) fn acquire(db: &Path) -> Result<Option<DatabaseLock>, StorageError> {
                 Ok(_) if !text.trim().is_empty() => format!("PID {}", text.trim()),
                 _ => "a process that has not yet written its PID".to_owned(),
             };
-            return Err(StorageError::Unavailable(format!(
+            return Err(StorageError::CannotOpen(format!(
                 "the SQLite database {} is in use by another Latchkey process ({holder}; lock \
                  file {}): one database belongs to one process",
                 db.display(),

@@ -76,6 +76,7 @@ pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
     /// Held while the storage lives: no other process opens this file meanwhile.
     _lock: Option<lock::DatabaseLock>,
+    breaker: super::breaker::Breaker,
 }
 
 impl SqliteStorage {
@@ -95,7 +96,19 @@ impl SqliteStorage {
         create_private(url, options.get_filename())?;
         let pool = pool_options(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, _lock: lock })
+        let probe = pool.clone();
+        let breaker = super::breaker::Breaker::new(move || {
+            let pool = probe.clone();
+            async move {
+                sqlx::query("SELECT 1").execute(&pool).await?;
+                Ok(())
+            }
+        });
+        Ok(Self {
+            pool,
+            _lock: lock,
+            breaker,
+        })
     }
 }
 
@@ -113,7 +126,7 @@ fn max_page_count() -> Result<Option<u32>, StorageError> {
     };
     match text.trim().parse::<u32>() {
         Ok(pages) if pages > 0 => Ok(Some(pages)),
-        _ => Err(StorageError::Unavailable(format!(
+        _ => Err(StorageError::CannotOpen(format!(
             "{MAX_PAGE_COUNT_VAR}: must be a positive number of pages, got {text:?}"
         ))),
     }

@@ -58,7 +58,7 @@ impl NotifyStore for SqliteStorage {
         .await
         .map_err(|e| match e.as_database_error() {
             Some(db) if db.is_foreign_key_violation() => StorageError::NotFound,
-            _ => StorageError::Database(e),
+            _ => StorageError::from(e),
         })?;
         write_journal(&mut tx, journal).await?;
         tx.commit().await?;

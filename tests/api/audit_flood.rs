@@ -16,8 +16,10 @@ use crate::oauth::{Cred, cc_client, options, token_request};
 use crate::policies::{as_caller, token_with};
 
 /// No failed-authentication throttling in the way of the flood.
+/// No failure limit and room for every concurrent Argon2id check: the floods here
+/// must reach the audit trail, not the limiters.
 const UNTHROTTLED: &str = "tokens:\n  failedAttemptsPerClient: 100000\n  \
-                           failedAttemptsPerAddress: 100000\n";
+                           failedAttemptsPerAddress: 100000\nargon2:\n  queue: 1000\n";
 
 async fn start(backend: Backend, extra: &str) -> TestServer {
     let yaml = format!("{UNTHROTTLED}{extra}");

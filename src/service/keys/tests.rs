@@ -39,7 +39,10 @@ async fn load_creates_a_key_once_and_later_loads_return_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_starting_on_an_empty_database_sign_with_the_same_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (store(&dir).await, store(&dir).await);
+    // Two loads racing on one database: one SQLite file belongs to one process, so the
+    // "nodes" share its store here (nodes on PostgreSQL: tests/api/nodes.rs).
+    let a = store(&dir).await;
+    let b = a.clone();
     let master = MasterKey::generate().unwrap();
     let load = |store: Arc<dyn Storage>, master: MasterKey| {
         tokio::spawn(async move { KeyRing::load(&*store, &master, now()).await })

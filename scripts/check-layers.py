@@ -4,8 +4,8 @@
 Reads every `use crate::…`, `use super::…` and inline `crate::…` path of each file under
 src/, resolves it to the file that defines the module, and fails (exit 1) when
 
-- a lower layer imports a higher one (domain < storage < notify < service < front ends <
-  the composition root), or
+- a lower layer imports a higher one (domain < storage < notify < service < web (the
+  HTTP plumbing front ends share) < front ends < the composition root), or
 - one front end (http, oauth, console, cli) imports another, or
 - files of service/ import each other in a cycle.
 
@@ -24,6 +24,7 @@ LAYERS = {
     "storage": 1,
     "notify": 2,
     "service": 3,
+    "web": 3.5,
     "http": 4,
     "oauth": 4,
     "console": 4,

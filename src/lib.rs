@@ -23,6 +23,7 @@
 //!   expiry emails over SMTP) and the expiry scheduler.
 //! - [`config`]: flags + YAML + environment, validated once.
 
+pub mod app;
 pub mod config;
 pub mod console;
 pub mod domain;
@@ -32,3 +33,4 @@ pub mod oauth;
 pub mod server;
 pub mod service;
 pub mod storage;
+pub mod web;

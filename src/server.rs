@@ -10,10 +10,10 @@ use tokio::net::TcpListener;
 
 mod connections;
 
+use crate::app;
 use crate::config::{MasterKeySource, Settings};
 use crate::console::Console;
 use crate::domain::jws::MasterKey;
-use crate::http::{self, AppState};
 use crate::notify::EmailSender;
 use crate::notify::dispatch::Dispatcher;
 use crate::notify::email::Mailer;
@@ -24,6 +24,7 @@ use crate::service::last_used::LastUsed;
 use crate::service::tokens::Tokens;
 use crate::service::{Services, SystemClock};
 use crate::storage;
+use crate::web::AppState;
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -69,7 +70,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
     let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
-    let app = http::router(AppState {
+    let app = app::router(AppState {
         console,
         services,
         tokens: tokens.clone(),

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
-use crate::http::error::ErrorBodyWritten;
+use crate::web::error::ErrorBodyWritten;
 
 #[derive(RustEmbed)]
 #[folder = "assets/console/"]

@@ -12,8 +12,8 @@ use super::session::Signed;
 use super::view::{Layout, kind_slug};
 use super::{failure, render};
 use crate::domain::audit::AuditFilter;
-use crate::http::AppState;
 use crate::storage::Page;
+use crate::web::AppState;
 
 const AUDIT_PAGE: u32 = 50;
 

@@ -15,10 +15,10 @@ use super::settings::{ClientPolicyCard, UNITS};
 use super::view::{Layout, ROLES, SecretRow, kind_label, kind_slug, may, service_message};
 use super::{failure, render, see_other};
 use crate::domain::access::Action;
-use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::clients::ClientPatch;
 use crate::storage::ClientRecord;
+use crate::web::AppState;
 
 /// A client's settings as the Details tab edits them.
 pub struct Details {

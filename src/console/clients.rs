@@ -18,11 +18,11 @@ use super::view::{
 use super::{failure, render, see_other};
 use crate::domain::access::Action;
 use crate::domain::ids::{ClientKind, TenantId};
-use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
 use crate::storage::{ClientRecord, Page, TenantRecord};
+use crate::web::AppState;
 
 /// A path's tenant, client kind and client id, checked.
 pub struct At {

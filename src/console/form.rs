@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::BODY_LIMIT;
+use crate::web::BODY_LIMIT;
 
 /// The fields of a submitted form, in order. `Debug` shows the names only: a
 /// form may carry a password or a secret value.

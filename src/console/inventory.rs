@@ -13,9 +13,9 @@ use super::clients::frame;
 use super::session::Signed;
 use super::view::{Layout, SecretRow, kind_label, kind_slug};
 use super::{failure, render};
-use crate::http::AppState;
 use crate::service::secrets::SecretQuery;
 use crate::storage::{Page, SecretStatusFilter};
+use crate::web::AppState;
 
 const PAGE: u32 = 100;
 

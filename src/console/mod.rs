@@ -22,9 +22,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::config::ConsoleSettings;
-use crate::http::AppState;
-use crate::http::error::ErrorBodyWritten;
 use crate::service::{ServiceError, Services};
+use crate::web::AppState;
+use crate::web::error::ErrorBodyWritten;
 
 pub mod accounts;
 mod assets;

@@ -19,10 +19,10 @@ use super::{failure, render, see_other};
 use crate::domain::access::Action;
 use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
-use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::webhooks::WebhookRequest;
 use crate::storage::Page;
+use crate::web::AppState;
 
 pub struct WebhookRow {
     pub id: String,

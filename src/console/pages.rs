@@ -11,10 +11,10 @@ use super::form::FormData;
 use super::session::{PRESIGNIN_COOKIE, SESSION_COOKIE, Signed, cookie, set_cookie};
 use super::view::{Layout, ShownOnce};
 use super::{failure, render, see_other};
-use crate::http::AppState;
-use crate::http::operation::ClientAddress;
 use crate::service::ServiceError;
 use crate::storage::{Page, TenantRecord};
+use crate::web::AppState;
+use crate::web::operation::ClientAddress;
 
 #[derive(Template)]
 #[template(path = "console/error.html")]

@@ -23,10 +23,10 @@ use super::{failure, render, see_other};
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::ids::SecretId;
 use crate::domain::secret_value::SecretValue;
-use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch, SecretQuery};
 use crate::storage::{Page, SecretRecord};
+use crate::web::AppState;
 
 /// Renders the Secrets tab, with `dialog` open and `form` in it.
 async fn secrets_page(

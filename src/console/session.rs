@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::accounts::{SessionState, SignedIn, csrf_token, same_token};
 use super::form::FormData;
 use super::{html, see_other};
-use crate::http::{AppState, BODY_LIMIT};
+use crate::web::{AppState, BODY_LIMIT};
 
 pub const SESSION_COOKIE: &str = "lk_session";
 pub const PRESIGNIN_COOKIE: &str = "lk_presignin";

@@ -18,8 +18,8 @@ use crate::domain::access::Action;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::ids::TenantId;
 use crate::domain::policy::{ClientPolicy, TenantPolicy, parse_policy};
-use crate::http::AppState;
 use crate::service::ServiceError;
+use crate::web::AppState;
 
 /// The units a policy may have, as the forms offer them.
 pub const UNITS: [(&str, &str); 5] = [

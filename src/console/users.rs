@@ -11,9 +11,9 @@ use super::session::Signed;
 use super::view::{Layout, ROLES, role_label};
 use super::{render, see_other};
 use crate::domain::ids::TenantId;
-use crate::http::AppState;
 use crate::storage::Page;
 use crate::storage::console::UserRecord;
+use crate::web::AppState;
 
 pub struct UserRow {
     pub name: String,

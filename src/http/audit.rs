@@ -10,11 +10,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorResponse};
+use super::Listed;
 use super::extract::{Authenticated, Paging, Resource};
 use super::filters::AuditFilters;
-use super::{AppState, Listed};
 use crate::domain::audit::AuditEntry;
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 /// One audit entry: never a secret value.
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,13 +12,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorResponse};
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
-use super::{AppState, Listed, no_store};
+use super::{Listed, no_store};
 use crate::domain::expiry::ExpiryRequest;
 use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
 use crate::storage::ClientRecord;
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 /// A client to create. Hybrid-only fields are ignored for client-credentials clients.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,11 +9,11 @@ use axum::http::request::Parts;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
-use super::AppState;
-use super::error::ApiError;
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
 use crate::service::Caller;
 use crate::storage::Page;
+use crate::web::AppState;
+use crate::web::error::ApiError;
 
 /// Largest `count` a list accepts.
 pub const MAX_COUNT: i64 = 1000;

@@ -6,10 +6,10 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 
-use super::error::ApiError;
 use crate::domain::audit::AuditFilter;
 use crate::service::secrets::SecretQuery;
 use crate::storage::SecretStatusFilter;
+use crate::web::error::ApiError;
 
 /// The most days a filter may count (about 100 years).
 const MAX_DAYS: u32 = 36_500;

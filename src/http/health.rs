@@ -7,8 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::error::ApiError;
+use crate::web::AppState;
+use crate::web::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

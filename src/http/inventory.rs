@@ -8,11 +8,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorResponse};
+use super::Listed;
 use super::extract::{Authenticated, Paging, Resource};
 use super::filters::SecretFilters;
 use super::secrets::Secret;
-use super::{AppState, Listed};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 /// A secret with the client it belongs to.
 #[derive(Debug, Serialize, ToSchema)]

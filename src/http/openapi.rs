@@ -9,7 +9,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::error::ErrorResponse;
+use crate::web::error::ErrorResponse;
 
 #[derive(OpenApi)]
 #[openapi(

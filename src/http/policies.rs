@@ -8,14 +8,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
 use super::clients::ClientKindSegment;
-use super::error::{ApiError, ErrorResponse};
 use super::extract::{Authenticated, JsonBody, Resource, canonical_names};
 use crate::domain::ValidationError;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::policy::{ClientPolicy, TenantPolicy, parse_policy};
 use crate::service::policies::{ClientPolicyView, TenantPolicyView};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 /// A unit and a duration: `NONE` (never expires) or 1–100 years' worth of
 /// `DAYS`, `WEEKS`, `MONTHS` or `YEARS`.

@@ -14,15 +14,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::clients::ClientKindSegment;
-use super::error::{ApiError, ErrorResponse};
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
 use super::filters::SecretFilters;
-use super::{AppState, Listed, no_store};
+use super::{Listed, no_store};
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::secret_status::{SecretStatus, active_grace};
 use crate::domain::secret_value::SecretValue;
 use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch};
 use crate::storage::SecretRecord;
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 /// A secret to add, or changes to one (absent or null fields stay as they are).
 #[derive(Debug, Deserialize, ToSchema)]

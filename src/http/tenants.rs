@@ -9,10 +9,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorResponse};
+use super::Listed;
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
-use super::{AppState, Listed};
 use crate::storage::TenantRecord;
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]

@@ -15,12 +15,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorResponse};
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
-use super::{AppState, Listed, no_store};
+use super::{Listed, no_store};
 use crate::domain::ids::TenantId;
 use crate::service::webhooks::WebhookRequest;
 use crate::storage::{AttemptRecord, DeliveryRecord, WebhookRecord};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ErrorResponse};
 
 /// A subscription to create, or changes to one (absent or null fields stay as they are).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::error::ErrorBodyWritten;
 use crate::service::tokens::TokenError;
+use crate::web::error::ErrorBodyWritten;
 
 #[derive(Debug)]
 pub struct OAuthError {

@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use crate::domain::access::ROLE_IDS;
 use crate::domain::ids::TenantId;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::operation::ClientAddress;
 use crate::service::tokens::ClientAuthentication;
+use crate::web::AppState;
+use crate::web::error::ApiError;
+use crate::web::operation::ClientAddress;
 
 mod error;
 mod request;
@@ -172,7 +172,7 @@ async fn token(
     if response.status().is_success() && !app.tokens.successes_at_info() {
         response
             .extensions_mut()
-            .insert(crate::http::operation::QuietSuccess);
+            .insert(crate::web::operation::QuietSuccess);
     }
     response
 }

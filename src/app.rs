@@ -1,0 +1,49 @@
+//! The composition root of the HTTP side: assembles the front ends (management API,
+//! issuers, console) into one router over one [`AppState`], with the layers every
+//! request passes: OperationId and client address, body limit, panic guard, timeout.
+//! Only this module (and `server.rs`, which builds the state) knows every front end.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Router, middleware};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::web::{AppState, BODY_LIMIT, operation};
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = crate::http::routes();
+    let doc = Arc::new(doc);
+    let trusted_proxies = state.trusted_proxies.clone();
+    Router::new()
+        .merge(api)
+        .merge(crate::oauth::routes())
+        .merge(crate::console::routes())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .with_state(state)
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted_proxies,
+            operation::scope,
+        ))
+}

@@ -1,0 +1,20 @@
+//! The state every handler of every front end can reach, built once by the
+//! composition root ([`crate::app`]).
+
+use crate::config::BootstrapToken;
+use crate::domain::forwarded::TrustedProxies;
+use crate::service::Services;
+use crate::service::tokens::Tokens;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub tokens: Tokens,
+    pub bootstrap_token: Option<BootstrapToken>,
+    pub public_url: String,
+    /// The web console's accounts and cookie settings.
+    pub console: crate::console::Console,
+    /// Peers whose forwarding headers name the client (see [`super::operation::ClientAddress`]).
+    pub trusted_proxies: TrustedProxies,
+}

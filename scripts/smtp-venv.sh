@@ -11,7 +11,8 @@
 # it can create a virtualenv (`venv` and `ensurepip` importable: Debian ships ensurepip in
 # python3-venv). With none, as root, it installs python3-venv (which brings python3) with
 # apt-get. aiosmtpd comes from PyPI into the venv, never into a system interpreter
-# (STACK.md trap 10: the first python3 on PATH may not see Debian's python3-aiosmtpd).
+# (the first python3 on PATH may be another interpreter than Debian's, which alone sees
+# Debian's python3-aiosmtpd).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -24,7 +24,7 @@ export LATCHKEY_TEST_SMTP_PYTHON
 log "SMTP test server: LATCHKEY_TEST_SMTP_PYTHON=$LATCHKEY_TEST_SMTP_PYTHON"
 
 # --- PostgreSQL binaries ------------------------------------------------------------------
-# Debian puts initdb and pg_ctl in a versioned directory that is not on PATH (STACK.md trap 12),
+# Debian puts initdb and pg_ctl in a versioned directory that is not on PATH,
 # so find them through the package's file list.
 find_initdb() { dpkg -L postgresql-15 2>/dev/null | grep '/bin/initdb$' || true; }
 
@@ -147,7 +147,7 @@ failed=()
 log "cargo fmt --check"
 cargo fmt --check || failed+=("cargo fmt --check")
 
-# One TLS crypto provider (aws-lc-rs): ring must not be linked (STACK.md trap 2).
+# One TLS crypto provider (aws-lc-rs): ring must not be linked.
 log "checking that ring is not linked"
 ring_users="$(cargo tree -e normal -i ring 2>/dev/null || true)"
 if [ -n "$ring_users" ]; then

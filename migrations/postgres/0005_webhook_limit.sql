@@ -1,4 +1,4 @@
--- Issue 10: at most notifications.webhooks.maxPerTenant subscriptions per tenant.
+-- At most notifications.webhooks.maxPerTenant subscriptions per tenant.
 -- A counter on the tenant row, like client_count (same as SQLite): a conditional
 -- UPDATE, which locks the row, enforces the limit inside the inserting transaction.
 ALTER TABLE tenants ADD COLUMN webhook_count INTEGER NOT NULL DEFAULT 0;

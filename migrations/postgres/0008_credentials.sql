@@ -1,5 +1,5 @@
--- Tokens bound to the exact credential (issue 10) and changes to one secret that
--- never overwrite each other (issue 16).
+-- Tokens bound to the exact credential and changes to one secret that
+-- never overwrite each other.
 -- `credential` names the secret's current value, `previous_credential` the value a
 -- Renew replaced (beside previous_hash); both are new random ids with every value,
 -- so a re-created client or a reused numeric id never matches an old token.

@@ -1,4 +1,4 @@
--- Refused attempts are folded (issue 10): identical refusals of one minute are one
+-- Refused attempts are folded: identical refusals of one minute are one
 -- row whose `occurrences` counts them, and past audit.refusalsPerTenantPerMinute a
 -- tenant's minute gets one overflow row counting the rest. `fold_key` names the
 -- row a refusal folds into (a digest; NULL for every other entry, and NULLs never

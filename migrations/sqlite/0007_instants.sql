@@ -1,4 +1,4 @@
--- Expirations past 9999-12-31T23:59:59Z were accepted before issue 10. SQLite
+-- Expirations past 9999-12-31T23:59:59Z were once accepted. SQLite
 -- keeps instants as RFC 3339 text, and such a year is written with a sign
 -- (`+262142-01-01T…`), which sorts before every four-digit year: the secret was
 -- listed as expired, not active, while it still worked. They become the latest

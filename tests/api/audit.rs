@@ -1,4 +1,4 @@
-//! The audit trail (issue 4 point 5): `GET/HEAD /api/v1/Tenants/{t}/AuditEvents`.
+//! The audit trail: `GET/HEAD /api/v1/Tenants/{t}/AuditEvents`.
 //! A whole secret lifecycle is found step by step (actor, client, secret id,
 //! outcome, source address, the request's OperationId) with no secret value
 //! anywhere in it; filters and paging; refused attempts; who may read it; entries
@@ -417,7 +417,7 @@ async fn refusals_are_audited_and_only_administrators_and_auditors_read_the_trai
     let refused = refused.as_array().unwrap();
     // The policy change's refusal is identical to the added secret's (same actor,
     // action, client, reason, source): within the same minute the two fold into
-    // one entry counting both (issue 10), else each has its own.
+    // one entry counting both, else each has its own.
     let counts: Vec<i64> = refused
         .iter()
         .map(|e| e["Count"].as_i64().unwrap())

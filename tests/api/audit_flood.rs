@@ -1,4 +1,4 @@
-//! Refused attempts are recorded but bounded (issue 10 item 5): nothing is written
+//! Refused attempts are recorded but bounded: nothing is written
 //! for a tenant that does not exist; identical refusals of a minute are one entry
 //! with a `Count`; past `audit.refusalsPerTenantPerMinute` a tenant's minute keeps
 //! one overflow entry counting the rest; so a flood of refused token requests or

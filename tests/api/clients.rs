@@ -1,4 +1,4 @@
-//! Clients of both kinds over HTTP (SPEC §1, §4): creation with the first
+//! Clients of both kinds over HTTP: creation with the first
 //! secret, defaults, supplied and generated ids, paging with `Total-Count`,
 //! HEAD, get, partial update, delete with its secrets, duplicate ids across
 //! kinds, and that each kind is reachable only under its own routes.

@@ -1,4 +1,4 @@
-//! A PostgreSQL outage while serving (issue 16, item 3): the readiness probe, the token
+//! A PostgreSQL outage while serving: the readiness probe, the token
 //! endpoint and the management API answer 503 with `Retry-After` at once (not a 500 after
 //! the pool's acquire timeout), and everything answers 200 again, without a restart, as
 //! soon as the database is back. PostgreSQL only.

@@ -1,4 +1,4 @@
-//! Explicit expirations are bounded (issue 10, item 8): an `Expiration` past
+//! Explicit expirations are bounded: an `Expiration` past
 //! 9999-12-31T23:59:59Z is a 400 naming the field on every route that takes one
 //! (add, update, Renew, client creation), and the latest valid one is listed as
 //! active, never as expired, on both databases.

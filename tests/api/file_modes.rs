@@ -1,6 +1,6 @@
 //! The SQLite database holds secret hashes and sealed signing keys: a fresh
 //! database file and its `-wal` / `-shm` files are created 0600, like the master
-//! key file, whatever the process umask (issue 10, item 11). SQLite only.
+//! key file, whatever the process umask. SQLite only.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

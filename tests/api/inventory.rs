@@ -1,4 +1,4 @@
-//! Finding forgotten secrets (SPEC §8, issue 4 point 6): the tenant inventory
+//! Finding forgotten secrets: the tenant inventory
 //! `GET/HEAD /api/v1/Tenants/{t}/Secrets` and the per-client secrets list, filtered by
 //! `status`, `neverUsed`, `unusedForDays`, `expiringWithinDays` and `query`, paged with
 //! `Total-Count`; bad values are a 400 naming the parameter; members may not look.

@@ -1,4 +1,4 @@
-//! Secret values (SPEC §1, §2): generated ones carry at least 256 bits and
+//! Secret values: generated ones carry at least 256 bits and
 //! never repeat, supplied ones may contain `:`, `+`, `%` and inner spaces, and
 //! a value appears only in the response that creates or renews it: never in
 //! the database, the logs (at debug level), a list, a get or an error

@@ -1,5 +1,4 @@
-//! The failure limits and the Argon2id queue under truly concurrent requests
-//! (issue 10): a burst of wrong secrets for one client runs at most the limit's
+//! The failure limits and the Argon2id queue under truly concurrent requests: a burst of wrong secrets for one client runs at most the limit's
 //! worth of checks (the attempt takes its place before the check), and when the
 //! Argon2id runs and queue (`argon2.concurrency`, `argon2.queue`) are full a
 //! check is refused at once with 503 `temporarily_unavailable` and `Retry-After`.

@@ -1,4 +1,4 @@
-//! Log volume (issue 16, item 6): at the default level (`info`) a successful token
+//! Log volume: at the default level (`info`) a successful token
 //! request writes no log line (it is logged at `debug`; `logging.tokenSuccessLevel: info`
 //! brings the line back), while a refusal still writes its lines at `info`, and every
 //! response keeps its `OperationId` header. SQLite (logging does not depend on storage).

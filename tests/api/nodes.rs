@@ -1,4 +1,4 @@
-//! Several `latchkey serve` processes on one PostgreSQL database (SPEC §6): they share the
+//! Several `latchkey serve` processes on one PostgreSQL database: they share the
 //! signing keys (sealed under the one `LATCHKEY_MASTER_KEY`), a token minted by one
 //! validates on the other, and a revocation or a disabled client through one node is
 //! refused by the other on the very next request. Also: PostgreSQL without a master key

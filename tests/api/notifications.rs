@@ -1,4 +1,4 @@
-//! Expiry notices (issue 4 points 2 and 4) end to end: `secret.expiring` on the cron
+//! Expiry notices end to end: `secret.expiring` on the cron
 //! schedule within the lead time and `secret.expired` soon after the instant, each once
 //! per secret and expiration — across more checks, a crash and restart, and two nodes
 //! sharing one PostgreSQL database — and the same notices by email to the tenant's

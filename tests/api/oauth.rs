@@ -1,4 +1,4 @@
-//! Each tenant as an OAuth 2.0 issuer (SPEC §6): discovery at
+//! Each tenant as an OAuth 2.0 issuer: discovery at
 //! `/.well-known/openid-configuration`, 404 for unknown tenants.
 //!
 //! Also the OAuth vocabulary the other token files share: form encoding

@@ -1,4 +1,4 @@
-//! Token introspection (RFC 7662, SPEC §6): a fresh token is active with exactly its
+//! Token introspection (RFC 7662): a fresh token is active with exactly its
 //! claims; it turns inactive once the secret that minted it is revoked, its client is
 //! disabled or deleted, or it expires; garbage and other tenants' tokens are inactive;
 //! the caller authenticates as a client of the same tenant like at the token endpoint.

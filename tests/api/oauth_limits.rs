@@ -1,4 +1,4 @@
-//! What the token path does around a request (SPEC §6): the failed-authentication limiter
+//! What the token path does around a request: the failed-authentication limiter
 //! per client id and per source address (429 with `Retry-After`, other clients unslowed),
 //! and `LastUsedAt`, written coalesced once per `tokens.lastUsedInterval` and on shutdown.
 

@@ -1,4 +1,4 @@
-//! Every reason the token endpoint refuses a client, one test each (SPEC §6): wrong
+//! Every reason the token endpoint refuses a client, one test each: wrong
 //! secret, unknown client, a client of another tenant, an expired, revoked or renewed
 //! secret, a disabled or deleted client (all 401 `invalid_client` with
 //! `WWW-Authenticate`), and a hybrid client (400 `unauthorized_client`). Each refusal

@@ -1,4 +1,4 @@
-//! The token endpoint's request handling (SPEC §6, RFC 6749): `client_secret_basic` with
+//! The token endpoint's request handling (RFC 6749): `client_secret_basic` with
 //! the form-urlencoding of §2.3.1 and `client_secret_post`, never both; `scope` narrowing
 //! the roles; `audience` / `resource` setting `aud`; RFC 6749 error bodies with
 //! `Cache-Control: no-store`; malformed or oversized input answered 4xx, never 500.

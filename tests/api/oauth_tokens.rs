@@ -1,4 +1,4 @@
-//! The access tokens (SPEC §6): compact JWS signed ES256 under a `kid` of the tenant's
+//! The access tokens: compact JWS signed ES256 under a `kid` of the tenant's
 //! JWKS (the signature is checked here with aws-lc-rs), every claim with its exact value,
 //! and signing keys kept across a restart (SQLite: the key file beside the database,
 //! created with mode 0600; PostgreSQL: the database, under the master key).

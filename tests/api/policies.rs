@@ -1,4 +1,4 @@
-//! Secret policies (SPEC §3, issue 4 point 1): the tenant's `SecretPolicy` and a
+//! Secret policies: the tenant's `SecretPolicy` and a
 //! client's, how new and renewed secrets take their expiration from the effective
 //! one, the tenant's maximum lifetime, validation naming the field, who may read and
 //! write them, and that a change never alters existing secrets.

@@ -1,4 +1,4 @@
-//! Who may do what on the management API (SPEC §5): one table-driven test runs every
+//! Who may do what on the management API: one table-driven test runs every
 //! management route for every role — tenant administrator, its `account-administrator`
 //! alias, member, auditor, a client with no role, and the platform administrator (the
 //! bootstrap token) — in the caller's own tenant, in another tenant and in a tenant that

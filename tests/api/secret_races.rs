@@ -1,4 +1,4 @@
-//! Issue 16, item 1: concurrent changes to one secret never undo each other. A PUT or an
+//! Concurrent changes to one secret never undo each other. A PUT or an
 //! EndGrace racing a Renew must not put the replaced hash back; concurrent Renews with a
 //! grace period keep exactly the values a serial order keeps. On PostgreSQL the racing
 //! requests also go to two nodes sharing the database.

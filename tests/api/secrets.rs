@@ -1,4 +1,4 @@
-//! Secrets of both client kinds over HTTP (SPEC §1–4): list and HEAD with
+//! Secrets of both client kinds over HTTP: list and HEAD with
 //! `Total-Count`, add, get, update, Renew, EndGrace, delete with ids never
 //! reused, and one row per line of the expiry table.
 

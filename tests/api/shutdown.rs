@@ -1,4 +1,4 @@
-//! Shutdown that cannot hang (issue 16, item 5): after SIGTERM the server stops
+//! Shutdown that cannot hang: after SIGTERM the server stops
 //! accepting, writes `LastUsedAt` first, lets in-flight requests finish for
 //! `server.shutdownTimeout`, then closes what is left and exits 0, even when clients
 //! hold connections open with half a header or a stalled body. SQLite (the behaviour

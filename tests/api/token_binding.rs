@@ -1,4 +1,4 @@
-//! Issue 10, defects 1–3: a token is bound to the exact credential that minted it (that
+//! A token is bound to the exact credential that minted it (that
 //! secret *value* of that client *incarnation*) and grants at most the roles its client
 //! holds at the moment of use. Each test acts as an attacker holding a token would: it
 //! keeps using the token after the change that must end (or narrow) it, on the management

@@ -1,4 +1,4 @@
-//! Webhooks under attack (issue 10): deliveries never go through a proxy from the
+//! Webhooks under attack: deliveries never go through a proxy from the
 //! environment (which would resolve and reach internal names past the target
 //! rule), addresses outside the globally reachable space are refused however they
 //! are written, and a tenant holds at most `notifications.webhooks.maxPerTenant`

@@ -1,4 +1,4 @@
-//! Signed webhooks (issue 4 point 3) against a real receiver on loopback
+//! Signed webhooks against a real receiver on loopback
 //! (`tests/support/receiver.rs`, which checks signatures with the `standardwebhooks`
 //! crate): the subscription API and its validation, each lifecycle change delivered
 //! signed with the right payload and never a secret value, event-type filters and

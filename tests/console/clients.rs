@@ -1,4 +1,4 @@
-//! Tenants and clients screens (seed 001), in the browser, checked through the API.
+//! Tenants and clients screens, in the browser, checked through the API.
 
 use crate::browser::Browser;
 use crate::{ADMIN_PASSWORD, api_get, api_status, secret_works, server};

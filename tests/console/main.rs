@@ -1,4 +1,4 @@
-//! Browser tests of the web console (issue 5): the real `latchkey serve` binary
+//! Browser tests of the web console: the real `latchkey serve` binary
 //! on SQLite, driven through a real headless Chromium ([`browser::Browser`]);
 //! what the console changed is checked through the management API with the
 //! bootstrap token. Some checks (cookies, CSRF, throttling) speak HTTP directly.

@@ -1,4 +1,4 @@
-//! The Secrets tab and its dialogs (seed 000), in the browser, checked through the
+//! The Secrets tab and its dialogs, in the browser, checked through the
 //! API and the token endpoint.
 
 use serde_json::Value;

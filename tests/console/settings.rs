@@ -1,5 +1,5 @@
 //! Expiry settings of the tenant and of a client, the audit trail, webhooks and
-//! notification emails (SPEC §8), in the browser, checked through the API.
+//! notification emails, in the browser, checked through the API.
 
 use serde_json::{Value, json};
 use thirtyfour::components::SelectElement;

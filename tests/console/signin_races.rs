@@ -1,4 +1,4 @@
-//! Console sign-in under truly concurrent requests (issue 10), over plain HTTP
+//! Console sign-in under truly concurrent requests, over plain HTTP
 //! on both databases: a burst of wrong passwords for one user runs at most the
 //! limit's worth of password checks (5), and when the Argon2id runs and queue
 //! are full a sign-in is refused at once with a "try again shortly" page.

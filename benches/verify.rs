@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use latchkey::config::Limits;
 use latchkey::domain::ids::{ClientId, ClientKind};
 use latchkey::domain::secret_value::SecretValue;
 use latchkey::service::clients::{ClientPatch, NewClientRequest};
+use latchkey::service::settings::Limits;
 use latchkey::service::{Caller, Services, SystemClock};
 
 fn verify(c: &mut Criterion) {

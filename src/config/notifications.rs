@@ -82,7 +82,8 @@ mod tests {
     use figment::Figment;
     use figment::providers::Serialized;
 
-    use super::super::*;
+    use crate::config::file::{FileConfig, Secrets, Yaml, canonical_key, describe};
+    use crate::config::{ConfigError, ServeArgs, Settings};
 
     fn args() -> ServeArgs {
         ServeArgs {

@@ -21,7 +21,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use crate::config::ConsoleSettings;
+use crate::service::settings::ConsoleSettings;
 use crate::service::{ServiceError, Services};
 use crate::web::AppState;
 use crate::web::error::ErrorBodyWritten;

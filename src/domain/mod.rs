@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bootstrap_token;
 pub mod client;
 pub mod error;
 pub mod events;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::ServiceError;
-use crate::config::Argon2Bound;
+use super::settings::Argon2Bound;
 use crate::domain::secret_hash::{self, PresentedDigest, StoredHash};
 use crate::domain::secret_value::SecretValue;
 

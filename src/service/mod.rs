@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-use crate::config::Limits;
 use crate::domain::ValidationError;
 use crate::domain::access::{Action, any_allows};
 use crate::domain::ids::{ClientId, TenantId};
@@ -24,12 +23,14 @@ pub mod limiter;
 pub mod origin;
 pub mod policies;
 pub mod secrets;
+pub mod settings;
 pub mod tenants;
 pub mod tokens;
 pub mod verify;
 pub mod webhooks;
 
 pub use hashing::Hasher;
+use settings::Limits;
 
 /// How long `/readyz` waits for the database (orchestrator probes often give up after 1 s).
 pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);

@@ -86,11 +86,11 @@ mod tests {
     use chrono::{DateTime, Duration, Utc};
 
     use super::*;
-    use crate::config::Limits;
     use crate::domain::expiry::ExpiryRequest;
     use crate::domain::ids::ClientKind;
     use crate::service::clients::{ClientPatch, NewClientRequest};
     use crate::service::secrets::{ClientRef, NewSecretRequest, RenewRequest, SecretPatch};
+    use crate::service::settings::Limits;
     use crate::service::{Caller, Clock, Services};
 
     /// A clock the test moves by hand.

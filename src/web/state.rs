@@ -1,7 +1,7 @@
 //! The state every handler of every front end can reach, built once by the
 //! composition root ([`crate::app`]).
 
-use crate::config::BootstrapToken;
+use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::forwarded::TrustedProxies;
 use crate::service::Services;
 use crate::service::tokens::Tokens;

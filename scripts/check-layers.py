@@ -21,6 +21,8 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 # Layer of each top-level module; a file may import its own layer or lower ones.
 LAYERS = {
     "domain": 0,
+    # The source of the current time: the services and notify's workers share it.
+    "clock": 0,
     "storage": 1,
     "notify": 2,
     "service": 3,

@@ -24,6 +24,7 @@
 //! - [`config`]: flags + YAML + environment, validated once.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod domain;

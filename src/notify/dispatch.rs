@@ -20,9 +20,9 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use super::settings::NotificationSettings;
 use super::targets::{self, PolicyResolver};
+use crate::clock::Clock;
 use crate::domain::jws::MasterKey;
 use crate::domain::webhook_signature::SigningSecret;
-use crate::service::Clock;
 use crate::storage::{
     AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, NextStep, Storage, StorageError,
 };

@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::settings::{EXPIRED_KIND, NotificationSettings, expiring_kind};
+use crate::clock::Clock;
 use crate::domain::events::{Event, EventType};
-use crate::service::Clock;
 use crate::storage::{Storage, StorageError};
 
 /// Secrets per query; a round repeats until fewer come back.

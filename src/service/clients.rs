@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use super::audit::{self, Target};
-use super::secrets::{NewSecretRequest, expiry_rules, prepare_secret};
+use super::journal::{self, Target};
+use super::lookup::{self, ClientRef};
+use super::secret_requests::{NewSecretRequest, expiry_rules, prepare_secret};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
@@ -15,7 +16,6 @@ use crate::domain::secret_hash::new_salt;
 use crate::domain::secret_value::SecretValue;
 use crate::storage::{
     ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretRecord, StorageError,
-    TenantRecord,
 };
 
 /// Changes to a client's settings: `None` leaves a field as it is.
@@ -187,7 +187,12 @@ impl Clients {
         kind: ClientKind,
         id: &str,
     ) -> Result<ClientRecord, ServiceError> {
-        require_client(&self.ctx, caller, tenant, kind, id, Action::ReadClients).await
+        let at = ClientRef {
+            tenant,
+            kind,
+            client: id,
+        };
+        lookup::client(&self.ctx, caller, at, Action::ReadClients).await
     }
 
     pub async fn update(
@@ -198,13 +203,17 @@ impl Clients {
         id: &str,
         patch: ClientPatch,
     ) -> Result<ClientRecord, ServiceError> {
-        let client =
-            require_client(&self.ctx, caller, tenant, kind, id, Action::WriteClients).await?;
+        let at = ClientRef {
+            tenant,
+            kind,
+            client: id,
+        };
+        let client = lookup::client(&self.ctx, caller, at, Action::WriteClients).await?;
         let mut settings = client.settings.clone();
         patch.apply(&mut settings);
         settings.validate()?;
         let now = self.ctx.clock.now();
-        let journal = audit::client_journal(caller, &client, "client.update", now);
+        let journal = journal::client_journal(caller, &client, "client.update", now);
         let updated = self
             .ctx
             .store
@@ -225,11 +234,16 @@ impl Clients {
         kind: ClientKind,
         id: &str,
     ) -> Result<(), ServiceError> {
-        let client =
-            require_client(&self.ctx, caller, tenant, kind, id, Action::WriteClients).await?;
+        let at = ClientRef {
+            tenant,
+            kind,
+            client: id,
+        };
+        let client = lookup::client(&self.ctx, caller, at, Action::WriteClients).await?;
         // Its secrets die with it: subscribers hear `secret.revoked` for each live one.
-        let journal = audit::client_journal(caller, &client, "client.delete", self.ctx.clock.now())
-            .revoking_client_secrets();
+        let journal =
+            journal::client_journal(caller, &client, "client.delete", self.ctx.clock.now())
+                .revoking_client_secrets();
         match self
             .ctx
             .store
@@ -246,65 +260,10 @@ impl Clients {
     }
 }
 
-/// The client of this kind in the tenant, after checking the caller may do `action` there.
-pub(crate) async fn require_client(
-    ctx: &Context,
-    caller: &Caller,
-    tenant: &TenantId,
-    kind: ClientKind,
-    id: &str,
-    action: Action,
-) -> Result<ClientRecord, ServiceError> {
-    Ok(require_tenant_client(ctx, caller, tenant, kind, id, action)
-        .await?
-        .1)
-}
-
-/// [`require_client`], with the tenant (whose policy new secrets follow).
-pub(crate) async fn require_tenant_client(
-    ctx: &Context,
-    caller: &Caller,
-    tenant: &TenantId,
-    kind: ClientKind,
-    id: &str,
-    action: Action,
-) -> Result<(TenantRecord, ClientRecord), ServiceError> {
-    require_tenant_client_about(ctx, caller, tenant, kind, id, None, action).await
-}
-
-/// [`require_tenant_client`] for an attempt on one of the client's secrets: a
-/// refusal's audit entry names the client and the secret.
-pub(crate) async fn require_tenant_client_about(
-    ctx: &Context,
-    caller: &Caller,
-    tenant: &TenantId,
-    kind: ClientKind,
-    id: &str,
-    secret: Option<SecretId>,
-    action: Action,
-) -> Result<(TenantRecord, ClientRecord), ServiceError> {
-    let target = Target {
-        client_kind: Some(kind),
-        // Only a well-formed id: the path segment is the caller's, of any length.
-        client_id: ClientId::parse(id).ok().map(|_| id.to_owned()),
-        secret_id: secret,
-    };
-    let tenant_record = Tenants::require_about(ctx, caller, tenant, action, target).await?;
-    let Ok(id) = ClientId::parse(id) else {
-        return Err(ServiceError::ClientNotFound);
-    };
-    let client = ctx
-        .store
-        .get_client(tenant, kind, &id)
-        .await?
-        .ok_or(ServiceError::ClientNotFound)?;
-    Ok((tenant_record, client))
-}
-
 /// The journal of a client's creation: the audit entry, and the first secret's
 /// `secret.created` event.
 fn creation_journal(caller: &Caller, new: &NewClient, first: &NewSecret) -> Journal {
-    let mut entry = audit::entry(caller, Some(new.tenant_id), "client.create", new.now);
+    let mut entry = journal::entry(caller, Some(new.tenant_id), "client.create", new.now);
     entry.client_kind = Some(new.kind);
     entry.client_id = Some(new.id.to_string());
     entry.secret_id = Some(SecretId(1));

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::domain::ValidationError;
 use crate::domain::access::{Action, any_allows};
@@ -17,11 +17,14 @@ use crate::storage::{Storage, StorageError};
 pub mod audit;
 pub mod clients;
 mod hashing;
+mod journal;
 pub mod keys;
 pub mod last_used;
 pub mod limiter;
+mod lookup;
 pub mod origin;
 pub mod policies;
+mod secret_requests;
 pub mod secrets;
 pub mod settings;
 pub mod tenants;
@@ -29,26 +32,12 @@ pub mod tokens;
 pub mod verify;
 pub mod webhooks;
 
+pub use crate::clock::{Clock, SystemClock};
 pub use hashing::Hasher;
 use settings::Limits;
 
 /// How long `/readyz` waits for the database (orchestrator probes often give up after 1 s).
 pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
-
-/// The source of the current time, injectable so tests and schedulers can drive it.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The wall clock, to the microsecond: the precision both databases keep, so a
-/// timestamp reads back exactly as it was returned.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(6)
-    }
-}
 
 /// Who is asking: the platform administrator (bootstrap token), a client of a
 /// tenant acting through an access token with the roles it carries, or a

@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use super::audit;
-use super::clients::require_tenant_client;
-use super::secrets::ClientRef;
+use super::journal;
+use super::lookup::{self, ClientRef};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
@@ -59,7 +58,7 @@ impl Policies {
     ) -> Result<TenantPolicyView, ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
         validate_tenant_policy(&policy)?;
-        let journal = Journal::new(audit::entry(
+        let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
             "tenant.policy.update",
@@ -81,15 +80,8 @@ impl Policies {
         caller: &Caller,
         at: ClientRef<'_>,
     ) -> Result<ClientPolicyView, ServiceError> {
-        let (tenant, client) = require_tenant_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::ReadClients,
-        )
-        .await?;
+        let (tenant, client) =
+            lookup::tenant_client(&self.ctx, caller, at, Action::ReadClients).await?;
         Ok(self.client_view(&tenant.policy, client.policy))
     }
 
@@ -99,17 +91,10 @@ impl Policies {
         at: ClientRef<'_>,
         policy: ClientPolicy,
     ) -> Result<ClientPolicyView, ServiceError> {
-        let (tenant, client) = require_tenant_client(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Action::WriteSecrets,
-        )
-        .await?;
+        let (tenant, client) =
+            lookup::tenant_client(&self.ctx, caller, at, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
-        let journal = audit::client_journal(caller, &client, "client.policy.update", now);
+        let journal = journal::client_journal(caller, &client, "client.policy.update", now);
         let updated = self
             .ctx
             .store

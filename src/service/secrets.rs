@@ -5,86 +5,23 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::audit;
-use super::clients::{require_client, require_tenant_client, require_tenant_client_about};
+use super::lookup;
+pub use super::lookup::ClientRef;
+pub use super::secret_requests::{NewSecretRequest, RenewRequest, SecretPatch, SecretQuery};
+use super::secret_requests::{expiry_rules, grace_period, prepare_secret};
 use super::tenants::Tenants;
-use super::{Caller, Context, ServiceError};
-use crate::domain::ValidationError;
+use super::{Caller, Context, ServiceError, journal};
 use crate::domain::access::Action;
 use crate::domain::client::validate_description;
 use crate::domain::events::EventType;
-use crate::domain::expiry::{self, ExpiryRequest, ExpiryRules};
-use crate::domain::ids::{ClientKind, SecretId, TenantId};
-use crate::domain::policy::{ClientPolicy, effective_rules};
+use crate::domain::expiry::{self, ExpiryRequest};
+use crate::domain::ids::{SecretId, TenantId};
 use crate::domain::secret_value::SecretValue;
 use crate::storage::{
-    ClientRecord, Journal, NewSecret, Page, Paged, SecretFilter, SecretRecord, SecretStatusFilter,
-    StorageError, TenantRecord, TenantSecret,
+    ClientRecord, Journal, Page, Paged, SecretRecord, StorageError, TenantRecord, TenantSecret,
 };
-
-/// A secret to add: everything optional (SPEC §3 decides the expiration).
-#[derive(Debug, Clone, Default)]
-pub struct NewSecretRequest {
-    pub description: Option<String>,
-    pub expiry: ExpiryRequest,
-    /// A supplied value, checked by [`SecretValue::supplied`] where it entered
-    /// (HTTP, console); generated when `None`.
-    pub value: Option<SecretValue>,
-}
-
-/// Changes to a secret: `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct SecretPatch {
-    pub description: Option<String>,
-    pub expiry: ExpiryRequest,
-    /// A new supplied value (checked by [`SecretValue::supplied`]): the old one
-    /// stops working at once.
-    pub value: Option<SecretValue>,
-}
-
-/// A Renew: a new generated value, the expiration from policy unless given, and
-/// optionally a grace period for the old value.
-#[derive(Debug, Clone, Default)]
-pub struct RenewRequest {
-    pub expiry: ExpiryRequest,
-    pub grace_period_seconds: Option<u64>,
-}
-
-/// Which secrets a list shows, as a caller asks for it (days count back or
-/// ahead from now).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretQuery {
-    pub status: Option<SecretStatusFilter>,
-    pub never_used: bool,
-    pub unused_for_days: Option<u32>,
-    pub expiring_within_days: Option<u32>,
-    /// Text the description contains (case-insensitive).
-    pub text: Option<String>,
-}
-
-impl SecretQuery {
-    fn at(self, now: DateTime<Utc>) -> SecretFilter {
-        let days = |n: u32| Duration::days(i64::from(n));
-        SecretFilter {
-            status: self.status,
-            never_used: self.never_used,
-            unused_since: self.unused_for_days.map(|n| now - days(n)),
-            expiring_before: self.expiring_within_days.map(|n| now + days(n)),
-            text: self.text,
-            now: Some(now),
-        }
-    }
-}
-
-/// Where a secret lives: tenant, client kind and client id.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientRef<'a> {
-    pub tenant: &'a TenantId,
-    pub kind: ClientKind,
-    pub client: &'a str,
-}
 
 #[derive(Clone)]
 pub struct Secrets {
@@ -104,7 +41,7 @@ impl Secrets {
         query: SecretQuery,
         page: Page,
     ) -> Result<Paged<SecretRecord>, ServiceError> {
-        let client = self.client(caller, at, Action::ReadSecrets).await?;
+        let client = lookup::client(&self.ctx, caller, at, Action::ReadSecrets).await?;
         let filter = query.at(self.ctx.clock.now());
         Ok(self
             .ctx
@@ -146,13 +83,14 @@ impl Secrets {
         at: ClientRef<'_>,
         req: NewSecretRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
-        let (tenant, client) = self.tenant_client(caller, at, Action::WriteSecrets).await?;
+        let (tenant, client) =
+            lookup::tenant_client(&self.ctx, caller, at, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
         let rules = expiry_rules(&self.ctx, &tenant, &client.policy, now);
         let (new, value) = prepare_secret(&self.ctx, req, &client.argon_salt, rules, now).await?;
         // The id is assigned by storage, which completes the journal with it.
         let draft = new.record(SecretId(0));
-        let journal = audit::secret_journal(caller, &client, &draft, EventType::Created, now);
+        let journal = journal::secret_journal(caller, &client, &draft, EventType::Created, now);
         let secret = self
             .ctx
             .store
@@ -216,7 +154,7 @@ impl Secrets {
                     secret.previous_hash = None;
                     secret.grace_until = None;
                 }
-                Ok(audit::secret_journal(
+                Ok(journal::secret_journal(
                     caller,
                     &client,
                     secret,
@@ -258,7 +196,7 @@ impl Secrets {
                 secret.previous_hash = Some(old);
                 secret.grace_until =
                     Some(grace.and_then(|g| now.checked_add_signed(g)).unwrap_or(now));
-                Ok(audit::secret_journal(
+                Ok(journal::secret_journal(
                     caller,
                     &client,
                     secret,
@@ -282,7 +220,7 @@ impl Secrets {
         let secret = self
             .change(&client, id, |secret, now| {
                 secret.grace_until = secret.grace_until.map(|until| until.min(now));
-                let mut journal = audit::client_journal(caller, &client, "secret.end-grace", now);
+                let mut journal = journal::client_journal(caller, &client, "secret.end-grace", now);
                 journal.audit.secret_id = Some(secret.id);
                 Ok(journal)
             })
@@ -300,7 +238,7 @@ impl Secrets {
     ) -> Result<(), ServiceError> {
         let (_, client, secret) = self.secret(caller, at, id, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
-        let journal = audit::secret_journal(caller, &client, &secret, EventType::Revoked, now);
+        let journal = journal::secret_journal(caller, &client, &secret, EventType::Revoked, now);
         match self
             .ctx
             .store
@@ -316,25 +254,6 @@ impl Secrets {
         }
     }
 
-    /// The client a request addresses, once the caller may do `action` there.
-    async fn client(
-        &self,
-        caller: &Caller,
-        at: ClientRef<'_>,
-        action: Action,
-    ) -> Result<ClientRecord, ServiceError> {
-        require_client(&self.ctx, caller, at.tenant, at.kind, at.client, action).await
-    }
-
-    async fn tenant_client(
-        &self,
-        caller: &Caller,
-        at: ClientRef<'_>,
-        action: Action,
-    ) -> Result<(TenantRecord, ClientRecord), ServiceError> {
-        require_tenant_client(&self.ctx, caller, at.tenant, at.kind, at.client, action).await
-    }
-
     /// The tenant, the client and its (non-revoked) secret `id`.
     async fn secret(
         &self,
@@ -343,16 +262,7 @@ impl Secrets {
         id: SecretId,
         action: Action,
     ) -> Result<(TenantRecord, ClientRecord, SecretRecord), ServiceError> {
-        let (tenant, client) = require_tenant_client_about(
-            &self.ctx,
-            caller,
-            at.tenant,
-            at.kind,
-            at.client,
-            Some(id),
-            action,
-        )
-        .await?;
+        let (tenant, client) = lookup::secret_client(&self.ctx, caller, at, id, action).await?;
         let secret = self
             .ctx
             .store
@@ -422,103 +332,5 @@ fn not_found_as_secret(e: StorageError) -> ServiceError {
     match e {
         StorageError::NotFound => ServiceError::SecretNotFound,
         e => e.into(),
-    }
-}
-
-fn grace_period(
-    seconds: Option<u64>,
-    max: std::time::Duration,
-) -> Result<Option<Duration>, ValidationError> {
-    match seconds {
-        None | Some(0) => Ok(None),
-        Some(s) if s > max.as_secs() => Err(ValidationError::new(
-            "GracePeriodSeconds",
-            format!(
-                "must be at most {} seconds (secrets.maxGracePeriod)",
-                max.as_secs()
-            ),
-        )),
-        Some(s) => Ok(Some(Duration::seconds(
-            i64::try_from(s).unwrap_or(i64::MAX),
-        ))),
-    }
-}
-
-/// The rules a secret created or renewed at `now` follows: the client's policy,
-/// the tenant's, or the configured default, and the tenant's maximum lifetime.
-pub(crate) fn expiry_rules(
-    ctx: &Context,
-    tenant: &TenantRecord,
-    client: &ClientPolicy,
-    now: DateTime<Utc>,
-) -> ExpiryRules {
-    effective_rules(ctx.limits.default_expiry, &tenant.policy, client, now)
-}
-
-/// Validates a new secret and hashes its value (shared by add and client creation).
-pub(crate) async fn prepare_secret(
-    ctx: &Context,
-    req: NewSecretRequest,
-    salt: &[u8],
-    rules: ExpiryRules,
-    now: DateTime<Utc>,
-) -> Result<(NewSecret, SecretValue), ServiceError> {
-    let description = req.description.unwrap_or_default();
-    validate_description("Description", &description)?;
-    let expiration = expiry::resolve(req.expiry, rules, now)?;
-    let value = match req.value {
-        Some(v) => v,
-        None => SecretValue::generate()?,
-    };
-    let hash = ctx.hasher.hash_for_storage(&value, salt).await?;
-    let new = NewSecret {
-        description,
-        expiration,
-        hint: value.hint(),
-        hash,
-        created_at: now,
-    };
-    Ok((new, value))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_output_of_requests_never_shows_a_supplied_value() {
-        let raw = "a supplied value that must never be printed 1234";
-        let value = || Some(SecretValue::supplied(raw).unwrap_or_else(|e| panic!("{e}")));
-        let add = NewSecretRequest {
-            value: value(),
-            ..NewSecretRequest::default()
-        };
-        let patch = SecretPatch {
-            value: value(),
-            ..SecretPatch::default()
-        };
-        for shown in [
-            format!("{add:?}"),
-            format!("{patch:?}"),
-            format!("{add:#?}"),
-        ] {
-            assert!(!shown.contains(raw), "{shown}");
-            assert!(!shown.contains("1234"), "{shown}");
-        }
-    }
-
-    #[test]
-    fn grace_periods_are_bounded_by_configuration() {
-        let max = std::time::Duration::from_secs(100);
-        assert_eq!(grace_period(None, max), Ok(None));
-        assert_eq!(grace_period(Some(0), max), Ok(None));
-        assert_eq!(
-            grace_period(Some(100), max),
-            Ok(Some(Duration::seconds(100)))
-        );
-        assert_eq!(
-            grace_period(Some(101), max).unwrap_err().field,
-            "GracePeriodSeconds"
-        );
     }
 }

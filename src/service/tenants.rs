@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::audit::{self, Target};
+use super::journal::{self, Target};
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
 use crate::domain::client::validate_name;
@@ -30,7 +30,12 @@ impl Tenants {
             policy: TenantPolicy::default(),
             created_at: now,
         };
-        let journal = Journal::new(audit::entry(caller, Some(tenant.id), "tenant.create", now));
+        let journal = Journal::new(journal::entry(
+            caller,
+            Some(tenant.id),
+            "tenant.create",
+            now,
+        ));
         self.ctx.store.insert_tenant(&tenant, &journal).await?;
         tracing::info!(tenant.id = %tenant.id, "created tenant {}", tenant.id);
         Ok(tenant)
@@ -57,7 +62,7 @@ impl Tenants {
     pub async fn delete(&self, caller: &Caller, id: &TenantId) -> Result<(), ServiceError> {
         self.require_platform(caller, Some(*id), "tenant.delete")
             .await?;
-        let journal = Journal::new(audit::entry(
+        let journal = Journal::new(journal::entry(
             caller,
             Some(*id),
             "tenant.delete",
@@ -73,6 +78,12 @@ impl Tenants {
         }
     }
 
+    /// True when the tenant exists. Not a management read: the issuer's public
+    /// documents (discovery) answer it for anyone.
+    pub async fn exists(&self, id: &TenantId) -> Result<bool, ServiceError> {
+        Ok(self.ctx.store.get_tenant(id).await?.is_some())
+    }
+
     /// Managing tenants themselves is for platform administrators; anyone else
     /// is refused, and the refusal audited.
     async fn require_platform(
@@ -84,8 +95,8 @@ impl Tenants {
         if caller.may_manage_tenants() {
             return Ok(());
         }
-        let entry = audit::entry(caller, tenant, action, self.ctx.clock.now());
-        audit::record_refusal(
+        let entry = journal::entry(caller, tenant, action, self.ctx.clock.now());
+        journal::record_refusal(
             &self.ctx,
             entry,
             Target::default(),
@@ -116,8 +127,8 @@ impl Tenants {
         target: Target,
     ) -> Result<TenantRecord, ServiceError> {
         if let Err(e) = caller.check(id, action) {
-            let entry = audit::entry(caller, Some(*id), action.as_str(), ctx.clock.now());
-            audit::record_refusal(ctx, entry, target, "the caller's roles do not allow it").await;
+            let entry = journal::entry(caller, Some(*id), action.as_str(), ctx.clock.now());
+            journal::record_refusal(ctx, entry, target, "the caller's roles do not allow it").await;
             return Err(e);
         }
         ctx.store

@@ -21,7 +21,6 @@ use std::time::Duration;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::audit::{self, Target};
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
 use super::limiter::Limiter;
@@ -32,7 +31,6 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
-use crate::domain::verification;
 
 /// Why a token request failed, as RFC 6749 names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,7 +109,7 @@ impl Tokens {
     ) -> Self {
         let minute = Duration::from_secs(60);
         Self {
-            last_used: LastUsed::new(services.ctx.store.clone()),
+            last_used: services.verifier.last_used(),
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -142,11 +140,9 @@ impl Tokens {
     /// True when the tenant exists (for discovery documents).
     pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, TokenError> {
         self.services
-            .ctx
-            .store
-            .get_tenant(tenant)
+            .tenants
+            .exists(tenant)
             .await
-            .map(|t| t.is_some())
             .map_err(TokenError::from)
     }
 
@@ -189,7 +185,15 @@ impl Tokens {
             Ok(Err(refusal)) => {
                 attempt.fail();
                 tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
-                self.audit_refusal(&auth, &refusal.to_string()).await;
+                self.services
+                    .verifier
+                    .audit_refusal(
+                        auth.tenant,
+                        auth.client_id,
+                        auth.source,
+                        &refusal.to_string(),
+                    )
+                    .await;
                 Err(TokenError::InvalidClient)
             }
             // Not judged (the check queue is full, the database failed): not a failure.
@@ -198,31 +202,6 @@ impl Tokens {
                 Err(TokenError::from(e))
             }
         }
-    }
-
-    /// Records a refused authentication in the tenant's audit trail. The client id
-    /// is recorded only when it is a well-formed id that is not a secret value
-    /// pasted into the wrong field.
-    async fn audit_refusal(&self, auth: &ClientAuthentication<'_>, reason: &str) {
-        let presented = ClientId::parse(auth.client_id)
-            .ok()
-            .filter(|id| !id.as_str().starts_with(crate::domain::secret_value::PREFIX));
-        let actor = presented
-            .as_ref()
-            .map_or_else(|| "(malformed client id)".into(), ToString::to_string);
-        let mut entry = audit::entry_by(
-            "client",
-            actor,
-            Some(*auth.tenant),
-            "token.request",
-            self.services.now(),
-        );
-        entry.source = auth.source.map(|a| a.to_string());
-        let target = Target {
-            client_id: presented.map(|id| id.to_string()),
-            ..Target::default()
-        };
-        audit::record_refusal(&self.services.ctx, entry, target, reason).await;
     }
 
     /// The client-credentials grant: authenticate, then sign a token.
@@ -350,24 +329,13 @@ impl Tokens {
         };
         let Some(credentials) = self
             .services
-            .ctx
-            .store
-            .load_credentials(&tenant, &client)
+            .verifier
+            .credential_in_force(&tenant, &client, secret_id, credential, now)
             .await
             .map_err(TokenError::from)?
         else {
             return Ok(None);
         };
-        let in_force = verification::credential_in_force(
-            &credentials.candidates,
-            credentials.enabled,
-            secret_id,
-            credential,
-            now,
-        );
-        if !in_force {
-            return Ok(None);
-        }
         let mut claims = claims;
         restrict_roles(&mut claims, &credentials.role_ids);
         Ok(Some((tenant, claims)))

@@ -4,13 +4,19 @@
 //! constant-time comparison with every candidate. An unknown client gets the same
 //! digest work, with a fixed salt, so it costs the same as a wrong secret.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
+use super::journal::{self, Target};
+use super::last_used::LastUsed;
 use super::{Context, ServiceError};
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::secret_hash::UNKNOWN_CLIENT_SALT;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Refusal};
+use crate::storage::ClientCredentials;
 
 #[derive(Clone)]
 pub struct Verifier {
@@ -64,6 +70,67 @@ impl Verifier {
                 },
             ),
         )
+    }
+
+    /// The client's credentials when the exact value `credential` (of secret
+    /// `secret_id`) still works at `now`: current or in grace, the secret neither
+    /// revoked nor expired, the client enabled. One storage read; what an access
+    /// token's check needs, the client's current roles included.
+    pub(crate) async fn credential_in_force(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        secret_id: SecretId,
+        credential: CredentialId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Arc<ClientCredentials>>, ServiceError> {
+        let Some(credentials) = self.ctx.store.load_credentials(tenant, client).await? else {
+            return Ok(None);
+        };
+        let in_force = verification::credential_in_force(
+            &credentials.candidates,
+            credentials.enabled,
+            secret_id,
+            credential,
+            now,
+        );
+        Ok(in_force.then_some(credentials))
+    }
+
+    /// Records a refused client authentication in the tenant's audit trail. The
+    /// client id is recorded only when it is a well-formed id that is not a secret
+    /// value pasted into the wrong field.
+    pub(crate) async fn audit_refusal(
+        &self,
+        tenant: &TenantId,
+        client_id: &str,
+        source: Option<IpAddr>,
+        reason: &str,
+    ) {
+        let presented = ClientId::parse(client_id)
+            .ok()
+            .filter(|id| !id.as_str().starts_with(crate::domain::secret_value::PREFIX));
+        let actor = presented
+            .as_ref()
+            .map_or_else(|| "(malformed client id)".into(), ToString::to_string);
+        let mut entry = journal::entry_by(
+            "client",
+            actor,
+            Some(*tenant),
+            "token.request",
+            self.ctx.clock.now(),
+        );
+        entry.source = source.map(|a| a.to_string());
+        let target = Target {
+            client_id: presented.map(|id| id.to_string()),
+            ..Target::default()
+        };
+        journal::record_refusal(&self.ctx, entry, target, reason).await;
+    }
+
+    /// A coalescing `LastUsedAt` writer for the uses of verified secrets.
+    pub fn last_used(&self) -> LastUsed {
+        LastUsed::new(self.ctx.store.clone())
     }
 }
 

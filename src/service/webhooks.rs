@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use uuid::Uuid;
 
-use super::audit;
+use super::journal;
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::ValidationError;
@@ -89,7 +89,7 @@ impl Webhooks {
             created_at: now,
             updated_at: now,
         };
-        let journal = Journal::new(audit::entry(caller, Some(*tenant), "webhook.create", now));
+        let journal = Journal::new(journal::entry(caller, Some(*tenant), "webhook.create", now));
         self.ctx
             .store
             .insert_webhook(&record, self.ctx.limits.webhooks_max, &journal)
@@ -144,7 +144,7 @@ impl Webhooks {
             record.enabled = enabled;
         }
         record.updated_at = self.ctx.clock.now();
-        let journal = Journal::new(audit::entry(
+        let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
             "webhook.update",
@@ -165,7 +165,7 @@ impl Webhooks {
         id: Uuid,
     ) -> Result<(), ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
-        let journal = Journal::new(audit::entry(
+        let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
             "webhook.delete",
@@ -221,7 +221,7 @@ impl Webhooks {
     ) -> Result<DeliveryRecord, ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
-        let journal = Journal::new(audit::entry(caller, Some(*tenant), "webhook.resend", now));
+        let journal = Journal::new(journal::entry(caller, Some(*tenant), "webhook.resend", now));
         self.ctx
             .store
             .resend_delivery(tenant, webhook, id, now, &journal)
@@ -267,7 +267,7 @@ impl Webhooks {
             )
             .into());
         }
-        let journal = Journal::new(audit::entry(
+        let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
             "notifications.recipients.update",

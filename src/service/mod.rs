@@ -15,6 +15,7 @@ use crate::domain::access::{Action, any_allows};
 use crate::domain::ids::{ClientId, TenantId};
 use crate::storage::{Storage, StorageError};
 
+pub mod accounts;
 pub mod audit;
 pub mod clients;
 mod hashing;
@@ -29,6 +30,8 @@ pub mod tokens;
 pub mod verify;
 pub mod webhooks;
 
+/// The records and paging the use cases take and return, as front ends name them.
+pub use crate::storage::{ClientRecord, Page, SecretRecord, SecretStatusFilter, TenantRecord};
 pub use hashing::Hasher;
 
 /// How long `/readyz` waits for the database (orchestrator probes often give up after 1 s).

@@ -49,7 +49,7 @@ mod settings;
 mod users;
 mod view;
 
-/// The console's routes, mounted inside [`crate::http::router`].
+/// The console's routes, mounted by [`crate::app::router`].
 pub fn routes() -> Router<AppState> {
     let t = "/console/tenants/{tenant}";
     let c = "/console/tenants/{tenant}/{kind}/{client}";

@@ -12,13 +12,13 @@ mod connections;
 
 use crate::app;
 use crate::config::{MasterKeySource, Settings};
-use crate::console::Console;
 use crate::domain::jws::MasterKey;
 use crate::notify::EmailSender;
 use crate::notify::dispatch::Dispatcher;
 use crate::notify::email::Mailer;
 use crate::notify::expiry::ExpiryScheduler;
 use crate::notify::notice_email::NoticeMailer;
+use crate::service::accounts::Accounts;
 use crate::service::keys::{KeyRing, load_or_create_key_file};
 use crate::service::last_used::LastUsed;
 use crate::service::tokens::Tokens;
@@ -57,9 +57,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tokens.last_used().clone(),
         settings.tokens.last_used_interval,
     ));
-    let console = Console::new(&services, &settings.console, &public_url);
-    let generated_admin_password = console
-        .accounts
+    let accounts = Accounts::new(&services, settings.console.idle_timeout);
+    let generated_admin_password = accounts
         .bootstrap(
             settings
                 .console
@@ -71,7 +70,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
     let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
     let app = app::router(AppState {
-        console,
+        accounts,
         services,
         tokens: tokens.clone(),
         bootstrap_token: settings.bootstrap_token.clone(),

@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::clients::frame;
+use super::frame::frame;
+use super::respond::{failure, render};
 use super::session::Signed;
 use super::view::{Layout, kind_slug};
-use super::{failure, render};
 use crate::domain::audit::AuditFilter;
-use crate::storage::Page;
+use crate::service::Page;
 use crate::web::AppState;
 
 const AUDIT_PAGE: u32 = 50;

@@ -1,205 +1,27 @@
-//! Edit Client (seed 001): the page both tabs share, and its Details tab: the
-//! settings form (Save) and Remove Client with its confirmation dialog.
+//! Edit Client (seed 001), its Details tab: the settings form (Save) and Remove
+//! Client with its confirmation dialog. The page both tabs render is
+//! `client_page.rs`.
 
-use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 
-use super::clients::{At, load};
+use super::client_page::{ClientPage, Details, DialogQuery};
+use super::extract::At;
 use super::form::FormData;
-use super::secret_form::SecretForm;
+use super::frame::load;
+use super::respond::{failure, render, see_other};
 use super::session::Signed;
-use super::settings::{ClientPolicyCard, UNITS};
-use super::view::{Layout, ROLES, SecretRow, kind_label, kind_slug, may, service_message};
-use super::{failure, render, see_other};
-use crate::domain::access::Action;
+use super::view::{Layout, kind_slug, service_message};
 use crate::service::ServiceError;
-use crate::service::clients::ClientPatch;
-use crate::storage::ClientRecord;
 use crate::web::AppState;
-
-/// A client's settings as the Details tab edits them.
-pub struct Details {
-    pub name: String,
-    pub enabled: bool,
-    pub lifetime: String,
-    pub tags: String,
-    /// (role id, label, held)
-    pub roles: Vec<(&'static str, &'static str, bool)>,
-    pub hybrid: bool,
-    pub redirect_uris: String,
-    pub post_logout_redirect_uris: String,
-    pub client_uri: String,
-    pub logo_uri: String,
-    pub allow_offline_access: bool,
-    pub allow_access_tokens_via_browser: bool,
-}
-
-impl Details {
-    pub fn of(c: &ClientRecord) -> Self {
-        let s = &c.settings;
-        let h = s.hybrid.clone().unwrap_or_default();
-        Self {
-            name: s.name.clone(),
-            enabled: s.enabled,
-            lifetime: s.access_token_lifetime.to_string(),
-            tags: s.tags.join(", "),
-            roles: ROLES
-                .iter()
-                .map(|(id, label)| (*id, *label, s.role_ids.iter().any(|r| r == id)))
-                .collect(),
-            hybrid: s.hybrid.is_some(),
-            redirect_uris: h.redirect_uris.join("\n"),
-            post_logout_redirect_uris: h.post_logout_redirect_uris.join("\n"),
-            client_uri: h.client_uri.unwrap_or_default(),
-            logo_uri: h.logo_uri.unwrap_or_default(),
-            allow_offline_access: h.allow_offline_access,
-            allow_access_tokens_via_browser: h.allow_access_tokens_via_browser,
-        }
-    }
-
-    /// The form as typed, so a refused Save shows what the user entered.
-    fn from_form(form: &FormData, hybrid: bool) -> Self {
-        let roles = form.all("role");
-        Self {
-            name: form.text("name"),
-            enabled: form.checked("enabled"),
-            lifetime: form.text("lifetime"),
-            tags: form.text("tags"),
-            roles: ROLES
-                .iter()
-                .map(|(id, label)| (*id, *label, roles.iter().any(|r| r == id)))
-                .collect(),
-            hybrid,
-            redirect_uris: form.text("redirect_uris"),
-            post_logout_redirect_uris: form.text("post_logout_redirect_uris"),
-            client_uri: form.text("client_uri"),
-            logo_uri: form.text("logo_uri"),
-            allow_offline_access: form.checked("allow_offline_access"),
-            allow_access_tokens_via_browser: form.checked("allow_access_tokens_via_browser"),
-        }
-    }
-
-    fn patch(&self) -> Result<ClientPatch, String> {
-        let lifetime: u32 = self.lifetime.parse().map_err(|_| {
-            "Access token lifetime: enter a whole number of seconds (60 to 86400).".to_owned()
-        })?;
-        let lines = |text: &str| -> Vec<String> {
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
-        let hybrid = self.hybrid;
-        Ok(ClientPatch {
-            name: Some(self.name.clone()),
-            enabled: Some(self.enabled),
-            access_token_lifetime: Some(lifetime),
-            tags: Some(
-                self.tags
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            ),
-            role_ids: Some(
-                self.roles
-                    .iter()
-                    .filter(|(_, _, held)| *held)
-                    .map(|(id, _, _)| (*id).to_owned())
-                    .collect(),
-            ),
-            redirect_uris: hybrid.then(|| lines(&self.redirect_uris)),
-            post_logout_redirect_uris: hybrid.then(|| lines(&self.post_logout_redirect_uris)),
-            client_uri: hybrid.then(|| self.client_uri.clone()),
-            logo_uri: hybrid.then(|| self.logo_uri.clone()),
-            allow_offline_access: hybrid.then_some(self.allow_offline_access),
-            allow_access_tokens_via_browser: hybrid.then_some(self.allow_access_tokens_via_browser),
-        })
-    }
-}
-
-/// Edit Client: both tabs render this page.
-#[derive(Template)]
-#[template(path = "console/client.html")]
-pub struct ClientPage {
-    pub layout: Layout,
-    pub base: String,
-    pub list_href: String,
-    pub client_id: String,
-    pub kind_label: &'static str,
-    pub tab: &'static str,
-    pub dialog: &'static str,
-    pub may_write: bool,
-    pub may_read_secrets: bool,
-    pub may_write_secrets: bool,
-    pub details: Details,
-    pub errors: Vec<String>,
-    pub notice: String,
-    pub secrets: Vec<SecretRow>,
-    pub secrets_max: u32,
-    pub secret: SecretForm,
-    /// The Secret settings card (Secrets tab).
-    pub policy: ClientPolicyCard,
-    pub units: [(&'static str, &'static str); 5],
-}
-
-impl ClientPage {
-    pub fn new(
-        s: &Signed,
-        layout: Layout,
-        at: &At,
-        client: &ClientRecord,
-        tab: &'static str,
-    ) -> Self {
-        Self {
-            layout,
-            base: at.base(),
-            list_href: format!(
-                "/console/tenants/{}/clients?type={}",
-                at.tenant,
-                kind_slug(at.kind)
-            ),
-            client_id: client.id.to_string(),
-            kind_label: kind_label(at.kind),
-            tab,
-            dialog: "",
-            may_write: may(&s.0, &at.tenant, Action::WriteClients),
-            may_read_secrets: may(&s.0, &at.tenant, Action::ReadSecrets),
-            may_write_secrets: may(&s.0, &at.tenant, Action::WriteSecrets),
-            details: Details::of(client),
-            errors: Vec::new(),
-            notice: String::new(),
-            secrets: Vec::new(),
-            secrets_max: 0,
-            secret: SecretForm::default(),
-            policy: ClientPolicyCard::default(),
-            units: UNITS,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-pub struct DialogQuery {
-    pub dialog: Option<String>,
-    pub secret: Option<i32>,
-    pub saved: Option<String>,
-}
 
 pub async fn edit(
     State(state): State<AppState>,
     s: Signed,
-    Path((tenant, kind, client)): Path<(String, String, String)>,
+    at: At,
     Query(q): Query<DialogQuery>,
 ) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
     let (layout, c) = match load(&state, &s, &at, "Edit Client").await {
         Ok(x) => x,
         Err(r) => return r,
@@ -214,16 +36,7 @@ pub async fn edit(
     render(StatusCode::OK, &page)
 }
 
-pub async fn save(
-    State(state): State<AppState>,
-    s: Signed,
-    Path((tenant, kind, client)): Path<(String, String, String)>,
-    form: FormData,
-) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
+pub async fn save(State(state): State<AppState>, s: Signed, at: At, form: FormData) -> Response {
     let (layout, c) = match load(&state, &s, &at, "Edit Client").await {
         Ok(x) => x,
         Err(r) => return r,
@@ -253,15 +66,7 @@ pub async fn save(
     }
 }
 
-pub async fn remove(
-    State(state): State<AppState>,
-    s: Signed,
-    Path((tenant, kind, client)): Path<(String, String, String)>,
-) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
+pub async fn remove(State(state): State<AppState>, s: Signed, at: At) -> Response {
     match state
         .services
         .clients

@@ -1,6 +1,6 @@
 //! Clients of a tenant (seed 001): the list with its Client Type filter and the
-//! create form (whose first secret is shown once); the path and tenant helpers
-//! the client pages share. Edit Client is in `client_edit.rs`.
+//! create form (whose first secret is shown once). Edit Client is in
+//! `client_edit.rs`.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -8,74 +8,21 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::extract::At;
 use super::form::{FormData, ddmmyyyy};
-use super::pages::ShownPage;
+use super::frame::{ShownPage, frame};
+use super::respond::{failure, render, see_other};
 use super::secret_form::{SecretForm, expiry_from_form};
 use super::session::Signed;
 use super::view::{
     ClientRow, Layout, ShownOnce, kind_label, kind_slug, may, parse_kind, service_message,
 };
-use super::{failure, render, see_other};
 use crate::domain::access::Action;
 use crate::domain::ids::{ClientKind, TenantId};
-use crate::service::ServiceError;
 use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
-use crate::storage::{ClientRecord, Page, TenantRecord};
+use crate::service::{Page, ServiceError};
 use crate::web::AppState;
-
-/// A path's tenant, client kind and client id, checked.
-pub struct At {
-    pub tenant: TenantId,
-    pub kind: ClientKind,
-    pub client: String,
-}
-
-impl At {
-    pub fn parse(tenant: &str, kind: &str, client: &str) -> Result<Self, ServiceError> {
-        let tenant = TenantId::parse(tenant).ok_or(ServiceError::TenantNotFound)?;
-        let kind = parse_kind(kind).ok_or(ServiceError::ClientNotFound)?;
-        Ok(Self {
-            tenant,
-            kind,
-            client: client.to_owned(),
-        })
-    }
-
-    pub fn base(&self) -> String {
-        format!(
-            "/console/tenants/{}/{}/{}",
-            self.tenant,
-            kind_slug(self.kind),
-            self.client
-        )
-    }
-
-    pub fn secrets_ref(&self) -> crate::service::secrets::ClientRef<'_> {
-        crate::service::secrets::ClientRef {
-            tenant: &self.tenant,
-            kind: self.kind,
-            client: &self.client,
-        }
-    }
-}
-
-/// The tenant and a layout framed in it; fails as the services do.
-pub async fn tenant_layout(
-    state: &AppState,
-    s: &Signed,
-    tenant: &TenantId,
-    title: &str,
-) -> Result<(TenantRecord, Layout), (ServiceError, Layout)> {
-    let layout = Layout::new(&s.0, title, "clients");
-    match state.services.tenants.get(&s.0.caller(), tenant).await {
-        Ok(t) => {
-            let layout = layout.in_tenant(&t.id, &t.name);
-            Ok((t, layout))
-        }
-        Err(e) => Err((e, layout)),
-    }
-}
 
 pub async fn tenant_home(Path(tenant): Path<String>) -> Response {
     see_other(&format!("/console/tenants/{tenant}/clients"))
@@ -110,15 +57,9 @@ pub async fn list(
         .as_deref()
         .and_then(parse_kind)
         .unwrap_or(ClientKind::ClientCredentials);
-    let Some(tenant) = TenantId::parse(&tenant) else {
-        return failure(
-            ServiceError::TenantNotFound,
-            Layout::new(&s.0, "Clients", "clients"),
-        );
-    };
-    let (t, layout) = match tenant_layout(&state, &s, &tenant, "Clients").await {
+    let (t, layout) = match frame(&state, &s, &tenant, "Clients", "clients").await {
         Ok(x) => x,
-        Err((e, layout)) => return failure(e, layout),
+        Err(r) => return r,
     };
     let page = Page {
         skip: 0,
@@ -162,7 +103,7 @@ struct NewClientPage {
 async fn default_secret_form(state: &AppState, s: &Signed, tenant: &TenantId) -> SecretForm {
     let policy = match state.services.policies.tenant(&s.0.caller(), tenant).await {
         Ok(view) => view.default,
-        Err(_) => state.services.ctx.limits.default_expiry,
+        Err(_) => state.services.policies.configured_default(),
     };
     let now = state.services.now();
     SecretForm::for_add(policy.expiration_from(now).map(ddmmyyyy))
@@ -179,15 +120,9 @@ pub async fn new_form(
         .as_deref()
         .and_then(parse_kind)
         .unwrap_or(ClientKind::ClientCredentials);
-    let Some(tenant) = TenantId::parse(&tenant) else {
-        return failure(
-            ServiceError::TenantNotFound,
-            Layout::new(&s.0, "New client", "clients"),
-        );
-    };
-    let (t, layout) = match tenant_layout(&state, &s, &tenant, "New client").await {
+    let (t, layout) = match frame(&state, &s, &tenant, "New client", "clients").await {
         Ok(x) => x,
-        Err((e, layout)) => return failure(e, layout),
+        Err(r) => return r,
     };
     render(
         StatusCode::OK,
@@ -210,15 +145,9 @@ pub async fn create(
     form: FormData,
 ) -> Response {
     let kind = parse_kind(&form.text("type")).unwrap_or(ClientKind::ClientCredentials);
-    let Some(tenant) = TenantId::parse(&tenant) else {
-        return failure(
-            ServiceError::TenantNotFound,
-            Layout::new(&s.0, "New client", "clients"),
-        );
-    };
-    let (t, layout) = match tenant_layout(&state, &s, &tenant, "New client").await {
+    let (t, layout) = match frame(&state, &s, &tenant, "New client", "clients").await {
         Ok(x) => x,
-        Err((e, layout)) => return failure(e, layout),
+        Err(r) => return r,
     };
     let id = form.text("id");
     let name = form.text("name");
@@ -292,52 +221,4 @@ pub async fn create(
             errors,
         },
     )
-}
-
-/// The tenant frame and the client a path names.
-pub async fn load(
-    state: &AppState,
-    s: &Signed,
-    at: &At,
-    title: &str,
-) -> Result<(Layout, ClientRecord), Response> {
-    let (_, layout) = match tenant_layout(state, s, &at.tenant, title).await {
-        Ok(x) => x,
-        Err((e, layout)) => return Err(failure(e, layout)),
-    };
-    match state
-        .services
-        .clients
-        .get(&s.0.caller(), &at.tenant, at.kind, &at.client)
-        .await
-    {
-        Ok(c) => Ok((layout, c)),
-        Err(e) => Err(failure(e, layout)),
-    }
-}
-
-/// The tenant and its framed layout for a tenant-level page, or the failure page.
-pub async fn frame(
-    state: &AppState,
-    s: &Signed,
-    tenant: &str,
-    title: &str,
-    section: &'static str,
-) -> Result<(TenantRecord, Layout), Response> {
-    let Some(id) = TenantId::parse(tenant) else {
-        return Err(failure(
-            ServiceError::TenantNotFound,
-            Layout::new(&s.0, title, section),
-        ));
-    };
-    match tenant_layout(state, s, &id, title).await {
-        Ok((t, mut layout)) => {
-            layout.section = section;
-            Ok((t, layout))
-        }
-        Err((e, mut layout)) => {
-            layout.section = section;
-            Err(failure(e, layout))
-        }
-    }
 }

@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::clients::frame;
+use super::frame::frame;
+use super::respond::{failure, render};
 use super::session::Signed;
 use super::view::{Layout, SecretRow, kind_label, kind_slug};
-use super::{failure, render};
 use crate::service::secrets::SecretQuery;
-use crate::storage::{Page, SecretStatusFilter};
+use crate::service::{Page, SecretStatusFilter};
 use crate::web::AppState;
 
 const PAGE: u32 = 100;

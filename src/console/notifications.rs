@@ -10,18 +10,16 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::clients::frame;
 use super::form::FormData;
-use super::pages::ShownPage;
+use super::frame::{ShownPage, frame};
+use super::respond::{failure, render, see_other};
 use super::session::Signed;
 use super::view::{Layout, ShownOnce, may, service_message};
-use super::{failure, render, see_other};
 use crate::domain::access::Action;
 use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
-use crate::service::ServiceError;
 use crate::service::webhooks::WebhookRequest;
-use crate::storage::Page;
+use crate::service::{Page, ServiceError};
 use crate::web::AppState;
 
 pub struct WebhookRow {

@@ -1,4 +1,4 @@
-//! Sign-in, sign-out, the tenants list and the generic error page.
+//! Sign-in, sign-out and the tenants list.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -6,22 +6,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::accounts::{AccountError, random_token};
 use super::form::FormData;
-use super::session::{PRESIGNIN_COOKIE, SESSION_COOKIE, Signed, cookie, set_cookie};
-use super::view::{Layout, ShownOnce};
-use super::{failure, render, see_other};
-use crate::service::ServiceError;
-use crate::storage::{Page, TenantRecord};
+use super::respond::{failure, render, see_other};
+use super::session::{
+    PRESIGNIN_COOKIE, SESSION_COOKIE, Signed, cookie, secure_cookies, set_cookie,
+};
+use super::view::{Layout, service_message};
+use crate::domain::account::random_token;
+use crate::service::accounts::AccountError;
+use crate::service::{Page, ServiceError, TenantRecord};
 use crate::web::AppState;
 use crate::web::operation::ClientAddress;
-
-#[derive(Template)]
-#[template(path = "console/error.html")]
-pub struct ErrorPage {
-    pub layout: Layout,
-    pub message: String,
-}
 
 #[derive(Template)]
 #[template(path = "console/signin.html")]
@@ -30,13 +25,6 @@ struct SignInPage {
     error: String,
     notice: String,
     name: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/shown.html")]
-pub struct ShownPage {
-    pub layout: Layout,
-    pub shown: ShownOnce,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +60,7 @@ fn signin_response(
         },
     );
     if existing.is_none() {
-        let c = set_cookie(PRESIGNIN_COOKIE, Some(&token), state.console.secure_cookies);
+        let c = set_cookie(PRESIGNIN_COOKIE, Some(&token), secure_cookies(state));
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
@@ -110,15 +98,10 @@ pub async fn signin(
     let name = form.text("username");
     let password = form.raw("password");
     let existing = cookie(&headers, PRESIGNIN_COOKIE);
-    match state
-        .console
-        .accounts
-        .sign_in(&name, &password, address)
-        .await
-    {
+    match state.accounts.sign_in(&name, &password, address).await {
         Ok(token) => {
             let mut r = see_other("/console/tenants");
-            let secure = state.console.secure_cookies;
+            let secure = secure_cookies(&state);
             let h = r.headers_mut();
             h.append(
                 header::SET_COOKIE,
@@ -161,11 +144,11 @@ pub async fn signin(
 }
 
 pub async fn signout(State(state): State<AppState>, Signed(s): Signed) -> Response {
-    if let Err(e) = state.console.accounts.sign_out(&s).await {
+    if let Err(e) = state.accounts.sign_out(&s).await {
         tracing::error!(error = %e, "console sign-out failed: {e}");
     }
     let mut r = see_other("/console/signin?signedout=1");
-    let clear = set_cookie(SESSION_COOKIE, None, state.console.secure_cookies);
+    let clear = set_cookie(SESSION_COOKIE, None, secure_cookies(&state));
     r.headers_mut().append(header::SET_COOKIE, clear);
     r
 }
@@ -223,7 +206,7 @@ pub async fn create_tenant(State(state): State<AppState>, s: Signed, form: FormD
         Ok(t) => see_other(&format!("/console/tenants/{}/clients", t.id)),
         Err(e) => {
             let layout = Layout::new(&s.0, "Tenants", "tenants");
-            let error = super::view::service_message(&e);
+            let error = service_message(&e);
             match visible_tenants(&state, &s).await {
                 Ok(tenants) => render(
                     StatusCode::BAD_REQUEST,

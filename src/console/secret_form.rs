@@ -3,7 +3,7 @@
 
 use super::form::{FormData, ddmmyyyy, end_of_day, parse_ddmmyyyy};
 use crate::domain::expiry::ExpiryRequest;
-use crate::storage::SecretRecord;
+use crate::service::SecretRecord;
 
 /// What a secret dialog shows in its fields (never a value).
 #[derive(Debug, Clone, Default)]

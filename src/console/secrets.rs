@@ -10,23 +10,29 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde::Deserialize;
 
-use super::client_edit::{ClientPage, DialogQuery};
-use super::clients::{At, load};
+use super::client_page::{ClientPage, DialogQuery};
+use super::extract::At;
 use super::form::{FormData, ddmmyyyy};
-use super::pages::ShownPage;
+use super::frame::{ShownPage, load, tenant_layout};
+use super::policy_form::{ClientPolicyCard, client_card, save_client_policy};
+use super::respond::{failure, render, see_other};
 use super::secret_form::{SecretForm, expiry_from_form};
 use super::session::Signed;
-use super::settings::{ClientPolicyCard, client_card, save_client_policy};
 use super::view::{Layout, SecretRow, ShownOnce, service_message};
-use super::{failure, render, see_other};
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::ids::SecretId;
 use crate::domain::secret_value::SecretValue;
-use crate::service::ServiceError;
 use crate::service::secrets::{NewSecretRequest, RenewRequest, SecretPatch, SecretQuery};
-use crate::storage::{Page, SecretRecord};
+use crate::service::{Page, SecretRecord, ServiceError};
 use crate::web::AppState;
+
+/// The secret a dialog's path names (`…/secrets/{id}`).
+#[derive(Deserialize)]
+pub struct SecretPath {
+    id: i32,
+}
 
 /// Renders the Secrets tab, with `dialog` open and `form` in it.
 async fn secrets_page(
@@ -85,7 +91,7 @@ async fn secrets_page_with(
         }
         None => current_card,
     };
-    page.secrets_max = state.services.ctx.limits.secrets_max;
+    page.secrets_max = state.services.secrets.max_per_client();
     page.secrets = secrets.iter().map(|r| SecretRow::new(r, now)).collect();
     let writable = page.may_write_secrets;
     page.dialog = if writable { dialog } else { "" };
@@ -132,13 +138,9 @@ async fn secret_for_dialog(
 pub async fn tab(
     State(state): State<AppState>,
     s: Signed,
-    Path((tenant, kind, client)): Path<(String, String, String)>,
+    at: At,
     Query(q): Query<DialogQuery>,
 ) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
     let (dialog, form): (&'static str, Option<SecretForm>) = match (q.dialog.as_deref(), q.secret) {
         (Some("add"), _) => ("add", None),
         (Some(d @ ("edit" | "renew" | "delete")), Some(id)) => {
@@ -177,13 +179,9 @@ pub async fn tab(
 pub async fn save_policy(
     State(state): State<AppState>,
     s: Signed,
-    Path((tenant, kind, client)): Path<(String, String, String)>,
+    at: At,
     form: FormData,
 ) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
     match save_client_policy(&state, &s, &at, &form).await {
         Ok(()) => see_other(&format!("{}/secrets?saved=1", at.base())),
         Err(Ok(card)) => {
@@ -217,7 +215,7 @@ fn shown(heading: String, secret: &SecretRecord, value: &str, at: &At) -> ShownO
 }
 
 async fn shown_page(state: &AppState, s: &Signed, at: &At, shown: ShownOnce) -> Response {
-    let layout = match super::clients::tenant_layout(state, s, &at.tenant, "Secret").await {
+    let layout = match tenant_layout(state, s, &at.tenant, "Secret").await {
         Ok((_, layout)) => layout,
         Err((_, layout)) => layout,
     };
@@ -236,16 +234,7 @@ fn supplied_value(form: &FormData) -> Result<Option<SecretValue>, String> {
         .map_err(|e| service_message(&ServiceError::Invalid(e)))
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    s: Signed,
-    Path((tenant, kind, client)): Path<(String, String, String)>,
-    form: FormData,
-) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
+pub async fn add(State(state): State<AppState>, s: Signed, at: At, form: FormData) -> Response {
     let mut typed = SecretForm::from_form(&form);
     let value = supplied_value(&form);
     let empty = typed.description.is_empty()
@@ -298,13 +287,10 @@ pub async fn add(
 pub async fn edit(
     State(state): State<AppState>,
     s: Signed,
-    Path((tenant, kind, client, id)): Path<(String, String, String, i32)>,
+    at: At,
+    Path(SecretPath { id }): Path<SecretPath>,
     form: FormData,
 ) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
     let mut typed = SecretForm::from_form(&form);
     typed.id = id;
     let value = supplied_value(&form);
@@ -340,13 +326,10 @@ pub async fn edit(
 pub async fn renew(
     State(state): State<AppState>,
     s: Signed,
-    Path((tenant, kind, client, id)): Path<(String, String, String, i32)>,
+    at: At,
+    Path(SecretPath { id }): Path<SecretPath>,
     form: FormData,
 ) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
     let mut typed = SecretForm::from_form(&form);
     typed.id = id;
     let grace = match typed.grace_hours.as_str() {
@@ -397,13 +380,10 @@ pub async fn renew(
 pub async fn delete(
     State(state): State<AppState>,
     s: Signed,
-    Path((tenant, kind, client, id)): Path<(String, String, String, i32)>,
+    at: At,
+    Path(SecretPath { id }): Path<SecretPath>,
     form: FormData,
 ) -> Response {
-    let at = match At::parse(&tenant, &kind, &client) {
-        Ok(at) => at,
-        Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
-    };
     let secret = match secret_for_dialog(&state, &s, &at, id).await {
         Ok(secret) => secret,
         Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),

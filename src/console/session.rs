@@ -12,9 +12,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::accounts::{SessionState, SignedIn, csrf_token, same_token};
 use super::form::FormData;
-use super::{html, see_other};
+use super::respond::{html, see_other};
+use crate::domain::account::{csrf_token, same_token};
+use crate::service::accounts::{SessionState, SignedIn};
 use crate::web::{AppState, BODY_LIMIT};
 
 pub const SESSION_COOKIE: &str = "lk_session";
@@ -33,6 +34,11 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
         .filter(|v| !v.is_empty())
 }
 
+/// Session cookies get `Secure` when the public URL is https.
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.public_url.starts_with("https://")
+}
+
 /// A `Set-Cookie` value; `None` as value deletes the cookie.
 pub fn set_cookie(name: &str, value: Option<&str>, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
@@ -44,21 +50,28 @@ pub fn set_cookie(name: &str, value: Option<&str>, secure: bool) -> HeaderValue 
 }
 
 /// The signed-in user of a request; without a valid session the request is
-/// redirected to the sign-in page.
+/// redirected to the sign-in page. The session is looked up once per request:
+/// a second extraction (by another extractor) reuses the first.
 pub struct Signed(pub SignedIn);
 
 impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        if let Some(signed) = parts.extensions.get::<SignedIn>() {
+            return Ok(Self(signed.clone()));
+        }
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(see_other("/console/signin"));
         };
-        match state.console.accounts.session(token).await {
-            Ok(SessionState::Active(signed)) => Ok(Self(*signed)),
+        match state.accounts.session(token).await {
+            Ok(SessionState::Active(signed)) => {
+                parts.extensions.insert((*signed).clone());
+                Ok(Self(*signed))
+            }
             Ok(SessionState::Expired) => {
                 let mut r = see_other("/console/signin?expired=1");
-                let clear = set_cookie(SESSION_COOKIE, None, state.console.secure_cookies);
+                let clear = set_cookie(SESSION_COOKIE, None, secure_cookies(state));
                 r.headers_mut().append(header::SET_COOKIE, clear);
                 Err(r)
             }

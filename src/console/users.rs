@@ -5,14 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::accounts::AccountError;
 use super::form::{FormData, ddmmyyyy};
+use super::respond::{ErrorPage, render, see_other};
 use super::session::Signed;
 use super::view::{Layout, ROLES, role_label};
-use super::{render, see_other};
 use crate::domain::ids::TenantId;
-use crate::storage::Page;
-use crate::storage::console::UserRecord;
+use crate::service::Page;
+use crate::service::accounts::{AccountError, UserRecord};
 use crate::web::AppState;
 
 pub struct UserRow {
@@ -67,7 +66,7 @@ fn account_failure(e: AccountError, layout: Layout) -> Response {
             )
         }
     };
-    render(status, &super::pages::ErrorPage { layout, message })
+    render(status, &ErrorPage { layout, message })
 }
 
 async fn tenant_names(state: &AppState, s: &Signed) -> Vec<(TenantId, String)> {
@@ -112,7 +111,7 @@ async fn users_page(
     platform_admin: bool,
 ) -> Response {
     let layout = Layout::new(&s.0, "Users", "users");
-    match state.console.accounts.list_users(&s.0).await {
+    match state.accounts.list_users(&s.0).await {
         Ok(users) => {
             let tenants = tenant_names(state, s).await;
             let users = users.iter().map(|u| row(u, &tenants)).collect();
@@ -140,7 +139,6 @@ pub async fn create(State(state): State<AppState>, s: Signed, form: FormData) ->
     let password = form.raw("password");
     let admin = form.checked("platform_admin");
     match state
-        .console
         .accounts
         .create_user(&s.0, &name, &password, admin)
         .await
@@ -169,7 +167,7 @@ async fn user_page(
     errors: Vec<String>,
 ) -> Response {
     let layout = Layout::new(&s.0, format!("User {name}"), "users");
-    let user = match state.console.accounts.get_user(&s.0, name).await {
+    let user = match state.accounts.get_user(&s.0, name).await {
         Ok(u) => u,
         Err(e) => return account_failure(e, layout),
     };
@@ -226,7 +224,6 @@ pub async fn save(
     let password = form.raw("password");
     let password = Some(password.as_str()).filter(|p| !p.is_empty());
     match state
-        .console
         .accounts
         .update_user(
             &s.0,
@@ -250,7 +247,7 @@ pub async fn delete(
     s: Signed,
     Path(name): Path<String>,
 ) -> Response {
-    match state.console.accounts.delete_user(&s.0, &name).await {
+    match state.accounts.delete_user(&s.0, &name).await {
         Ok(()) => see_other("/console/users"),
         Err(AccountError::Invalid(message)) => {
             user_page(&state, &s, &name, StatusCode::BAD_REQUEST, vec![message]).await

@@ -4,13 +4,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::accounts::SignedIn;
 use super::form::ddmmyyyy;
 use crate::domain::access::Action;
 use crate::domain::ids::{ClientKind, TenantId};
 use crate::domain::secret_status::SecretStatus;
-use crate::service::ServiceError;
-use crate::storage::{ClientRecord, SecretRecord};
+use crate::service::accounts::SignedIn;
+use crate::service::{ClientRecord, SecretRecord, ServiceError};
 
 /// The frame of every page: title, the signed-in user and the navigation.
 pub struct Layout {

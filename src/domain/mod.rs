@@ -7,6 +7,7 @@
 //! behind a fallible call).
 
 pub mod access;
+pub mod account;
 pub mod audit;
 pub mod bootstrap_token;
 pub mod client;
@@ -16,6 +17,7 @@ pub mod expiry;
 pub mod forwarded;
 pub mod ids;
 pub mod jws;
+pub mod password;
 pub mod policy;
 pub mod secret_hash;
 pub mod secret_status;

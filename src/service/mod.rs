@@ -14,6 +14,7 @@ use crate::domain::access::{Action, any_allows};
 use crate::domain::ids::{ClientId, TenantId};
 use crate::storage::{Storage, StorageError};
 
+pub mod accounts;
 pub mod audit;
 pub mod clients;
 mod hashing;
@@ -33,6 +34,8 @@ pub mod verify;
 pub mod webhooks;
 
 pub use crate::clock::{Clock, SystemClock};
+/// The records and paging the use cases take and return, as front ends name them.
+pub use crate::storage::{ClientRecord, Page, SecretRecord, SecretStatusFilter, TenantRecord};
 pub use hashing::Hasher;
 use settings::Limits;
 

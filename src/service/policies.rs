@@ -41,6 +41,11 @@ impl Policies {
         Self { ctx }
     }
 
+    /// The server's configured default expiry, which tenants without their own use.
+    pub fn configured_default(&self) -> ExpiryPolicy {
+        self.ctx.limits.default_expiry
+    }
+
     pub async fn tenant(
         &self,
         caller: &Caller,

@@ -33,6 +33,11 @@ impl Secrets {
         Self { ctx }
     }
 
+    /// The most secrets a client may hold.
+    pub fn max_per_client(&self) -> u32 {
+        self.ctx.limits.secrets_max
+    }
+
     /// The client's secrets that pass `filter`.
     pub async fn list(
         &self,

@@ -4,6 +4,7 @@
 use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::forwarded::TrustedProxies;
 use crate::service::Services;
+use crate::service::accounts::Accounts;
 use crate::service::tokens::Tokens;
 
 /// What every handler can reach.
@@ -13,8 +14,8 @@ pub struct AppState {
     pub tokens: Tokens,
     pub bootstrap_token: Option<BootstrapToken>,
     pub public_url: String,
-    /// The web console's accounts and cookie settings.
-    pub console: crate::console::Console,
+    /// Console users, sign-in and sessions.
+    pub accounts: Accounts,
     /// Peers whose forwarding headers name the client (see [`super::operation::ClientAddress`]).
     pub trusted_proxies: TrustedProxies,
 }

@@ -1,9 +1,9 @@
-//! Console accounts: the first administrator, sign-in (throttled), sessions
-//! with idle expiry, and user management by platform administrators.
+//! Console accounts, the use cases behind sign-in and user management (called
+//! by the console, and by any other front end that manages users): the first
+//! administrator, sign-in (throttled), sessions with idle expiry, and user
+//! management by platform administrators. The rules they apply (names,
+//! passwords, tokens, when a session ends) are in [`crate::domain::account`].
 //!
-//! A session token is 256 bits from the OS, sent only as the cookie; the
-//! database keeps its SHA-256. The CSRF token of a session is derived from the
-//! session token ([`csrf_token`]), so it needs no storage and changes with it.
 //! Failed sign-ins are counted per user name and per source address
 //! ([`FailureWindow`]); each attempt takes its place before the password hash
 //! runs and gives it back only on success, so a burst runs at most the limit's
@@ -16,30 +16,24 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::password;
-use crate::domain::access::ROLE_IDS;
+use super::limiter::Limiter;
+use super::{Caller, Clock, Hasher, ServiceError, Services};
+use crate::domain::ValidationError;
+use crate::domain::account::{
+    ADMIN, FAILURE_WINDOW, FAILURES_PER_ADDRESS, FAILURES_PER_NAME, csrf_token, idle_span,
+    random_token, session_ended, token_hash, validate_password, validate_roles, validate_user_name,
+};
 use crate::domain::ids::TenantId;
+use crate::domain::password;
+use crate::domain::secret_value::RandomnessUnavailable;
 use crate::domain::throttle::FailureWindow;
-use crate::service::limiter::Limiter;
-use crate::service::{Caller, Clock, Hasher, ServiceError, Services};
-use crate::storage::console::{NewUser, UserRecord};
+use crate::storage::console::NewUser;
 use crate::storage::{Storage, StorageError};
 
-/// Failed sign-ins allowed per user name, then per source address, per window.
-pub const FAILURES_PER_NAME: u32 = 5;
-pub const FAILURES_PER_ADDRESS: u32 = 20;
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(300);
-/// A session ends this long after sign-in, however active it is.
-pub const SESSION_LIFETIME_HOURS: i64 = 12;
-/// The first administrator's user name.
-pub const ADMIN: &str = "admin";
+pub use crate::storage::console::UserRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -58,6 +52,18 @@ pub enum AccountError {
     NotFound,
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<ValidationError> for AccountError {
+    fn from(e: ValidationError) -> Self {
+        Self::Invalid(e.to_string())
+    }
+}
+
+impl From<RandomnessUnavailable> for AccountError {
+    fn from(e: RandomnessUnavailable) -> Self {
+        Self::Internal(e.to_string())
+    }
 }
 
 impl From<StorageError> for AccountError {
@@ -108,65 +114,12 @@ pub struct Accounts {
     hasher: Hasher,
 }
 
-/// The SHA-256 of a session token: what the database keeps.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// The CSRF token of the session whose token is `token`.
-pub fn csrf_token(token: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"latchkey-console-csrf\0");
-    h.update(token.as_bytes());
-    B64.encode(h.finalize())
-}
-
-/// Constant-time equality of two tokens.
-pub fn same_token(a: &str, b: &str) -> bool {
-    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.as_slice().ct_eq(b.as_slice()).into()
-}
-
-/// 256 random bits, URL-safe.
-pub fn random_token() -> Result<Zeroizing<String>, AccountError> {
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    getrandom::fill(bytes.as_mut_slice())
-        .map_err(|_| AccountError::Internal("the OS random source failed".into()))?;
-    Ok(Zeroizing::new(B64.encode(bytes.as_slice())))
-}
-
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AccountError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AccountError::Internal(e.to_string()))
-}
-
-fn validate_user_name(name: &str) -> Result<(), AccountError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(AccountError::Invalid(
-            "User name: 1 to 64 letters, digits or - . _ @".into(),
-        ))
-    }
-}
-
-fn validate_password(p: &str) -> Result<(), AccountError> {
-    if (password::MIN_LEN..=password::MAX_LEN).contains(&p.chars().count()) {
-        Ok(())
-    } else {
-        Err(AccountError::Invalid(format!(
-            "Password: {} to {} characters",
-            password::MIN_LEN,
-            password::MAX_LEN
-        )))
-    }
 }
 
 impl Accounts {
@@ -191,9 +144,9 @@ impl Accounts {
         self.clock.now()
     }
 
-    /// The idle timeout (at most 7 days, as configuration validates).
+    /// The idle timeout as a time span.
     fn idle(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.idle_timeout).unwrap_or(chrono::Duration::days(7))
+        idle_span(self.idle_timeout)
     }
 
     /// On first start (no user at all), creates `admin` with `password`, or with a
@@ -300,12 +253,15 @@ impl Accounts {
             return Ok(SessionState::Unknown);
         };
         let now = self.now();
-        let idle = self.idle();
-        let too_old = session.created_at + chrono::Duration::hours(SESSION_LIFETIME_HOURS) <= now;
-        if session.last_seen_at + idle <= now || too_old {
+        if session_ended(
+            session.created_at,
+            session.last_seen_at,
+            now,
+            self.idle_timeout,
+        ) {
             self.store.delete_session(&hash).await?;
             // Others that idled out too go now as well (cheap, indexed).
-            self.store.delete_idle_sessions(now - idle).await?;
+            self.store.delete_idle_sessions(now - self.idle()).await?;
             return Ok(SessionState::Expired);
         }
         let Some(user) = self.store.get_user(&session.user_name).await? else {
@@ -386,11 +342,7 @@ impl Accounts {
                 "You cannot remove your own platform administrator role".into(),
             ));
         }
-        if let Some((_, role)) = roles.iter().find(|(_, r)| !ROLE_IDS.contains(&r.as_str())) {
-            return Err(AccountError::Invalid(format!(
-                "Role: unknown role {role:?}"
-            )));
-        }
+        validate_roles(roles.iter().map(|(_, r)| r.as_str()))?;
         let hash = match password {
             Some(p) => {
                 validate_password(p)?;

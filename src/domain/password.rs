@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::domain::secret_hash::ARGON2_PARAMS;
+use super::secret_hash::ARGON2_PARAMS;
 
 const PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 /// Shortest password a user may set.

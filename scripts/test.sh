@@ -18,6 +18,17 @@ cd "$(dirname "$0")/.."
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# --- What the checkout holds before the run -------------------------------------------------
+# The run may not leave files behind (it writes only under target/ and /tmp): its end
+# compares `git status` with this. On a clean checkout (CI) any entry then fails the run;
+# with local edits, only what the run added or changed does.
+checkout_status() { git status --porcelain --untracked-files=all 2>/dev/null | sort || true; }
+in_work_tree=false
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    in_work_tree=true
+    status_before="$(checkout_status)"
+fi
+
 # --- Python with aiosmtpd, for the SMTP server the email tests start ---------------------
 LATCHKEY_TEST_SMTP_PYTHON="$(bash scripts/smtp-venv.sh)"
 export LATCHKEY_TEST_SMTP_PYTHON
@@ -164,6 +175,18 @@ log "cargo nextest run"
 tests_status=0
 cargo nextest run --no-fail-fast --lib --bins --tests --examples "$@" || tests_status=$?
 [ "$tests_status" -eq 0 ] || failed+=("cargo nextest run (exit $tests_status)")
+
+# After the tests, so their summary stays the last line of their output.
+if [ "$in_work_tree" = true ]; then
+    log "checking that the test run left the checkout as it found it"
+    left="$(comm -13 <(printf '%s\n' "$status_before") <(checkout_status) | sed '/^$/d')"
+    if [ -n "$left" ]; then
+        printf '%s\n' "$left" >&2
+        failed+=("the test run left files in the checkout: $(printf '%s\n' "$left" | cut -c4- | paste -sd ' ')")
+    fi
+else
+    log "not inside a git work tree: the clean-checkout check is skipped"
+fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
     log "FAILED:"

@@ -38,6 +38,7 @@ mod notify;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
+pub mod test_database;
 
 pub use journal::{Journal, SecretFilter, SecretStatusFilter, TenantSecret};
 pub use notify::{

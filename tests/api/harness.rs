@@ -21,8 +21,6 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tokio::process::{Child, Command};
 use tokio::time::{Instant, sleep, timeout};
 
-/// The environment variable naming the PostgreSQL cluster the tests create databases on.
-pub const POSTGRES_URL_VAR: &str = "LATCHKEY_TEST_POSTGRES_URL";
 /// What the server prints to stdout once it has bound its port, followed by its URL.
 const LISTENING: &str = "Latchkey listening on ";
 const START_DEADLINE: Duration = Duration::from_secs(30);
@@ -270,15 +268,6 @@ pub async fn run_to_exit(backend: Backend, opts: ServerOptions) -> (ExitStatus, 
     }
 }
 
-/// The admin URL of the test cluster, from `LATCHKEY_TEST_POSTGRES_URL`.
-pub fn postgres_admin_url() -> String {
-    std::env::var(POSTGRES_URL_VAR).expect(
-        "LATCHKEY_TEST_POSTGRES_URL is not set, and PostgreSQL tests never skip: run \
-         scripts/test.sh (it starts a throwaway cluster) or export \
-         LATCHKEY_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/postgres (USER may CREATE DATABASE)",
-    )
-}
-
 /// Creates the temporary directory and database, then starts the binary with piped output.
 /// The `base_url` of the server returned is empty until the server printed it.
 async fn spawn(backend: Backend, opts: &ServerOptions) -> TestServer {
@@ -364,19 +353,12 @@ async fn pg_connect(url: &str) -> PgConnection {
     conn.unwrap_or_else(|e| panic!("connect to PostgreSQL at {url}: {e}"))
 }
 
-/// `CREATE DATABASE lk_<uuid>` on the admin cluster; returns the new database's URL.
+/// `CREATE DATABASE lk_<uuid>` on the cluster of `LATCHKEY_TEST_POSTGRES_URL`, as the storage
+/// conformance tests do (one helper for both); returns the new database's URL.
 pub async fn create_postgres_database() -> String {
-    let admin = postgres_admin_url();
-    let name = format!("lk_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = pg_connect(&admin).await;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
+    latchkey::storage::test_database::create_postgres_database()
         .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-    let _ = conn.close().await;
-    let mut url = reqwest::Url::parse(&admin).expect("LATCHKEY_TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
-    url.to_string()
+        .url
 }
 
 /// The file behind a `sqlite://PATH[?options]` URL.

@@ -5,8 +5,7 @@
 
 use uuid::Uuid;
 
-use super::notify::add_webhook_within;
-use super::{ALL, Store, j, t, tenant};
+use super::{ALL, Store, add_webhook_within, j, t, tenant};
 use crate::domain::ids::TenantId;
 use crate::storage::{StorageError, WebhookRecord};
 

@@ -20,21 +20,14 @@
 //! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
 //! outbox); `notify` + `queue` implement [`super::NotifyStore`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::rows::{self};
-use super::{
-    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
-    SecretRecord, SecretUse, SigningKeyRecord, StorageError, TenantRecord, TenantSecret,
-};
-use crate::domain::audit::{AuditEntry, AuditFilter};
-use crate::domain::client::ClientSettings;
-use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use super::{ClientRecord, Paged, SecretRecord, StorageError, TenantRecord};
+use crate::domain::ids::{ClientId, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod clients;

@@ -38,10 +38,8 @@ use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -49,13 +47,8 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row, SqlitePool};
 
 use super::rows::{self};
-use super::{
-    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
-    SecretRecord, SecretUse, SigningKeyRecord, StorageError, TenantRecord, TenantSecret,
-};
-use crate::domain::audit::{AuditEntry, AuditFilter};
-use crate::domain::client::ClientSettings;
-use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use super::{ClientRecord, SecretRecord, StorageError, TenantRecord};
+use crate::domain::ids::{ClientId, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod clients;

@@ -1,0 +1,142 @@
+//! Conformance of tenants: insert, read, list, the cascade of a delete, and the
+//! secret policies of tenants and clients.
+
+use super::{
+    ALL, CC, Store, client, days, j, new_secret, refused, t, tenant, tenant_id_with_client,
+};
+use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
+use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::policy::{ClientPolicy, TenantPolicy};
+use crate::storage::{Page, SecretFilter, StorageError, TenantRecord};
+
+pub(super) async fn tenants_insert_get_list(s: Store) {
+    s.ping().await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(tenant(&s, n).await);
+    }
+    let got = s.get_tenant(&ids[2]).await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        TenantRecord {
+            id: ids[2],
+            name: "tenant 2".into(),
+            policy: TenantPolicy::default(),
+            created_at: t(2)
+        }
+    );
+    assert!(s.get_tenant(&TenantId::generate()).await.unwrap().is_none());
+    let again = TenantRecord {
+        id: ids[0],
+        name: "again".into(),
+        policy: TenantPolicy::default(),
+        created_at: t(9),
+    };
+    assert!(matches!(
+        s.insert_tenant(&again, &j()).await,
+        Err(StorageError::Duplicate)
+    ));
+
+    let page = s.list_tenants(Page { skip: 1, count: 2 }).await.unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(
+        page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ids[1..3]
+    );
+    let past = s.list_tenants(Page { skip: 5, count: 2 }).await.unwrap();
+    assert_eq!((past.items.len(), past.total), (0, 5));
+    assert!(matches!(
+        s.delete_tenant(&TenantId::generate(), &j()).await,
+        Err(StorageError::NotFound)
+    ));
+}
+
+pub(super) async fn tenant_delete_cascades(s: Store) {
+    let (tenant, pk) = client(&s, "svc").await;
+    s.insert_secret_within_limit(pk, &new_secret(2), 10, &j())
+        .await
+        .unwrap();
+    let other = tenant_id_with_client(&s, "svc").await;
+
+    s.delete_tenant(&tenant, &j()).await.unwrap();
+    assert!(s.get_tenant(&tenant).await.unwrap().is_none());
+    let cid = ClientId::parse("svc").unwrap();
+    assert!(
+        s.get_client(&tenant, ClientKind::ClientCredentials, &cid)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.load_credentials(&tenant, &cid).await.unwrap().is_none());
+    assert!(s.get_secret(pk, SecretId(1)).await.unwrap().is_none());
+    assert_eq!(
+        s.list_secrets(pk, &SecretFilter::default(), ALL)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(matches!(
+        s.delete_tenant(&tenant, &j()).await,
+        Err(StorageError::NotFound)
+    ));
+    // The other tenant is untouched.
+    assert!(s.load_credentials(&other, &cid).await.unwrap().is_some());
+}
+
+/// Tenant and client policies round-trip, including NONE and back to none set.
+pub(super) async fn policies_round_trip(s: Store) {
+    let (a, pk) = client(&s, "svc").await;
+    let before = s.get_secret(pk, SecretId(1)).await.unwrap();
+    let tenant_policies = [
+        TenantPolicy {
+            default: Some(days(90)),
+            max_lifetime: Some(ExpiryPolicy::new(ExpiryUnit::Years, 1).unwrap()),
+        },
+        TenantPolicy {
+            default: Some(ExpiryPolicy::NEVER),
+            max_lifetime: None,
+        },
+        TenantPolicy {
+            default: Some(ExpiryPolicy::new(ExpiryUnit::Weeks, 3).unwrap()),
+            max_lifetime: Some(ExpiryPolicy::new(ExpiryUnit::Months, 6).unwrap()),
+        },
+        TenantPolicy::default(),
+    ];
+    for policy in tenant_policies {
+        s.update_tenant_policy(&a, &policy, &j()).await.unwrap();
+        assert_eq!(s.get_tenant(&a).await.unwrap().unwrap().policy, policy);
+    }
+    refused!(
+        s.update_tenant_policy(&TenantId::generate(), &TenantPolicy::default(), &j())
+            .await,
+        StorageError::NotFound
+    );
+
+    let id = ClientId::parse("svc").unwrap();
+    let client_policies = [
+        Some(ExpiryPolicy::new(ExpiryUnit::Weeks, 2).unwrap()),
+        Some(ExpiryPolicy::NEVER),
+        Some(ExpiryPolicy::new(ExpiryUnit::Months, 18).unwrap()),
+        None,
+    ];
+    for (n, own) in client_policies.into_iter().enumerate() {
+        let policy = ClientPolicy { own };
+        let at = t(500 + i64::try_from(n).unwrap());
+        let updated = s.update_client_policy(pk, &policy, at, &j()).await.unwrap();
+        assert_eq!((updated.policy, updated.updated_at), (policy, at));
+        assert_eq!(s.get_client(&a, CC, &id).await.unwrap(), Some(updated));
+    }
+    refused!(
+        s.update_client_policy(pk + 1000, &ClientPolicy::default(), t(600), &j())
+            .await,
+        StorageError::NotFound
+    );
+    // A policy change leaves existing secrets alone, and other tenants' policies.
+    assert_eq!(s.get_secret(pk, SecretId(1)).await.unwrap(), before);
+    let other = tenant(&s, 1).await;
+    assert_eq!(
+        s.get_tenant(&other).await.unwrap().unwrap().policy,
+        TenantPolicy::default()
+    );
+}

@@ -166,6 +166,11 @@ if [ -n "$ring_users" ]; then
     failed+=("ring is linked (second TLS crypto provider)")
 fi
 
+# The layering of docs/architecture.md, from the `use` lines (no upward imports, front
+# ends never import each other, no import cycle in service/).
+log "checking the module layers"
+python3 scripts/check-layers.py || failed+=("module layers (scripts/check-layers.py)")
+
 log "cargo clippy"
 cargo clippy --all-targets -- -D warnings || failed+=("cargo clippy")
 

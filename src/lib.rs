@@ -1,27 +1,39 @@
 //! Latchkey: a self-hosted authority for OAuth 2.0 client secrets.
 //!
-//! Architecture (dependencies point down):
+//! Architecture (dependencies point down; `docs/architecture.md` has the whole design,
+//! `scripts/check-layers.py` checks the layering):
 //!
 //! ```text
-//! main.rs ─ CLI ─► server (start-up, shutdown)
+//! main.rs ─► server, app, config        composition root: settings, storage, services,
+//!                    │                   the router, background workers, shutdown
+//!   http/   oauth/   console/           front ends (never import each other)
 //!                    │
-//!   http/ (management API: extract, delegate, map errors; OpenAPI)
+//!   web/                                HTTP plumbing the front ends share
 //!                    │
-//!   service/ (use cases: tenants, clients, secrets, verify; caller checks, clock)
-//!          │                      │
-//!   domain/ (rules, no I/O)    storage/ (trait Storage; sqlite, postgres)
+//!   service/                            use cases: caller checks, rules with the clock,
+//!                    │                   writes with their journal; tokens, accounts
+//!   notify/                             outbox delivery (webhooks, email), expiry scheduler
+//!                    │
+//!   storage/                            trait Storage; sqlite/, postgres/, conformance
+//!                    │
+//!   domain/, clock                      rules without I/O; the source of time
 //! ```
 //!
 //! - [`domain`]: ids, secret values (generate, checksum, hint), hashes, expiry
-//!   policy and the SPEC §3 table, the verification decision.
-//! - [`service`]: what every front end calls; the only place rules meet storage.
+//!   policy and its table of rules, the verification decision, audit entries,
+//!   events, webhook signatures and targets, account rules.
+//! - [`clock`]: the source of the current time, injectable for tests.
 //! - [`storage`]: one interface, two databases, the same conformance tests.
-//! - [`http`]: the management API of SPEC §4 and its OpenAPI document.
-//! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
-//! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection (SPEC §6).
 //! - [`notify`]: background delivery of the event outbox (signed webhooks,
 //!   expiry emails over SMTP) and the expiry scheduler.
-//! - [`config`]: flags + YAML + environment, validated once.
+//! - [`service`]: what every front end calls; the only place rules meet storage.
+//! - [`web`]: the state handlers reach, OperationId and client address, the one
+//!   failure → status mapping, the body limit.
+//! - [`http`]: the management API and its OpenAPI document.
+//! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection.
+//! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
+//! - [`app`], [`server`], [`config`]: the composition root: the router, start-up and
+//!   shutdown, flags + YAML + environment validated once into each part's settings.
 
 pub mod app;
 pub mod clock;

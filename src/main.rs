@@ -7,7 +7,8 @@ use latchkey::config::{Cli, Command, Settings};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    // One TLS crypto provider for the whole process (see STACK.md, trap 2).
+    // One TLS crypto provider for the whole process: with two linked, rustls cannot pick
+    // a process-wide default and panics on first use.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("LATCHKEY_LOG")

@@ -16,7 +16,7 @@ use super::notifications::{EMAIL_KEYS, NotificationsSection, smtp_password_from_
 use super::serving::LoggingSection;
 use super::{ConfigError, bad};
 
-/// The configuration file's shape (camelCase keys, as in seed 002's `secretsMax`).
+/// The configuration file's shape (camelCase keys, such as `secretsMax`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct FileConfig {

@@ -1,4 +1,4 @@
-//! A tenant's audit trail (SPEC §8), over `services.audit`, the use case the
+//! A tenant's audit trail, over `services.audit`, the use case the
 //! API's AuditEvents calls: filters by client and action, pages of 50.
 
 use askama::Template;

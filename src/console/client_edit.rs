@@ -1,4 +1,4 @@
-//! Edit Client (seed 001), its Details tab: the settings form (Save) and Remove
+//! Edit Client, its Details tab: the settings form (Save) and Remove
 //! Client with its confirmation dialog. The page both tabs render is
 //! `client_page.rs`.
 

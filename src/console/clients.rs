@@ -1,4 +1,4 @@
-//! Clients of a tenant (seed 001): the list with its Client Type filter and the
+//! Clients of a tenant: the list with its Client Type filter and the
 //! create form (whose first secret is shown once). Edit Client is in
 //! `client_edit.rs`.
 

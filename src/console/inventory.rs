@@ -1,4 +1,4 @@
-//! The tenant-wide inventory of secrets (SPEC §8, seed 004's advice): every
+//! The tenant-wide inventory of secrets: every
 //! secret of every client, filtered to find the forgotten ones (never used,
 //! unused for N days, expired, expiring within N days), over
 //! `services.secrets.inventory`, the use case of the API's tenant Secrets list.

@@ -1,4 +1,4 @@
-//! The web console (issue 5, SPEC §8): server-rendered pages at `/console`
+//! The web console: server-rendered pages at `/console`
 //! for tenants, clients and their secrets, and console users.
 //!
 //! It owns the sign-in pages, session cookies, CSRF protection, its templates

@@ -67,7 +67,7 @@ impl SecretForm {
     }
 }
 
-/// The expiry a dialog asks for (SPEC §8): "Never expires", or an empty date,
+/// The expiry a dialog asks for: "Never expires", or an empty date,
 /// means never; a date means the end of that day in the viewer's zone. For Edit,
 /// `original` is the (date, never) the dialog opened with: unchanged means "keep".
 pub fn expiry_from_form(

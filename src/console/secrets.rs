@@ -1,4 +1,4 @@
-//! The Secrets tab of Edit Client (seed 000) and its dialogs: Add, Edit,
+//! The Secrets tab of Edit Client and its dialogs: Add, Edit,
 //! Renew, Delete, and the show-once dialog after Add and Renew.
 //!
 //! Dialogs are states of the page (`?dialog=add`, `?dialog=edit&secret=3`, …),

@@ -1,4 +1,4 @@
-//! Expiry settings (SPEC §3): the tenant's Client Secrets settings page (default
+//! Expiry settings: the tenant's Client Secrets settings page (default
 //! expiry and maximum lifetime), through `services.policies` as the API's
 //! SecretPolicy routes. A client's Secret settings card is `policy_form.rs`.
 

@@ -89,7 +89,7 @@ pub fn parse_kind(slug: &str) -> Option<ClientKind> {
     }
 }
 
-/// The built-in roles (SPEC §5) as the console offers them.
+/// The built-in roles as the console offers them.
 pub const ROLES: [(&str, &str); 3] = [
     ("tenant-administrator", "Tenant Administrator"),
     ("tenant-member", "Tenant Member"),

@@ -1,4 +1,4 @@
-//! Who may do what (SPEC §5): built-in tenant roles and the actions they allow.
+//! Who may do what: built-in tenant roles and the actions they allow.
 //! Pure rules; the services ask [`Role::allows`] before acting.
 //!
 //! | action          | administrator | member | auditor |
@@ -13,7 +13,7 @@
 //! Managing tenants themselves (list, create, delete) belongs to the platform
 //! administrator alone, and no role reaches into another tenant.
 
-/// The built-in role ids (SPEC §5), as clients' `RoleIds` and token scopes name them.
+/// The built-in role ids, as clients' `RoleIds` and token scopes name them.
 pub const ROLE_IDS: [&str; 4] = crate::domain::client::ROLE_IDS;
 
 /// Something a caller wants to do inside one tenant.

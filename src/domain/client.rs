@@ -1,4 +1,4 @@
-//! Clients: their settings and the rules their fields follow (SPEC §1).
+//! Clients: their settings and the rules their fields follow.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ pub const LIST_MAX_ITEMS: usize = 100;
 pub const ITEM_MAX_LEN: usize = 200;
 pub const URI_MAX_LEN: usize = 2_048;
 
-/// The built-in role ids a client's tokens may carry (SPEC §5).
+/// The built-in role ids a client's tokens may carry.
 pub const ROLE_IDS: [&str; 4] = [
     "tenant-administrator",
     "account-administrator",

@@ -1,5 +1,5 @@
 //! Expiry: policies (unit + duration) and the rule that turns a request's
-//! `Expires` / `Expiration` into a secret's expiration (SPEC §3).
+//! `Expires` / `Expiration` into a secret's expiration.
 //!
 //! | Expires     | Expiration | result                                                   |
 //! |-------------|------------|----------------------------------------------------------|
@@ -86,7 +86,7 @@ impl ExpiryPolicy {
         unit: ExpiryUnit::None,
         duration: 0,
     };
-    /// The shipped default: one year (seed 001).
+    /// The shipped default: one year.
     pub const ONE_YEAR: Self = Self {
         unit: ExpiryUnit::Years,
         duration: 1,
@@ -164,7 +164,7 @@ impl FromStr for ExpiryPolicy {
     }
 }
 
-/// What a request says about expiry (both optional, SPEC §3).
+/// What a request says about expiry (both optional).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExpiryRequest {
     pub expires: Option<bool>,

@@ -6,7 +6,7 @@
 //! - key material never leaves through `Debug`, `Display`, serde or an error
 //!   message, and private bytes live in `Zeroizing` buffers;
 //! - a [`SigningKey`] parses its key pair once, at construction, never per
-//!   signature (STACK trap 14);
+//!   signature;
 //! - [`verify`] accepts exactly ES256, picks the one key the header's `kid`
 //!   names (no trying every key) and checks the signature before it parses the
 //!   claims;

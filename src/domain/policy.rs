@@ -1,4 +1,4 @@
-//! Secret policies (SPEC §3): the tenant's rule for how long new and renewed
+//! Secret policies: the tenant's rule for how long new and renewed
 //! secrets live, with an optional maximum lifetime, and a client's choice to keep
 //! the tenant's rules or set its own (including `NONE`: never expires).
 //!

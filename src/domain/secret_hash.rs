@@ -5,7 +5,7 @@
 //! - Supplied values may be weak, so they are stored as Argon2id with fixed
 //!   parameters ([`ARGON2_PARAMS`]) and a salt **per client**. All supplied secrets
 //!   of one client share that salt, so checking a presented value against every
-//!   one of them costs exactly one Argon2id run (the SPEC's bounded-work rule). The
+//!   one of them costs exactly one Argon2id run (bounded work whatever the number of secrets). The
 //!   salt still differs between clients, so no precomputation spans clients.
 //!
 //! Comparisons are constant-time ([`subtle`]).

@@ -51,9 +51,9 @@ pub struct ClientCreate {
     pub allow_access_tokens_via_browser: Option<bool>,
     /// Description of the first secret.
     pub secret_description: Option<String>,
-    /// Expiration of the first secret (SPEC §3 rules).
+    /// Expiration of the first secret (the rules of `Expiration` on a secret).
     pub secret_expiration_date: Option<DateTime<Utc>>,
-    /// Whether the first secret expires (SPEC §3 rules).
+    /// Whether the first secret expires (the rules of `Expires` on a secret).
     pub secret_expires: Option<bool>,
 }
 

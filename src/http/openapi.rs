@@ -13,7 +13,7 @@ use crate::web::error::ErrorResponse;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Latchkey management API", description = "Tenants, clients and their secrets (SPEC §4)."),
+    info(title = "Latchkey management API", description = "Tenants, clients and their secrets."),
     components(schemas(ErrorResponse)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -1,4 +1,4 @@
-//! `…/SecretPolicy` of a tenant and of a client (SPEC §3): how long new and
+//! `…/SecretPolicy` of a tenant and of a client: how long new and
 //! renewed secrets live. A change never alters existing secrets.
 
 use axum::Json;

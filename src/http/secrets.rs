@@ -1,4 +1,4 @@
-//! `…/{clientKind}/{clientId}/Secrets`: the secret lifecycle of SPEC §4. The
+//! `…/{clientKind}/{clientId}/Secrets`: the secret lifecycle (list, add, get, update, Renew, EndGrace, revoke). The
 //! value appears only in the responses of add and Renew (`Secret`), with
 //! `Cache-Control: no-store`.
 

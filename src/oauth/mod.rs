@@ -1,4 +1,4 @@
-//! The OAuth 2.0 / OpenID front end (SPEC §6): each tenant is an issuer at
+//! The OAuth 2.0 / OpenID front end: each tenant is an issuer at
 //! `{public_url}/identity/{tenantId}` with discovery, JWKS, the token endpoint
 //! (grant `client_credentials`) and introspection (RFC 7662). Handlers parse,
 //! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms.

@@ -86,7 +86,7 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
-    /// The caller the services check (SPEC §5).
+    /// The caller the services check.
     pub fn caller(&self) -> Caller {
         Caller::User {
             name: self.user.name.clone(),

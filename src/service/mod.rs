@@ -1,5 +1,6 @@
-//! Use cases every front end calls (management API today; token endpoint,
-//! console and CLI later): tenants, clients, secrets and verification.
+//! Use cases every front end calls (management API, token endpoint, console, and
+//! a command line tomorrow): tenants, clients, secrets, policies, the audit trail,
+//! webhooks, console accounts, verification and tokens.
 //!
 //! A service method takes the [`Caller`], checks what it may do, applies the
 //! domain rules with the current time from the [`Clock`], and persists through
@@ -57,7 +58,7 @@ pub enum Caller {
         name: String,
         /// A platform administrator may do everything, in every tenant.
         platform_admin: bool,
-        /// Role ids (SPEC §5) the user holds in each tenant.
+        /// Role ids the user holds in each tenant.
         tenant_roles: Vec<(TenantId, Vec<String>)>,
     },
 }

@@ -1,4 +1,4 @@
-//! Secret policies of tenants and clients (SPEC §3): read and set. A change
+//! Secret policies of tenants and clients: read and set. A change
 //! applies to secrets created or renewed afterwards; existing secrets keep
 //! their expiration.
 

@@ -12,7 +12,7 @@ use crate::domain::policy::{ClientPolicy, effective_rules};
 use crate::domain::secret_value::SecretValue;
 use crate::storage::{NewSecret, SecretFilter, SecretStatusFilter, TenantRecord};
 
-/// A secret to add: everything optional (SPEC §3 decides the expiration).
+/// A secret to add: everything optional (the expiry rules decide the expiration).
 #[derive(Debug, Clone, Default)]
 pub struct NewSecretRequest {
     pub description: Option<String>,

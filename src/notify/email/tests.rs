@@ -324,7 +324,7 @@ async fn recipients_are_checked_before_connecting() {
 #[tokio::test]
 async fn implicit_tls_to_a_plain_server_fails_cleanly() {
     // Builds the rustls client (aws-lc-rs, platform verifier) and attempts a handshake that
-    // cannot succeed: an error to report, not a panic over the crypto provider (STACK.md trap 2).
+    // cannot succeed: an error to report, not a panic over the crypto provider.
     let sink = SmtpSink::start().await;
     let mut s = plain(sink.host(), sink.port());
     s.tls = TlsMode::Tls;

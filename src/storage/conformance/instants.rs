@@ -1,4 +1,4 @@
-//! Stored instants compare in time order on both databases (issue 10, item 8):
+//! Stored instants compare in time order on both databases:
 //! SQLite keeps them as text, so the filters' `expiration > now` must hold for
 //! every fraction width sqlx writes (none, milli, micro, nano) and up to the
 //! latest expiration the domain accepts, 9999-12-31T23:59:59Z.

@@ -1,4 +1,4 @@
-//! Conformance of bounded refusal records (issue 10), on both databases:
+//! Conformance of bounded refusal records, on both databases:
 //! identical refusals of a minute fold into one entry whose count is exact under
 //! concurrency; past the cap a tenant's minute gets one overflow entry counting
 //! the rest; nothing is written for a tenant that does not exist; ordinary

@@ -110,7 +110,7 @@ pub(super) async fn concurrent_secret_inserts_respect_limit(s: Store) {
     assert_eq!(live_ids(&s, pk).await, [1, 2, 3]);
 }
 
-/// Issue 16: a write made from a stale read (another change came first) changes
+/// A write made from a stale read (another change came first) changes
 /// nothing and says `Conflict`; of 32 writers from one read exactly one wins.
 pub(super) async fn update_secret_applies_only_to_the_revision_it_read(s: Store) {
     let (_, pk) = client(&s, "svc").await;

@@ -8,7 +8,8 @@
 //! invoking module imports nothing for it; only the dialect's resource modules
 //! (`tenants`, `clients`, …) resolve there, where they are declared.
 
-/// `impl Storage for $ty` (a struct with a `pool` and a `breaker` field), delegating
+/// `impl Storage for $ty` (a struct with a `pool` and a `breaker` field and a
+/// `read_credentials` method: the token path's read, which each dialect routes), delegating
 /// per resource; every call goes through the [`super::breaker::Breaker`], so it fails
 /// at once while the database is known to be unreachable.
 macro_rules! storage_impl {
@@ -307,7 +308,7 @@ macro_rules! storage_impl {
                     client: &ClientId,
                 ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
                     self.breaker
-                        .run(credentials::load_credentials(&self.pool, tenant, client))
+                        .run(self.read_credentials(tenant, client))
                         .await
                 }
             }

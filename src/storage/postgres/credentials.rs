@@ -48,7 +48,7 @@ pub(super) async fn signing_keys(pool: &PgPool) -> Result<Vec<SigningKeyRecord>,
 }
 
 pub(super) async fn load_credentials(
-    pool: &PgPool,
+    db: &mut sqlx::PgConnection,
     tenant: &TenantId,
     client: &ClientId,
 ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
@@ -64,7 +64,7 @@ pub(super) async fn load_credentials(
     .bind(i64::from(RECENTLY_REVOKED))
     .bind(tenant.as_uuid())
     .bind(client.as_str())
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows::credentials(&found)?.map(Arc::new))
 }

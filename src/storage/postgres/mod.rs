@@ -20,13 +20,15 @@
 //! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
 //! outbox); `notify` + `queue` implement [`super::NotifyStore`].
 
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::rows::{self};
-use super::{ClientRecord, Paged, SecretRecord, StorageError, TenantRecord};
+use super::{ClientCredentials, ClientRecord, Paged, SecretRecord, StorageError, TenantRecord};
 use crate::domain::ids::{ClientId, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
@@ -36,24 +38,28 @@ mod journal;
 mod lists;
 mod notify;
 mod queue;
+mod readers;
 mod refusals;
 mod secrets;
 mod tenants;
 
 pub struct PostgresStorage {
     pub(crate) pool: PgPool,
+    /// The token path's own connections (see [`readers`]).
+    readers: readers::Readers,
     breaker: super::breaker::Breaker,
 }
 
 impl PostgresStorage {
     /// Connects to the database at `url` (`postgres://…`) and migrates it.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             // Short: a request waits this long for a connection only until the
             // breaker (storage/breaker.rs) learns the database is unreachable.
             .acquire_timeout(Duration::from_secs(3))
-            .connect(url)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         let probe = pool.clone();
@@ -64,7 +70,20 @@ impl PostgresStorage {
                 Ok(())
             }
         });
-        Ok(Self { pool, breaker })
+        Ok(Self {
+            pool,
+            readers: readers::Readers::new(options),
+            breaker,
+        })
+    }
+
+    /// The token path's read, on its own connections.
+    async fn read_credentials(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
+        self.readers.load_credentials(tenant, client).await
     }
 }
 

@@ -73,6 +73,15 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
+    /// The token path's read (behind the credentials cache of `storage/cached`).
+    async fn read_credentials(
+        &self,
+        tenant: &crate::domain::ids::TenantId,
+        client: &crate::domain::ids::ClientId,
+    ) -> Result<Option<std::sync::Arc<crate::storage::ClientCredentials>>, StorageError> {
+        credentials::load_credentials(&self.pool, tenant, client).await
+    }
+
     /// Opens (creating if missing) the database at `url` (`sqlite://path`) and migrates it.
     /// Refuses a database another process holds (see [`lock`]).
     pub async fn connect(url: &str) -> Result<Self, StorageError> {

@@ -237,21 +237,18 @@ mod tests {
         let cache = VerifiedCache::new(CAPACITY);
         let svc = client("svc");
         let c = candidate(1, 7);
+        let candidates = [c.clone()];
         let right = cache.mac(&value("the right supplied value")).unwrap();
         let now = Utc::now();
         cache.remember(&svc, c.id, c.hash.credential, &right);
-        let digest = cache.recall(&svc, &[c.clone()], true, now, &right).unwrap();
+        let digest = cache.recall(&svc, &candidates, true, now, &right).unwrap();
         assert!(digest.matches(&c.hash));
         let wrong = cache.mac(&value("a wrong supplied value")).unwrap();
-        assert!(
-            cache
-                .recall(&svc, &[c.clone()], true, now, &wrong)
-                .is_none()
-        );
+        assert!(cache.recall(&svc, &candidates, true, now, &wrong).is_none());
         let other_client = client("other");
         assert!(
             cache
-                .recall(&other_client, &[c.clone()], true, now, &right)
+                .recall(&other_client, &candidates, true, now, &right)
                 .is_none(),
             "entries belong to one client"
         );

@@ -70,6 +70,7 @@ async fn a_verified_supplied_value_needs_no_more_argon2_runs() {
 async fn renew_stops_the_remembered_value_at_once() {
     let f = Fixture::new().await;
     let (id, value) = verified_supplied(&f, ExpiryRequest::default()).await;
+    assert_eq!(f.attempt(&value).await, (Ok(id), 0), "remembered");
     let caller = Caller::PlatformAdministrator;
     let (_, renewed) = f
         .services
@@ -209,4 +210,41 @@ async fn a_disabled_client_stops_the_remembered_value() {
         .unwrap();
     assert_eq!(f.attempt(&value).await, (Ok(id), 1), "verified afresh");
     assert_eq!(f.attempt(&value).await, (Ok(id), 0));
+}
+
+#[tokio::test]
+async fn a_deleted_and_recreated_client_verifies_its_value_afresh() {
+    let f = Fixture::new().await;
+    let (id, value) = verified_supplied(&f, ExpiryRequest::default()).await;
+    assert_eq!(f.attempt(&value).await, (Ok(id), 0), "remembered");
+    let caller = Caller::PlatformAdministrator;
+    let kind = ClientKind::ClientCredentials;
+    f.services
+        .clients
+        .delete(&caller, &f.tenant, kind, "svc")
+        .await
+        .unwrap();
+    assert_eq!(f.attempt(&value).await, (Err(Refusal::UnknownClient), 1));
+    let req = NewClientRequest {
+        id: Some("svc".into()),
+        settings: ClientPatch {
+            name: Some("svc".into()),
+            ..ClientPatch::default()
+        },
+        first_secret: NewSecretRequest {
+            value: Some(SecretValue::supplied(&supplied(1)).unwrap()),
+            ..NewSecretRequest::default()
+        },
+    };
+    f.services
+        .clients
+        .create(&caller, &f.tenant, kind, req)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.attempt(&value).await,
+        (Ok(SecretId(1)), 1),
+        "a new credential"
+    );
+    assert_eq!(f.attempt(&value).await, (Ok(SecretId(1)), 0));
 }

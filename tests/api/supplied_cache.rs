@@ -2,7 +2,10 @@
 //! digest) so later requests skip Argon2id; every change acknowledged by any node
 //! stops it at the very next request. On PostgreSQL the value is used on node B and
 //! changed through node A (two nodes on one database); on SQLite one node does both.
+//! With one Argon2id run place and no queue, 32 concurrent requests would mostly be
+//! refused as busy (503) if each needed a run: a remembered value serves them all.
 
+use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::harness::*;
@@ -10,9 +13,10 @@ use crate::lifecycle::{add_secret, call, secrets_path};
 use crate::oauth::{Cred, cc_client, options, token_request};
 
 const CC: &str = "ClientCredentialClients";
-/// Refused old values count as failed attempts: lift the limiter out of the way.
-const YAML: &str =
-    "tokens:\n  failedAttemptsPerClient: 100000\n  failedAttemptsPerAddress: 100000\n";
+/// Refused old values count as failed attempts: lift the limiter out of the way. One
+/// Argon2id run at a time and none waiting: checks beyond that are refused (503).
+const YAML: &str = "tokens:\n  failedAttemptsPerClient: 100000\n  failedAttemptsPerAddress: 100000\n\
+                    argon2:\n  concurrency: 1\n  queue: 0\n";
 
 /// (node A, node B): two nodes on one PostgreSQL database, or one SQLite node twice.
 async fn nodes(backend: Backend) -> (TestServer, Option<TestServer>) {
@@ -29,6 +33,11 @@ async fn nodes(backend: Backend) -> (TestServer, Option<TestServer>) {
 async fn token_status(server: &TestServer, cred: &Cred) -> u16 {
     let res = token_request(server, cred, &[]).send().await.unwrap();
     res.status().as_u16()
+}
+
+/// The statuses of 32 concurrent token requests with `cred`.
+async fn burst(server: &TestServer, cred: &Cred) -> Vec<u16> {
+    join_all((0..32).map(|_| token_status(server, cred))).await
 }
 
 /// Adds a supplied secret through `a` and gets tokens with it through `b` until it
@@ -68,10 +77,21 @@ async fn a_remembered_supplied_value_stops_at_once_on_every_node(backend: Backen
     };
     assert_eq!(token_status(b, &new).await, 200, "renewed: new value");
 
-    // Revoked through A.
+    // Revoked through A; 32 concurrent requests before (all served without a run)
+    // and after (none served).
     let (cred, secret) = in_use(&a, b, &client, &supplied("revoked")).await;
+    assert_eq!(
+        burst(b, &cred).await,
+        [200; 32],
+        "remembered: no run, no 503"
+    );
     call(a.delete(&secret), 204).await;
     assert_eq!(token_status(b, &cred).await, 401, "revoked");
+    let after = burst(b, &cred).await;
+    assert!(
+        after.iter().all(|s| [401, 503].contains(s)),
+        "revoked: {after:?}"
+    );
 
     // A new value set through A (PUT Value).
     let (cred, secret) = in_use(&a, b, &client, &supplied("replaced")).await;

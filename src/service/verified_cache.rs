@@ -1,10 +1,12 @@
 //! Supplied values already verified, remembered in memory only as a keyed digest
 //! (HMAC-SHA-256 under a random key made at start, never stored or shown), so a
-//! client that presents the same right value again needs no Argon2id run.
+//! client that presents the same right value again needs no Argon2id run. Each
+//! entry keeps the digest the full run gave (the one the database stores), which
+//! the decision then uses exactly as if the run had been made again.
 //!
 //! - An entry names one exact value by its credential id, which is new with every
 //!   value (add, renew, value change): a renewed or changed value can never match
-//!   an old entry.
+//!   an old entry (nor can an entry whose stored hash differs from the row's).
 //! - It is consulted only for values still in force by the client's row read for
 //!   this very request (current or in grace, not revoked, not expired, client
 //!   enabled); the others are dropped when seen. So every change is honoured on
@@ -24,7 +26,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::domain::ids::{ClientId, CredentialId, SecretId, TenantId};
-use crate::domain::secret_hash::PresentedDigest;
+use crate::domain::secret_hash::{PresentedDigest, StoredHash};
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Candidate};
 
@@ -37,11 +39,12 @@ type ClientKey = (TenantId, ClientId);
 #[derive(Clone, Copy)]
 pub struct ValueMac([u8; 32]);
 
-#[derive(Clone, Copy)]
 struct Entry {
     secret: SecretId,
     credential: CredentialId,
     mac: [u8; 32],
+    /// The digest the full verification computed (what a new run would give).
+    digest: PresentedDigest,
 }
 
 #[derive(Default)]
@@ -93,52 +96,45 @@ impl VerifiedCache {
         let entries = all.by_client.get_mut(client)?;
         let before = entries.len();
         entries.retain(|e| {
-            verification::credential_in_force(
+            let in_force = verification::credential_in_force(
                 candidates,
                 client_enabled,
                 e.secret,
                 e.credential,
                 now,
-            )
+            );
+            // The value the row names by this credential is still the one proven.
+            in_force && stored_hash(candidates, e.credential).is_some_and(|h| e.digest.matches(h))
         });
         all.len -= before - entries.len();
         let mut matched = None;
         for entry in entries.iter() {
             if bool::from(entry.mac.ct_eq(&presented.0)) {
-                matched = Some(entry.credential);
+                matched = Some(entry.digest.clone());
             }
         }
         if entries.is_empty() {
             all.by_client.remove(client);
         }
-        drop(guard);
-        let credential = matched?;
-        let stored = candidates.iter().find_map(|c| {
-            if c.hash.credential == credential {
-                Some(&c.hash)
-            } else {
-                c.previous
-                    .as_ref()
-                    .map(|(hash, _)| hash)
-                    .filter(|hash| hash.credential == credential)
-            }
-        })?;
-        PresentedDigest::of_stored(stored)
+        matched
     }
 
-    /// Remembers that the value with digest `mac` is the value `credential` of
-    /// secret `secret` (just proven by a full Argon2id verification).
+    /// Remembers that the value with keyed digest `mac` has the digest `digest`
+    /// and is the value `credential` of secret `secret` (just proven by a full
+    /// Argon2id verification).
     pub fn remember(
         &self,
         client: &ClientKey,
         secret: SecretId,
         credential: CredentialId,
         mac: &ValueMac,
+        digest: &PresentedDigest,
     ) {
         let entry = Entry {
             secret,
             credential,
             mac: mac.0,
+            digest: digest.clone(),
         };
         let mut guard = self.lock();
         let all = &mut *guard;
@@ -185,6 +181,20 @@ impl VerifiedCache {
     }
 }
 
+/// The stored hash the row names by `credential` (a current value or one in grace).
+fn stored_hash(candidates: &[Candidate], credential: CredentialId) -> Option<&StoredHash> {
+    candidates.iter().find_map(|c| {
+        if c.hash.credential == credential {
+            Some(&c.hash)
+        } else {
+            c.previous
+                .as_ref()
+                .map(|(hash, _)| hash)
+                .filter(|hash| hash.credential == credential)
+        }
+    })
+}
+
 impl Entries {
     fn forget(&mut self, client: &ClientKey, credential: CredentialId) {
         let Some(entries) = self.by_client.get_mut(client) else {
@@ -204,46 +214,55 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::domain::secret_hash::{HashKind, StoredHash};
+    use crate::domain::secret_hash::hash_for_storage;
 
-    fn hash(byte: u8) -> StoredHash {
-        StoredHash {
-            kind: HashKind::Argon2idV1,
-            digest: vec![byte; 32],
-            credential: CredentialId::generate(),
-        }
-    }
+    const SALT: [u8; 16] = [3; 16];
 
-    fn candidate(id: i32, byte: u8) -> Candidate {
-        Candidate {
+    /// A value and its stored secret (generated values: the cache does not care
+    /// which hash proved them, and they need no Argon2id run here).
+    fn secret(id: i32) -> (SecretValue, Candidate) {
+        let v = SecretValue::generate().unwrap();
+        let c = Candidate {
             id: SecretId(id),
-            hash: hash(byte),
+            hash: hash_for_storage(&v, &SALT, &mut []).unwrap(),
             expiration: None,
             previous: None,
             revoked: false,
-        }
+        };
+        (v, c)
+    }
+
+    fn digest(v: &SecretValue) -> PresentedDigest {
+        PresentedDigest::compute(v, &SALT, &mut []).unwrap()
     }
 
     fn client(name: &str) -> ClientKey {
         (TenantId::generate(), ClientId::parse(name).unwrap())
     }
 
-    fn value(text: &str) -> SecretValue {
-        SecretValue::presented(text)
+    /// Remembers `v` as the current value of `c`; returns its keyed digest.
+    fn remember(
+        cache: &VerifiedCache,
+        key: &ClientKey,
+        v: &SecretValue,
+        c: &Candidate,
+    ) -> ValueMac {
+        let mac = cache.mac(v).unwrap();
+        cache.remember(key, c.id, c.hash.credential, &mac, &digest(v));
+        mac
     }
 
     #[test]
-    fn a_remembered_value_is_recalled_as_its_stored_digest() {
+    fn a_remembered_value_is_recalled_as_its_digest() {
         let cache = VerifiedCache::new(CAPACITY);
         let svc = client("svc");
-        let c = candidate(1, 7);
+        let (v, c) = secret(1);
         let candidates = [c.clone()];
-        let right = cache.mac(&value("the right supplied value")).unwrap();
         let now = Utc::now();
-        cache.remember(&svc, c.id, c.hash.credential, &right);
-        let digest = cache.recall(&svc, &candidates, true, now, &right).unwrap();
-        assert!(digest.matches(&c.hash));
-        let wrong = cache.mac(&value("a wrong supplied value")).unwrap();
+        let right = remember(&cache, &svc, &v, &c);
+        let recalled = cache.recall(&svc, &candidates, true, now, &right).unwrap();
+        assert!(recalled.matches(&c.hash));
+        let wrong = cache.mac(&SecretValue::generate().unwrap()).unwrap();
         assert!(cache.recall(&svc, &candidates, true, now, &wrong).is_none());
         let other_client = client("other");
         assert!(
@@ -259,47 +278,54 @@ mod tests {
     fn a_new_value_of_the_same_secret_never_matches_the_old_entry() {
         let cache = VerifiedCache::new(CAPACITY);
         let svc = client("svc");
-        let old = candidate(1, 7);
-        let mac = cache.mac(&value("the old supplied value")).unwrap();
+        let (v, old) = secret(1);
         let now = Utc::now();
-        cache.remember(&svc, old.id, old.hash.credential, &mac);
+        let mac = remember(&cache, &svc, &v, &old);
         // Same secret id and even the same digest, but another credential: a new value.
         let mut changed = old.clone();
         changed.hash.credential = CredentialId::generate();
         assert!(cache.recall(&svc, &[changed], true, now, &mac).is_none());
+        assert_eq!(cache.len(), 0, "dropped when seen");
+        // Another digest under the same credential (never written so): no match either.
+        remember(&cache, &svc, &v, &old);
+        let (_, other) = secret(1);
+        let mut swapped = old.clone();
+        swapped.hash.digest = other.hash.digest;
+        assert!(cache.recall(&svc, &[swapped], true, now, &mac).is_none());
         assert_eq!(cache.len(), 0, "dropped when seen");
     }
 
     #[test]
     fn only_values_still_in_force_are_recalled() {
         let now = Utc::now();
-        let mac_of = |cache: &VerifiedCache| cache.mac(&value("a supplied value")).unwrap();
-        let mut revoked = candidate(1, 7);
+        let (v, c) = secret(1);
+        let mut revoked = c.clone();
         revoked.revoked = true;
-        let mut expired = candidate(1, 7);
+        let mut expired = c.clone();
         expired.expiration = Some(now);
-        let mut renewed = candidate(1, 7);
-        let in_grace = (renewed.hash.clone(), now + Duration::seconds(30));
-        renewed.hash = hash(8);
-        renewed.previous = Some(in_grace.clone());
+        let (_, fresh) = secret(1);
+        let mut renewed = c.clone();
+        renewed.hash = fresh.hash;
+        renewed.previous = Some((c.hash.clone(), now + Duration::seconds(30)));
         let mut grace_over = renewed.clone();
-        grace_over.previous = Some((in_grace.0.clone(), now));
+        grace_over.previous = Some((c.hash.clone(), now));
 
         let cache = VerifiedCache::new(CAPACITY);
         let svc = client("svc");
-        let mac = mac_of(&cache);
-        cache.remember(&svc, SecretId(1), in_grace.0.credential, &mac);
-        let digest = cache.recall(&svc, &[renewed.clone()], true, now, &mac);
+        let mac = remember(&cache, &svc, &v, &c);
+        let recalled = cache.recall(&svc, &[renewed.clone()], true, now, &mac);
         assert!(
-            digest.unwrap().matches(&in_grace.0),
+            recalled.unwrap().matches(&c.hash),
             "the value in grace still works"
         );
         for (why, candidates, enabled) in [
-            ("client disabled", vec![renewed.clone()], false),
+            ("client disabled", vec![c.clone()], false),
             ("grace over", vec![grace_over], true),
             ("secret deleted", vec![], true),
+            ("revoked", vec![revoked], true),
+            ("expired", vec![expired], true),
         ] {
-            cache.remember(&svc, SecretId(1), in_grace.0.credential, &mac);
+            remember(&cache, &svc, &v, &c);
             assert!(
                 cache
                     .recall(&svc, &candidates, enabled, now, &mac)
@@ -308,30 +334,26 @@ mod tests {
             );
             assert_eq!(cache.len(), 0, "{why}: dropped when seen");
         }
-        for (why, c) in [("revoked", revoked), ("expired", expired)] {
-            cache.remember(&svc, c.id, c.hash.credential, &mac);
-            assert!(cache.recall(&svc, &[c], true, now, &mac).is_none(), "{why}");
-            assert_eq!(cache.len(), 0, "{why}: dropped when seen");
-        }
     }
 
     #[test]
     fn the_oldest_entries_go_first_beyond_the_capacity() {
         let cache = VerifiedCache::new(3);
         let now = Utc::now();
-        let mac = cache.mac(&value("a supplied value")).unwrap();
         let clients: Vec<_> = (0..5)
-            .map(|n| (client(&format!("svc{n}")), candidate(1, n)))
+            .map(|n| {
+                let key = client(&format!("svc{n}"));
+                let (v, c) = secret(1);
+                let mac = remember(&cache, &key, &v, &c);
+                (key, c, mac)
+            })
             .collect();
-        for (key, c) in &clients {
-            cache.remember(key, c.id, c.hash.credential, &mac);
-        }
         assert_eq!(cache.len(), 3);
         let recalled: Vec<bool> = clients
             .iter()
-            .map(|(key, c)| {
+            .map(|(key, c, mac)| {
                 cache
-                    .recall(key, std::slice::from_ref(c), true, now, &mac)
+                    .recall(key, std::slice::from_ref(c), true, now, mac)
                     .is_some()
             })
             .collect();
@@ -345,10 +367,9 @@ mod tests {
         let cache = VerifiedCache::new(4);
         let svc = client("svc");
         let now = Utc::now();
-        let mac = cache.mac(&value("a supplied value")).unwrap();
-        for n in 0..1000 {
-            let c = candidate(1, (n % 200) as u8);
-            cache.remember(&svc, c.id, c.hash.credential, &mac);
+        for _ in 0..1000 {
+            let (v, c) = secret(1);
+            let mac = remember(&cache, &svc, &v, &c);
             // The value changed: the old entry is dropped when seen.
             assert!(cache.recall(&svc, &[], true, now, &mac).is_none());
         }
@@ -358,7 +379,7 @@ mod tests {
 
     #[test]
     fn each_process_has_its_own_key() {
-        let v = value("a supplied value");
+        let v = SecretValue::presented("a supplied value");
         let (a, b) = (VerifiedCache::new(1), VerifiedCache::new(1));
         assert_ne!(a.mac(&v).unwrap().0, b.mac(&v).unwrap().0);
         assert_eq!(a.mac(&v).unwrap().0, a.mac(&v).unwrap().0);

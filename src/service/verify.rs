@@ -91,7 +91,7 @@ impl Verifier {
             verification::decide(&digest, &credentials.candidates, credentials.enabled, now);
         if let (Ok(proof), Some(mac)) = (&decision, &mac) {
             self.verified
-                .remember(&key, proof.secret, proof.credential, mac);
+                .remember(&key, proof.secret, proof.credential, mac, &digest);
         }
         Ok(decision.map(|proof| VerifiedClient {
             client_pk: credentials.pk,

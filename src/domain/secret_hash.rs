@@ -8,8 +8,11 @@
 //!   one of them costs exactly one Argon2id run (bounded work whatever the number of secrets). The
 //!   salt still differs between clients, so no precomputation spans clients.
 //!
-//! Comparisons are constant-time ([`subtle`]).
+//! Comparisons are constant-time ([`subtle`]). Argon2id runs in memory the caller
+//! provides ([`Block`]s, [`ARGON2_BLOCKS`] of them), so a server can reuse a fixed
+//! set of buffers instead of allocating 19 MiB per run.
 
+pub use argon2::Block;
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -20,6 +23,8 @@ use super::secret_value::SecretValue;
 /// Argon2id parameters: 19 MiB, 2 passes, 1 lane (OWASP's first recommendation),
 /// 32-byte output. Changing them needs a new [`HashKind`] so old hashes still verify.
 pub const ARGON2_PARAMS: (u32, u32, u32) = (19 * 1024, 2, 1);
+/// The memory one Argon2id run with [`ARGON2_PARAMS`] needs, in 1 KiB blocks.
+pub const ARGON2_BLOCKS: usize = ARGON2_PARAMS.0 as usize;
 pub const SALT_LEN: usize = 16;
 /// The salt used for clients that do not exist, so they cost the same work.
 pub const UNKNOWN_CLIENT_SALT: [u8; SALT_LEN] = *b"latchkey-nobody!";
@@ -69,11 +74,18 @@ impl std::fmt::Debug for StoredHash {
 #[error("argon2id hashing failed")]
 pub struct HashingFailed;
 
-/// Hashes a new value for storage, under a fresh credential id. Runs Argon2id for
-/// supplied values: call it off the async runtime (`spawn_blocking`).
+/// Memory for one Argon2id run ([`ARGON2_BLOCKS`] zeroed blocks, 19 MiB).
+pub fn argon2_memory() -> Box<[Block]> {
+    vec![Block::new(); ARGON2_BLOCKS].into_boxed_slice()
+}
+
+/// Hashes a new value for storage, under a fresh credential id. Runs Argon2id in
+/// `memory` for supplied values: call it off the async runtime (`spawn_blocking`).
+/// Generated values need no memory (an empty slice will do).
 pub fn hash_for_storage(
     value: &SecretValue,
     client_salt: &[u8],
+    memory: &mut [Block],
 ) -> Result<StoredHash, HashingFailed> {
     if value.is_generated() {
         Ok(StoredHash {
@@ -84,7 +96,7 @@ pub fn hash_for_storage(
     } else {
         Ok(StoredHash {
             kind: HashKind::Argon2idV1,
-            digest: argon2id(value.expose(), client_salt)?.to_vec(),
+            digest: argon2id(value.expose(), client_salt, memory)?.to_vec(),
             credential: CredentialId::generate(),
         })
     }
@@ -99,8 +111,13 @@ pub struct PresentedDigest {
 }
 
 impl PresentedDigest {
-    /// Blocking when the value is not in the generated format: call it off the runtime.
-    pub fn compute(value: &SecretValue, client_salt: &[u8]) -> Result<Self, HashingFailed> {
+    /// Blocking when the value is not in the generated format (one Argon2id run
+    /// in `memory`): call it off the runtime. Generated values need no memory.
+    pub fn compute(
+        value: &SecretValue,
+        client_salt: &[u8],
+        memory: &mut [Block],
+    ) -> Result<Self, HashingFailed> {
         if value.is_generated() {
             Ok(Self {
                 kind: HashKind::Sha256,
@@ -109,7 +126,7 @@ impl PresentedDigest {
         } else {
             Ok(Self {
                 kind: HashKind::Argon2idV1,
-                digest: argon2id(value.expose(), client_salt)?,
+                digest: argon2id(value.expose(), client_salt, memory)?,
             })
         }
     }
@@ -134,12 +151,12 @@ fn sha256(value: &str) -> [u8; 32] {
     Sha256::digest(value.as_bytes()).into()
 }
 
-fn argon2id(value: &str, salt: &[u8]) -> Result<[u8; 32], HashingFailed> {
+fn argon2id(value: &str, salt: &[u8], memory: &mut [Block]) -> Result<[u8; 32], HashingFailed> {
     let (m, t, p) = ARGON2_PARAMS;
     let params = Params::new(m, t, p, Some(32)).map_err(|_| HashingFailed)?;
     let mut out = [0u8; 32];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(value.as_bytes(), salt, &mut out)
+        .hash_password_into_with_memory(value.as_bytes(), salt, &mut out, memory)
         .map_err(|_| HashingFailed)?;
     Ok(out)
 }
@@ -158,16 +175,16 @@ mod tests {
     #[test]
     fn generated_values_use_sha256_and_verify() {
         let v = SecretValue::generate().unwrap();
-        let stored = hash_for_storage(&v, &[1; 16]).unwrap();
+        let stored = hash_for_storage(&v, &[1; 16], &mut []).unwrap();
         assert_eq!(stored.kind, HashKind::Sha256);
         assert!(
-            PresentedDigest::compute(&v, &[1; 16])
+            PresentedDigest::compute(&v, &[1; 16], &mut [])
                 .unwrap()
                 .matches(&stored)
         );
         let other = SecretValue::generate().unwrap();
         assert!(
-            !PresentedDigest::compute(&other, &[1; 16])
+            !PresentedDigest::compute(&other, &[1; 16], &mut [])
                 .unwrap()
                 .matches(&stored)
         );
@@ -176,17 +193,22 @@ mod tests {
     #[test]
     fn supplied_values_use_argon2id_with_the_client_salt() {
         let v = SecretValue::supplied("correct horse battery staple!!!!").unwrap();
-        let stored = hash_for_storage(&v, &[7; 16]).unwrap();
+        let mut memory = argon2_memory();
+        let stored = hash_for_storage(&v, &[7; 16], &mut memory).unwrap();
         assert_eq!(stored.kind, HashKind::Argon2idV1);
+        let digest = PresentedDigest::compute(&v, &[7; 16], &mut memory).unwrap();
         assert!(
-            PresentedDigest::compute(&v, &[7; 16])
+            digest.matches(&stored),
+            "the reused memory gives the same hash"
+        );
+        assert!(
+            !PresentedDigest::compute(&v, &[8; 16], &mut memory)
                 .unwrap()
                 .matches(&stored)
         );
         assert!(
-            !PresentedDigest::compute(&v, &[8; 16])
-                .unwrap()
-                .matches(&stored)
+            PresentedDigest::compute(&v, &[7; 16], &mut [][..]).is_err(),
+            "Argon2id needs its memory"
         );
     }
 

@@ -126,7 +126,7 @@ mod tests {
 
     fn secret(id: i32) -> (SecretValue, Candidate) {
         let v = SecretValue::generate().unwrap();
-        let hash = hash_for_storage(&v, &SALT).unwrap();
+        let hash = hash_for_storage(&v, &SALT, &mut []).unwrap();
         let c = Candidate {
             id: SecretId(id),
             hash,
@@ -148,7 +148,7 @@ mod tests {
     }
 
     fn digest(v: &SecretValue) -> PresentedDigest {
-        PresentedDigest::compute(v, &SALT).unwrap()
+        PresentedDigest::compute(v, &SALT, &mut []).unwrap()
     }
 
     #[test]

@@ -5,15 +5,20 @@
 //! without bound, so a burst of supplied-secret or password guesses costs
 //! bounded memory and latency. The permits travel into the blocking task, so a
 //! cancelled request cannot free a place while its run still goes on.
+//!
+//! Secret values are hashed in memory from a fixed pool: at most one 19 MiB
+//! buffer per run place, made on first need and reused for the life of the
+//! process, so peak memory under any flood of supplied-format values, right or
+//! wrong, is `argon2.concurrency` buffers (no allocator arena keeps freed ones).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::ServiceError;
 use super::settings::Argon2Bound;
-use crate::domain::secret_hash::{self, PresentedDigest, StoredHash};
+use crate::domain::secret_hash::{self, Block, PresentedDigest, StoredHash};
 use crate::domain::secret_value::SecretValue;
 
 #[derive(Clone)]
@@ -23,6 +28,7 @@ pub struct Hasher {
     /// One per check of a presented value, running or waiting.
     admitted: Arc<Semaphore>,
     argon2_runs: Arc<AtomicU64>,
+    memory: Arc<MemoryPool>,
 }
 
 impl Hasher {
@@ -33,6 +39,7 @@ impl Hasher {
             argon2_slots: Arc::new(Semaphore::new(runs)),
             admitted: Arc::new(Semaphore::new(runs.saturating_add(waiting))),
             argon2_runs: Arc::new(AtomicU64::new(0)),
+            memory: Arc::new(MemoryPool::default()),
         }
     }
 
@@ -44,12 +51,14 @@ impl Hasher {
         salt: &[u8],
     ) -> Result<StoredHash, ServiceError> {
         if value.is_generated() {
-            return secret_hash::hash_for_storage(value, salt).map_err(internal);
+            return secret_hash::hash_for_storage(value, salt, &mut []).map_err(internal);
         }
         let (value, salt) = (value.clone(), salt.to_vec());
-        self.blocking(None, move || secret_hash::hash_for_storage(&value, &salt))
-            .await?
-            .map_err(internal)
+        self.blocking(None, true, move |memory| {
+            secret_hash::hash_for_storage(&value, &salt, memory)
+        })
+        .await?
+        .map_err(internal)
     }
 
     /// The digest of a presented value: one SHA-256, or one Argon2id run
@@ -60,12 +69,14 @@ impl Hasher {
         salt: &[u8],
     ) -> Result<PresentedDigest, ServiceError> {
         if !PresentedDigest::needs_argon2(value) {
-            return PresentedDigest::compute(value, salt).map_err(internal);
+            return PresentedDigest::compute(value, salt, &mut []).map_err(internal);
         }
         let (value, salt) = (value.clone(), salt.to_vec());
-        self.check_presented(move || PresentedDigest::compute(&value, &salt))
-            .await?
-            .map_err(internal)
+        self.check_presented_in_memory(move |memory| {
+            PresentedDigest::compute(&value, &salt, memory)
+        })
+        .await?
+        .map_err(internal)
     }
 
     /// Runs `work`, one Argon2id check of a presented value (a console
@@ -75,12 +86,24 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
-        let admitted = self
-            .admitted
+        let admitted = self.admit()?;
+        self.blocking(Some(admitted), false, |_| work()).await
+    }
+
+    /// Like [`Self::check_presented`], with a buffer of the pool for the run.
+    async fn check_presented_in_memory<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let admitted = self.admit()?;
+        self.blocking(Some(admitted), true, work).await
+    }
+
+    fn admit(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
+        self.admitted
             .clone()
             .try_acquire_owned()
-            .map_err(|_| ServiceError::Busy)?;
-        self.blocking(Some(admitted), work).await
+            .map_err(|_| ServiceError::Busy)
     }
 
     /// How many Argon2id runs this process has made (a metric, and the proof in
@@ -89,10 +112,19 @@ impl Hasher {
         self.argon2_runs.load(Ordering::Relaxed)
     }
 
+    /// Argon2id buffers the pool has made so far: never more than
+    /// `argon2.concurrency`, whatever the number of runs.
+    pub fn argon2_buffers(&self) -> usize {
+        self.memory.made.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on a blocking thread once a run place is free, with a buffer
+    /// of the pool when `with_memory` (else an empty slice).
     async fn blocking<T: Send + 'static>(
         &self,
         admitted: Option<OwnedSemaphorePermit>,
-        work: impl FnOnce() -> T + Send + 'static,
+        with_memory: bool,
+        work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
         let slot = self
             .argon2_slots
@@ -101,12 +133,70 @@ impl Hasher {
             .await
             .map_err(internal)?;
         self.argon2_runs.fetch_add(1, Ordering::Relaxed);
+        let pool = self.memory.clone();
         tokio::task::spawn_blocking(move || {
+            // The buffer goes back to the pool before the run place is freed,
+            // so the places bound the buffers too.
             let _held = (slot, admitted);
-            work()
+            if with_memory {
+                let mut lent = Lent::from(&pool);
+                work(lent.blocks())
+            } else {
+                work(&mut [])
+            }
         })
         .await
         .map_err(internal)
+    }
+}
+
+/// The Argon2id buffers not in use. A buffer is taken only while holding a run
+/// place, so at most `argon2.concurrency` are ever made.
+#[derive(Default)]
+struct MemoryPool {
+    free: Mutex<Vec<Box<[Block]>>>,
+    made: AtomicUsize,
+}
+
+/// A buffer lent for one run, given back when dropped (after a panic too).
+struct Lent<'a> {
+    pool: &'a MemoryPool,
+    buffer: Option<Box<[Block]>>,
+}
+
+impl<'a> From<&'a Arc<MemoryPool>> for Lent<'a> {
+    fn from(pool: &'a Arc<MemoryPool>) -> Self {
+        let reused = pool
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let buffer = reused.unwrap_or_else(|| {
+            pool.made.fetch_add(1, Ordering::Relaxed);
+            secret_hash::argon2_memory()
+        });
+        Self {
+            pool,
+            buffer: Some(buffer),
+        }
+    }
+}
+
+impl Lent<'_> {
+    fn blocks(&mut self) -> &mut [Block] {
+        self.buffer.as_deref_mut().unwrap_or_default()
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            self.pool
+                .free
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(buffer);
+        }
     }
 }
 
@@ -122,9 +212,12 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
     use std::sync::mpsc;
 
     use super::*;
+    use crate::domain::secret_hash::ARGON2_BLOCKS;
+    use crate::domain::secret_value::SecretValue;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn checks_beyond_the_runs_and_the_queue_are_refused_at_once() {
@@ -155,5 +248,58 @@ mod tests {
             "places come back"
         );
         assert_eq!(hasher.argon2_runs(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn argon2_memory_is_one_reused_buffer_per_run_place() {
+        let hasher = Hasher::new(Argon2Bound {
+            concurrency: 2,
+            queue: 32,
+        });
+        let seen = Arc::new(Mutex::new(HashSet::new()));
+        // The first two runs hold their buffers together, so the pool must make two.
+        let both = Arc::new(std::sync::Barrier::new(2));
+        let runs: Vec<_> = (0..12)
+            .map(|n| {
+                let (h, seen, both) = (hasher.clone(), seen.clone(), both.clone());
+                tokio::spawn(async move {
+                    h.check_presented_in_memory(move |memory| {
+                        if n < 2 {
+                            both.wait();
+                        }
+                        seen.lock().unwrap().insert(memory.as_ptr() as usize);
+                        memory.len()
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for run in runs {
+            assert_eq!(run.await.unwrap().unwrap(), ARGON2_BLOCKS);
+        }
+        assert_eq!(hasher.argon2_buffers(), 2, "one buffer per run place");
+        assert_eq!(seen.lock().unwrap().len(), 2, "twelve runs, two buffers");
+
+        // Real hashes of presented and stored values, right or wrong, reuse them.
+        let salt = [5u8; 16];
+        let value = SecretValue::supplied("a supplied value of some length, 40+").unwrap();
+        let stored = hasher.hash_for_storage(&value, &salt).await.unwrap();
+        let checks: Vec<_> = (0..6)
+            .map(|n| {
+                let h = hasher.clone();
+                let presented = if n % 2 == 0 {
+                    SecretValue::presented("a supplied value of some length, 40+")
+                } else {
+                    SecretValue::presented(&format!("a wrong value number {n}"))
+                };
+                tokio::spawn(async move { h.digest(&presented, &salt).await })
+            })
+            .collect();
+        for (n, check) in checks.into_iter().enumerate() {
+            let digest = check.await.unwrap().unwrap();
+            assert_eq!(digest.matches(&stored), n % 2 == 0);
+        }
+        assert_eq!(hasher.argon2_buffers(), 2, "no buffer beyond the pool");
+        assert_eq!(hasher.argon2_runs(), 12 + 1 + 6);
     }
 }

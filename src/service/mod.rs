@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod settings;
 pub mod tenants;
 pub mod tokens;
+mod verified_cache;
 pub mod verify;
 pub mod webhooks;
 

@@ -3,6 +3,11 @@
 //! digest (SHA-256, or a single Argon2id run with the client's salt), and a
 //! constant-time comparison with every candidate. An unknown client gets the same
 //! digest work, with a fixed salt, so it costs the same as a wrong secret.
+//!
+//! A supplied value that a full Argon2id verification proved is remembered in
+//! memory as a keyed digest ([`VerifiedCache`]): presented again while still in
+//! force by the row read for that request, it is decided without the Argon2id
+//! run; any other value, and every refusal, costs the run.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -11,9 +16,10 @@ use chrono::{DateTime, Utc};
 
 use super::journal::{self, Target};
 use super::last_used::LastUsed;
+use super::verified_cache::{self, VerifiedCache};
 use super::{Context, ServiceError};
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
-use crate::domain::secret_hash::UNKNOWN_CLIENT_SALT;
+use crate::domain::secret_hash::{PresentedDigest, UNKNOWN_CLIENT_SALT};
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Refusal};
 use crate::storage::ClientCredentials;
@@ -21,11 +27,15 @@ use crate::storage::ClientCredentials;
 #[derive(Clone)]
 pub struct Verifier {
     ctx: Arc<Context>,
+    verified: Arc<VerifiedCache>,
 }
 
 impl Verifier {
     pub(crate) fn new(ctx: Arc<Context>) -> Self {
-        Self { ctx }
+        Self {
+            ctx,
+            verified: Arc::new(VerifiedCache::new(verified_cache::CAPACITY)),
+        }
     }
 
     /// `Ok(Ok(id))`: the secret `id` of the client proves the caller; `Ok(Err(why))`:
@@ -50,26 +60,47 @@ impl Verifier {
         presented: &SecretValue,
     ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let credentials = self.ctx.store.load_credentials(tenant, client).await?;
-        let salt = credentials
-            .as_ref()
-            .map_or(&UNKNOWN_CLIENT_SALT[..], |c| &c.argon_salt[..]);
-        let digest = self.ctx.hasher.digest(presented, salt).await?;
+        let now = self.ctx.clock.now();
+        let key = (*tenant, client.clone());
+        let mac = PresentedDigest::needs_argon2(presented)
+            .then(|| self.verified.mac(presented))
+            .flatten();
+        let recalled = match (&mac, &credentials) {
+            (Some(mac), Some(c)) => self
+                .verified
+                .recall(&key, &c.candidates, c.enabled, now, mac),
+            (Some(_), None) => {
+                self.verified.forget_client(&key);
+                None
+            }
+            (None, _) => None,
+        };
+        let digest = match recalled {
+            Some(digest) => digest,
+            None => {
+                let salt = credentials
+                    .as_ref()
+                    .map_or(&UNKNOWN_CLIENT_SALT[..], |c| &c.argon_salt[..]);
+                self.ctx.hasher.digest(presented, salt).await?
+            }
+        };
         let Some(credentials) = credentials else {
             return Ok(Err(Refusal::UnknownClient));
         };
-        let now = self.ctx.clock.now();
-        Ok(
-            verification::decide(&digest, &credentials.candidates, credentials.enabled, now).map(
-                |proof| VerifiedClient {
-                    client_pk: credentials.pk,
-                    secret_id: proof.secret,
-                    credential: proof.credential,
-                    kind: credentials.kind,
-                    role_ids: credentials.role_ids.clone(),
-                    access_token_lifetime: credentials.access_token_lifetime,
-                },
-            ),
-        )
+        let decision =
+            verification::decide(&digest, &credentials.candidates, credentials.enabled, now);
+        if let (Ok(proof), Some(mac)) = (&decision, &mac) {
+            self.verified
+                .remember(&key, proof.secret, proof.credential, mac, &digest);
+        }
+        Ok(decision.map(|proof| VerifiedClient {
+            client_pk: credentials.pk,
+            secret_id: proof.secret,
+            credential: proof.credential,
+            kind: credentials.kind,
+            role_ids: credentials.role_ids.clone(),
+            access_token_lifetime: credentials.access_token_lifetime,
+        }))
     }
 
     /// The client's credentials when the exact value `credential` (of secret
@@ -406,4 +437,6 @@ mod tests {
         );
         assert_eq!(f.verify(&f.first_value).await, Err(Refusal::NoMatch));
     }
+
+    mod supplied_cache;
 }

@@ -59,6 +59,7 @@ mod secret_races;
 mod secrets;
 mod shutdown;
 mod single_process;
+mod supplied_cache;
 mod tenants;
 mod token_binding;
 mod trusted_proxies;

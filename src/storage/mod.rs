@@ -462,7 +462,8 @@ pub async fn open_with(
         if credentials == CredentialCache::Strict {
             return Ok(std::sync::Arc::new(store));
         }
-        let (store, invalidations) = cached::CachedStorage::confirmed(store, postgres::listen::WINDOW);
+        let (store, invalidations) =
+            cached::CachedStorage::confirmed(store, postgres::listen::WINDOW);
         postgres::listen::spawn(url, invalidations)?;
         Ok(std::sync::Arc::new(store))
     } else {

@@ -68,9 +68,9 @@ impl Shared {
     fn usable(&self, state: &State) -> bool {
         match self.freshness {
             Freshness::Always => true,
-            Freshness::Confirmed { window } => state
-                .confirmed
-                .is_some_and(|at| at.elapsed() < window),
+            Freshness::Confirmed { window } => {
+                state.confirmed.is_some_and(|at| at.elapsed() < window)
+            }
         }
     }
 
@@ -206,7 +206,10 @@ mod tests {
     fn a_confirmed_cache_answers_only_while_listening_and_confirmed() {
         let (shared, handle) = confirmed(60_000);
         let k = key();
-        assert!(matches!(shared.lookup(&k), Lookup::Bypass), "not listening yet");
+        assert!(
+            matches!(shared.lookup(&k), Lookup::Bypass),
+            "not listening yet"
+        );
         assert!(handle.listening(Instant::now()));
         let g = generation(shared.lookup(&k));
         shared.offer(k.clone(), None, g);

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::listen::announce_change;
 use super::journal::{self, write_journal};
+use super::listen::announce_change;
 use super::secrets::insert_secret;
 use super::{client_from_row, paged, secret_from_row};
 use crate::domain::client::ClientSettings;

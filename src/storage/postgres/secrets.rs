@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::listen::announce_change;
 use super::journal::write_journal;
+use super::listen::announce_change;
 use super::secret_from_row;
 use crate::domain::ids::SecretId;
 use crate::storage::rows::{self, secret_columns};

@@ -3,8 +3,8 @@
 
 use sqlx::PgPool;
 
-use super::listen::announce_change;
 use super::journal::write_journal;
+use super::listen::announce_change;
 use super::{paged, tenant_from_row};
 use crate::domain::ids::TenantId;
 use crate::domain::policy::TenantPolicy;

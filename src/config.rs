@@ -27,6 +27,7 @@ use crate::domain::forwarded::TrustedProxies;
 use crate::notify::email::EmailSettings;
 use crate::notify::settings::NotificationSettings;
 use crate::service::settings::{ConsoleSettings, Limits, TokenSettings};
+use crate::storage::CredentialCache;
 
 mod cli;
 mod file;
@@ -62,6 +63,8 @@ pub struct Settings {
     /// Header read and shutdown timeouts.
     pub server: ServerSettings,
     pub database_url: String,
+    /// `database.credentialCache`: strict (default) or cached (PostgreSQL).
+    pub credential_cache: CredentialCache,
     /// Given explicitly; otherwise [`Settings::public_url_for`] derives it from
     /// the bound address (so `--listen 127.0.0.1:0` gets the real port).
     pub public_url: Option<String>,

@@ -28,7 +28,7 @@ use crate::web::AppState;
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let store = storage::open(&settings.database_url)
+    let store = storage::open_with(&settings.database_url, settings.credential_cache)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     let listener = TcpListener::bind(settings.listen)

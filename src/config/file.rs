@@ -50,6 +50,8 @@ pub(super) struct ServerSection {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct DatabaseSection {
     pub(super) url: Option<String>,
+    /// `strict` (default) or `cached`: where PostgreSQL nodes read credentials from.
+    pub(super) credential_cache: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,7 +157,7 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 36] = [
+const KEYS: [&str; 37] = [
     "server.listen",
     "server.publicUrl",
     "server.trustedProxies",
@@ -164,6 +166,7 @@ const KEYS: [&str; 36] = [
     "logging",
     "logging.tokenSuccessLevel",
     "database.url",
+    "database.credentialCache",
     "applications.secretsMax",
     "tenants.clientsMax",
     "secrets.defaultExpiry",

@@ -17,6 +17,7 @@ use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::forwarded::TrustedProxies;
 use crate::service::settings::{Argon2Bound, ConsoleSettings, Limits, TokenSettings};
+use crate::storage::CredentialCache;
 
 impl Settings {
     pub(super) fn validate(
@@ -51,6 +52,12 @@ impl Settings {
                 "must start with sqlite:// or postgres://",
             ));
         }
+        let credential_cache = match file.database.credential_cache.as_deref() {
+            None => CredentialCache::default(),
+            Some(text) => text
+                .parse()
+                .map_err(|e| bad("database.credentialCache", e))?,
+        };
         let public_url = args.public_url.clone().or(file.server.public_url);
         if let Some(public_url) = &public_url
             && !(public_url.starts_with("http://") || public_url.starts_with("https://"))
@@ -167,6 +174,7 @@ impl Settings {
             server,
             email,
             database_url,
+            credential_cache,
             master_key,
             notifications,
             tokens: TokenSettings {
@@ -290,6 +298,32 @@ mod tests {
         assert_eq!(
             key_file_beside("sqlite:///var/lib/lk/main.db?mode=rwc"),
             Some(PathBuf::from("/var/lib/lk/main.key"))
+        );
+    }
+
+    #[test]
+    fn credential_cache_defaults_to_strict_and_names_its_key() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert_eq!(s.credential_cache, CredentialCache::Strict);
+        for (text, want) in [
+            ("strict", CredentialCache::Strict),
+            ("cached", CredentialCache::Cached),
+        ] {
+            let mut f = FileConfig::default();
+            f.database.credential_cache = Some(text.into());
+            let s = Settings::validate(&args(), f, Secrets::default()).unwrap();
+            assert_eq!(s.credential_cache, want);
+        }
+        let mut f = FileConfig::default();
+        f.database.credential_cache = Some("eventual".into());
+        let e = Settings::validate(&args(), f, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database.credentialCache"), "{e}");
+        assert!(e.contains("strict or cached"), "{e}");
+        assert_eq!(
+            canonical_key("DATABASE.CREDENTIALCACHE"),
+            "database.credentialCache"
         );
     }
 

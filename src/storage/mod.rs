@@ -418,14 +418,54 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError>;
 }
 
+/// Where a PostgreSQL node reads the token path's credentials from
+/// (`database.credentialCache`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CredentialCache {
+    /// From the database at every request: a change acknowledged to its caller
+    /// holds on every node for the next request.
+    #[default]
+    Strict,
+    /// From memory, emptied when any node announces a change (PostgreSQL
+    /// `LISTEN/NOTIFY`): another node may accept the old state until the
+    /// announcement arrives, at most [`postgres::listen::WINDOW`] later.
+    Cached,
+}
+
+impl std::str::FromStr for CredentialCache {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "strict" => Ok(Self::Strict),
+            "cached" => Ok(Self::Cached),
+            other => Err(format!("must be strict or cached (got {other:?})")),
+        }
+    }
+}
+
 /// Opens the storage a URL names (`sqlite://…` or `postgres://…`) and applies
-/// the embedded migrations. SQLite, owned by this process alone, gets the
-/// credentials cache of `cached.rs`.
+/// the embedded migrations; PostgreSQL in [`CredentialCache::Strict`] mode.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
+    open_with(url, CredentialCache::Strict).await
+}
+
+/// [`open`], with the credentials mode. SQLite, owned by this process alone,
+/// always gets the credentials cache of `cached`; PostgreSQL gets it in
+/// [`CredentialCache::Cached`] mode, fed by a listener for the other nodes' changes.
+pub async fn open_with(
+    url: &str,
+    credentials: CredentialCache,
+) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(
-            postgres::PostgresStorage::connect(url).await?,
-        ))
+        let store = postgres::PostgresStorage::connect(url).await?;
+        if credentials == CredentialCache::Strict {
+            return Ok(std::sync::Arc::new(store));
+        }
+        let (store, invalidations) =
+            cached::CachedStorage::confirmed(store, postgres::listen::WINDOW);
+        postgres::listen::spawn(url, invalidations)?;
+        Ok(std::sync::Arc::new(store))
     } else {
         // One process owns an embedded database, so its credentials can be cached.
         let store = sqlite::SqliteStorage::connect(url).await?;

@@ -33,6 +33,7 @@ mod audit;
 mod audit_flood;
 mod clients;
 mod config;
+mod credential_cache;
 mod db_outage;
 mod disk_full;
 mod errors;

@@ -1,20 +1,26 @@
-//! A credentials cache in front of a [`Storage`] that one process owns alone
-//! (the embedded SQLite database): `load_credentials`, the read on every token
-//! request, is answered from memory.
+//! A credentials cache in front of a [`Storage`]: `load_credentials`, the read
+//! on every token request, is answered from memory.
+//!
+//! Two uses:
+//! - SQLite, which one process owns alone ([`CachedStorage::new`]): every write
+//!   goes through this process, so the cache may always answer;
+//! - PostgreSQL in `cached` mode ([`CachedStorage::confirmed`]): other nodes write
+//!   too, and announce each change through the database; the listener that
+//!   receives the announcements drives the cache through [`Invalidations`], and
+//!   the cache answers only while that listener is confirmed live (otherwise
+//!   every read goes to the database, as in strict mode).
 //!
 //! Invariant: the cache never answers with data older than the last committed
-//! write made through this process. Every write first goes to the inner store,
-//! then clears the cache and bumps a generation counter; a read that began
-//! before that bump does not store what it read. Writes are management actions
-//! (rare), so clearing everything keeps the rule simple and obviously correct.
-//! Unknown clients are cached too, so they cost what known ones do. Expiry needs
-//! no invalidation: it is decided from the cached expiration at each request.
-//!
-//! Not for PostgreSQL: other nodes write to the same database, and revocation
-//! must hold on every node at the next request.
+//! write made through this process, nor (listener mode) older than the last
+//! announcement received. Every write first goes to the inner store, then clears
+//! the cache and bumps a generation counter; a read that began before that bump
+//! does not store what it read ([`state`]). Writes are management actions (rare),
+//! so clearing everything keeps the rule simple and obviously correct. Unknown
+//! clients are cached too, so they cost what known ones do. Expiry needs no
+//! invalidation: it is decided from the cached expiration at each request.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -30,37 +36,37 @@ use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod notify;
+mod state;
 
-/// Entries kept at most; past it the cache starts over.
-const CAPACITY: usize = 10_000;
-
-type Key = (TenantId, ClientId);
-
-#[derive(Default)]
-struct State {
-    generation: u64,
-    entries: HashMap<Key, Option<Arc<ClientCredentials>>>,
-}
+pub use state::Invalidations;
+use state::{Freshness, Lookup, Shared};
 
 pub struct CachedStorage<S> {
     inner: S,
-    state: Mutex<State>,
+    shared: Arc<Shared>,
 }
 
 impl<S: Storage> CachedStorage<S> {
+    /// A cache in front of a database only this process writes.
     pub fn new(inner: S) -> Self {
         Self {
             inner,
-            state: Mutex::new(State::default()),
+            shared: Shared::new(Freshness::Always),
         }
+    }
+
+    /// A cache in front of a database other processes write too: it answers only
+    /// within `window` of the last confirmation through the returned handle, and
+    /// reads through until the first one.
+    pub fn confirmed(inner: S, window: Duration) -> (Self, Invalidations) {
+        let shared = Shared::new(Freshness::Confirmed { window });
+        let handle = Invalidations(Arc::downgrade(&shared));
+        (Self { inner, shared }, handle)
     }
 
     /// Runs after every write: what was cached may be stale now.
     fn invalidate<T>(&self, result: Result<T, StorageError>) -> Result<T, StorageError> {
-        if let Ok(mut state) = self.state.lock() {
-            state.generation += 1;
-            state.entries.clear();
-        }
+        self.shared.clear();
         result
     }
 }
@@ -73,26 +79,13 @@ impl<S: Storage> Storage for CachedStorage<S> {
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
         let key = (*tenant, client.clone());
-        // The lock is taken and released here, never held across an await.
-        let looked_up = self
-            .state
-            .lock()
-            .ok()
-            .map(|state| (state.entries.get(&key).cloned(), state.generation));
-        let generation = match looked_up {
-            Some((Some(hit), _)) => return Ok(hit),
-            Some((None, generation)) => generation,
-            None => return self.inner.load_credentials(tenant, client).await,
+        let generation = match self.shared.lookup(&key) {
+            Lookup::Hit(hit) => return Ok(hit),
+            Lookup::Miss(generation) => generation,
+            Lookup::Bypass => return self.inner.load_credentials(tenant, client).await,
         };
         let loaded = self.inner.load_credentials(tenant, client).await?;
-        if let Ok(mut state) = self.state.lock()
-            && state.generation == generation
-        {
-            if state.entries.len() >= CAPACITY {
-                state.entries.clear();
-            }
-            state.entries.insert(key, loaded.clone());
-        }
+        self.shared.offer(key, loaded.clone(), generation);
         Ok(loaded)
     }
 

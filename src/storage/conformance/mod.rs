@@ -12,6 +12,8 @@ use std::future::Future;
 mod fixtures;
 use fixtures::*;
 
+mod announcements;
+
 mod audit;
 mod clients;
 mod credentials;

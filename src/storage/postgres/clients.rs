@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::journal::{self, write_journal};
+use super::listen::announce_change;
 use super::secrets::insert_secret;
 use super::{client_from_row, paged, secret_from_row};
 use crate::domain::client::ClientSettings;
@@ -65,6 +66,7 @@ pub(super) async fn insert_client_with_secret(
     let client = client_from_row(&row)?;
     let secret = insert_secret(&mut tx, client.pk, SecretId(1), s).await?;
     write_journal(&mut tx, &journal.for_secret(SecretId(1))).await?;
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     Ok((client, secret))
 }
@@ -142,6 +144,7 @@ pub(super) async fn update_client(
     .await?
     .ok_or(StorageError::NotFound)?;
     write_journal(&mut tx, journal).await?;
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     client_from_row(&row)
 }
@@ -234,6 +237,7 @@ pub(super) async fn delete_client(
     for event in journal.revocations(tenant, kind, id.as_str(), &live) {
         journal::write_event(&mut tx, &event).await?;
     }
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

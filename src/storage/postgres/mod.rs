@@ -18,7 +18,8 @@
 //! by both dialects ([`super::delegate`]), which hands the pool to one file per
 //! resource: `tenants`, `clients`, `secrets`, `credentials` (the token endpoint's
 //! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
-//! outbox); `notify` + `queue` implement [`super::NotifyStore`].
+//! outbox); `notify` + `queue` implement [`super::NotifyStore`]; `listen` announces
+//! credential changes to the other nodes and listens for theirs (`cached` mode).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use crate::domain::policy::{ClientPolicy, TenantPolicy};
 mod clients;
 mod credentials;
 mod journal;
+pub mod listen;
 mod lists;
 mod notify;
 mod queue;

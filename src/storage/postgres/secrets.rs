@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::journal::write_journal;
+use super::listen::announce_change;
 use super::secret_from_row;
 use crate::domain::ids::SecretId;
 use crate::storage::rows::{self, secret_columns};
@@ -37,6 +38,7 @@ pub(super) async fn insert_secret_within_limit(
     };
     let secret = insert_secret(&mut tx, client_pk, SecretId(id), s).await?;
     write_journal(&mut tx, &journal.for_secret(SecretId(id))).await?;
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     Ok(secret)
 }
@@ -99,6 +101,7 @@ pub(super) async fn update_secret(
         return Err(rows::conflict_or_missing(live.is_some()));
     }
     write_journal(&mut tx, journal).await?;
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -131,6 +134,7 @@ pub(super) async fn revoke_secret(
         return Err(StorageError::NotFound); // rolls the decrement back
     }
     write_journal(&mut tx, journal).await?;
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

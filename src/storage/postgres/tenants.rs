@@ -4,6 +4,7 @@
 use sqlx::PgPool;
 
 use super::journal::write_journal;
+use super::listen::announce_change;
 use super::{paged, tenant_from_row};
 use crate::domain::ids::TenantId;
 use crate::domain::policy::TenantPolicy;
@@ -87,6 +88,7 @@ pub(super) async fn delete_tenant(
         return Err(StorageError::NotFound);
     }
     write_journal(&mut tx, journal).await?;
+    announce_change(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

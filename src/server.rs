@@ -24,7 +24,7 @@ use crate::service::last_used::LastUsed;
 use crate::service::tokens::Tokens;
 use crate::service::{Services, SystemClock};
 use crate::storage;
-use crate::web::AppState;
+use crate::web::{AppParts, AppState};
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -69,14 +69,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
     let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
-    let app = app::router(AppState {
+    let app = app::router(AppState::new(AppParts {
         accounts,
         services,
         tokens: tokens.clone(),
         bootstrap_token: settings.bootstrap_token.clone(),
         public_url: public_url.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
-    });
+    }));
     announce(&settings, addr, &public_url);
     announce_console(
         &settings,

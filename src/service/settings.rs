@@ -58,18 +58,24 @@ pub struct Argon2Bound {
 }
 
 impl Default for Argon2Bound {
-    /// One run per CPU (more adds memory, not throughput) and four waiting per CPU.
+    /// One run per CPU, at most [`DEFAULT_MAX_ARGON2_RUNS`] (each run holds a 19 MiB
+    /// buffer of the fixed pool; a verified supplied value is then checked by HMAC,
+    /// so more runs would add memory, not throughput), and four waiting per CPU.
     fn default() -> Self {
         let cpus = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .clamp(1, 1024);
         let cpus = u32::try_from(cpus).unwrap_or(1);
         Self {
-            concurrency: cpus,
+            concurrency: cpus.min(DEFAULT_MAX_ARGON2_RUNS),
             queue: 4 * cpus,
         }
     }
 }
+
+/// The default's cap on concurrent Argon2id runs: 2 × 19 MiB keeps the pool well
+/// under 64 MiB whatever the number of CPUs (`argon2.concurrency` may set more).
+pub const DEFAULT_MAX_ARGON2_RUNS: u32 = 2;
 
 /// Token endpoint settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,5 +114,21 @@ impl fmt::Debug for ConsoleSettings {
         f.debug_struct("ConsoleSettings")
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_argon2_pool_stays_small_on_any_machine() {
+        let bound = Argon2Bound::default();
+        assert!((1..=DEFAULT_MAX_ARGON2_RUNS).contains(&bound.concurrency));
+        assert!(
+            u64::from(bound.concurrency) * 19 < 64,
+            "MiB of Argon2id memory"
+        );
+        assert!(bound.queue >= 4);
     }
 }

@@ -16,7 +16,7 @@ async fn a_fresh_sqlite_database_and_its_wal_are_created_0600() {
     let db = url.strip_prefix("sqlite://").expect("a sqlite:// URL");
     let db = PathBuf::from(db.split('?').next().unwrap_or(db));
     let mut checked = 0;
-    for (suffix, required) in [("", true), ("-wal", true), ("-shm", false)] {
+    for (suffix, required) in [("", true), ("-wal", true), ("-shm", false), (".lock", true)] {
         let mut path = db.clone().into_os_string();
         path.push(suffix);
         let path = PathBuf::from(path);
@@ -29,5 +29,5 @@ async fn a_fresh_sqlite_database_and_its_wal_are_created_0600() {
             Err(e) => assert!(!required, "{}: {e}", path.display()),
         }
     }
-    assert!(checked >= 2);
+    assert!(checked >= 3);
 }

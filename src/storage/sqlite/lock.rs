@@ -12,6 +12,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::storage::StorageError;
@@ -48,6 +49,7 @@ pub(super) fn acquire(db: &Path) -> Result<Option<DatabaseLock>, StorageError> {
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
         .open(&path)
         .map_err(cannot)?;
     match file.try_lock() {

@@ -24,7 +24,10 @@ use crate::storage::{ClientCredentials, StorageError};
 
 /// Connections at most; reads beyond wait for one (at most [`WAIT`]).
 const CONNECTIONS: usize = 8;
-/// How long a read waits for a connection before answering "unavailable".
+/// How long a read waits for a connection (a free one, a new one, or the ping of a
+/// stale one) before answering "unavailable": the bound the pool's acquire timeout
+/// gave, so a database that stops answering (packets dropped, not refused) costs a
+/// request at most this long, and the breaker then answers at once.
 const WAIT: Duration = Duration::from_secs(3);
 /// A connection idle longer than this is pinged before its next read.
 const STALE_AFTER: Duration = Duration::from_secs(5);
@@ -56,7 +59,11 @@ impl Readers {
             .await
             .map_err(|_| StorageError::Unavailable("no connection for the token path".into()))?
             .map_err(|_| StorageError::Unavailable("the token path's connections closed".into()))?;
-        let mut conn = self.take().await?;
+        let mut conn = tokio::time::timeout(WAIT, self.take())
+            .await
+            .map_err(|_| {
+                StorageError::Unavailable("the database did not answer in time".into())
+            })??;
         match super::credentials::load_credentials(&mut conn, tenant, client).await {
             Ok(found) => {
                 self.give_back(conn);
@@ -84,5 +91,38 @@ impl Readers {
         if let Ok(mut idle) = self.idle.lock() {
             idle.push((conn, Instant::now()));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    /// A server that accepts connections and never answers (a black hole, as when a
+    /// firewall drops packets): a read gives up after [`WAIT`] with "unavailable",
+    /// instead of waiting for the operating system's connect timeout.
+    #[tokio::test]
+    async fn a_database_that_never_answers_is_unavailable_after_the_wait() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                open.push(socket);
+            }
+        });
+        let url = format!("postgres://nobody@127.0.0.1:{port}/nothing");
+        let readers = Readers::new(PgConnectOptions::from_str(&url).unwrap());
+        let (tenant, client) = (TenantId::generate(), ClientId::parse("c").unwrap());
+        let started = Instant::now();
+        let got = tokio::time::timeout(WAIT * 3, readers.load_credentials(&tenant, &client))
+            .await
+            .expect("the read gives up by itself");
+        assert!(matches!(got, Err(StorageError::Unavailable(_))), "{got:?}");
+        assert!(started.elapsed() >= WAIT);
+        held.abort();
     }
 }

@@ -82,28 +82,7 @@ async fn upsert(
     key: &str,
     fresh: RefusalKept,
 ) -> Result<RefusalKept, StorageError> {
-    let occurrences: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_events (at, tenant_id, actor_type, actor, action, outcome, reason, \
-         client_kind, client_id, secret_id, source, operation_id, occurrences, fold_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13) \
-         ON CONFLICT (fold_key) DO UPDATE SET occurrences = audit_events.occurrences + 1 \
-         RETURNING occurrences",
-    )
-    .bind(e.at)
-    .bind(e.tenant.map(|t| t.as_uuid()))
-    .bind(&e.actor_type)
-    .bind(&e.actor)
-    .bind(&e.action)
-    .bind(e.outcome.as_str())
-    .bind(&e.reason)
-    .bind(e.client_kind.map(|k| k.as_db()))
-    .bind(&e.client_id)
-    .bind(e.secret_id.map(|s| s.0))
-    .bind(&e.source)
-    .bind(e.operation_id)
-    .bind(key)
-    .fetch_one(&mut *conn)
-    .await?;
+    let occurrences = super::journal::insert_audit_folded(conn, e, Some(key)).await?;
     Ok(if occurrences > 1 && fresh == RefusalKept::Stored {
         RefusalKept::Folded
     } else {

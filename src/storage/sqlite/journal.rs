@@ -26,10 +26,23 @@ pub(super) async fn insert_audit(
     conn: &mut SqliteConnection,
     e: &AuditEntry,
 ) -> Result<(), StorageError> {
-    sqlx::query(
+    insert_audit_folded(conn, e, None).await.map(|_| ())
+}
+
+/// Inserts `e`; with a `fold_key` already stored, counts one more occurrence on that
+/// row instead (a NULL key never conflicts). Returns the row's occurrences. The one
+/// audit insert of this dialect: ordinary entries and folded refusals alike.
+pub(super) async fn insert_audit_folded(
+    conn: &mut SqliteConnection,
+    e: &AuditEntry,
+    fold_key: Option<&str>,
+) -> Result<i64, StorageError> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO audit_events (at, tenant_id, actor_type, actor, action, outcome, reason, \
-         client_kind, client_id, secret_id, source, operation_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         client_kind, client_id, secret_id, source, operation_id, occurrences, fold_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) \
+         ON CONFLICT (fold_key) DO UPDATE SET occurrences = audit_events.occurrences + 1 \
+         RETURNING occurrences",
     )
     .bind(e.at)
     .bind(e.tenant.map(|t| t.to_string()))
@@ -43,9 +56,9 @@ pub(super) async fn insert_audit(
     .bind(e.secret_id.map(|s| s.0))
     .bind(&e.source)
     .bind(e.operation_id.map(|o| o.to_string()))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .bind(fold_key)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Inserts the event and one pending delivery per enabled subscription to its

@@ -81,10 +81,43 @@ pub fn any_allows<S: AsRef<str>>(role_ids: &[S], action: Action) -> bool {
         .any(|role| role.allows(action))
 }
 
+/// The roles a token grants at the moment of use: those it was issued with that its
+/// client still holds (never more than either), in the token's order.
+pub fn roles_in_force<'a>(
+    claimed: impl IntoIterator<Item = &'a str>,
+    held: &[String],
+) -> Vec<String> {
+    claimed
+        .into_iter()
+        .filter(|r| held.iter().any(|h| h == r))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::Action::*;
     use super::*;
+
+    #[test]
+    fn a_token_grants_at_most_what_its_client_holds_now() {
+        let held = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let claimed = ["tenant-administrator", "tenant-member"];
+        for (now, want) in [
+            (
+                held(&["tenant-administrator", "tenant-member"]),
+                claimed.to_vec(),
+            ),
+            (held(&["tenant-member"]), vec!["tenant-member"]),
+            (
+                held(&["tenant-member", "tenant-auditor"]),
+                vec!["tenant-member"],
+            ),
+            (held(&[]), vec![]),
+        ] {
+            assert_eq!(roles_in_force(claimed, &now), want, "client holds {now:?}");
+        }
+    }
 
     #[test]
     fn the_role_table_of_spec_section_5() {

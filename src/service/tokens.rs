@@ -27,6 +27,7 @@ use super::limiter::Limiter;
 use super::settings::TokenSettings;
 use super::verify::VerifiedClient;
 use super::{Caller, ServiceError, Services};
+use crate::domain::access;
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
@@ -391,17 +392,10 @@ fn granted_roles(scope: Option<&str>, role_ids: &[String]) -> Result<Vec<String>
 /// Narrows the `roles` (and `scope`) claims to the roles the client holds now: a
 /// token never grants more than its client has at the moment of use.
 fn restrict_roles(claims: &mut Value, held: &[String]) {
-    let roles: Vec<String> = claims
+    let roles = claims
         .get("roles")
         .and_then(Value::as_array)
-        .map(|claimed| {
-            claimed
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|r| held.iter().any(|h| h == r))
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|claimed| access::roles_in_force(claimed.iter().filter_map(Value::as_str), held))
         .unwrap_or_default();
     if let Some(object) = claims.as_object_mut() {
         object.insert("scope".into(), Value::from(roles.join(" ")));

@@ -60,6 +60,7 @@ mod secret_races;
 mod secrets;
 mod shutdown;
 mod single_process;
+mod strict_nodes;
 mod supplied_cache;
 mod tenants;
 mod token_binding;

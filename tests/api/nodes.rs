@@ -16,7 +16,7 @@ use crate::oauth::{
 const PUBLIC_URL: &str = "http://latchkey.test";
 const CC: &str = "ClientCredentialClients";
 
-fn node_options(bootstrap: Option<&str>, database_url: Option<String>) -> ServerOptions {
+pub(crate) fn node_options(bootstrap: Option<&str>, database_url: Option<String>) -> ServerOptions {
     let mut env = vec![("LATCHKEY_MASTER_KEY".to_owned(), MASTER_KEY.to_owned())];
     if let Some(token) = bootstrap {
         env.push(("LATCHKEY_BOOTSTRAP_TOKEN".to_owned(), token.to_owned()));

@@ -57,7 +57,7 @@ impl Readers {
         tenant: &TenantId,
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
-        self.batches.read((tenant.clone(), client.clone())).await
+        self.batches.read((*tenant, client.clone())).await
     }
 }
 

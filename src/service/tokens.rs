@@ -10,6 +10,14 @@
 //! credential ids, so nothing revives a token. That check reads the client's
 //! credentials, so a change on any node holds on every node at the next request.
 //!
+//! Failed authentications are limited per client id and per source address on
+//! each node ([`Limiter`]) and, with several nodes on one PostgreSQL database,
+//! across them: each failure is also counted in the shared record, which
+//! confirms at most the limit's number of failures per key and window over all
+//! nodes (a failure beyond it is answered as throttled, not as a wrong secret),
+//! and announced to every node, which folds it into its own limiter. Successes
+//! touch only the local limiter.
+//!
 //! The roles a token grants are at most those its client holds **at the moment of
 //! use**: the claim is intersected with the client's current `RoleIds`, so demoting
 //! a client takes effect at its next request (introspection reports the same).
@@ -23,7 +31,7 @@ use uuid::Uuid;
 
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
-use super::limiter::Limiter;
+use super::limiter::{Limiter, WeakLimiter};
 use super::settings::TokenSettings;
 use super::verify::VerifiedClient;
 use super::{Caller, ServiceError, Services};
@@ -32,6 +40,10 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
+use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
+
+/// The window of the failed-attempt limits.
+const WINDOW: Duration = Duration::from_secs(60);
 
 /// Why a token request failed, as RFC 6749 names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +109,8 @@ pub struct Tokens {
     last_used: LastUsed,
     /// Failures per client id and per source address.
     throttle: Limiter<(TenantId, String), IpAddr>,
+    /// The limits' `max`: failures per client id, per address.
+    failures_max: (u32, u32),
     /// `logging.tokenSuccessLevel: info` (otherwise successes are logged at `debug`).
     successes_at_info: bool,
 }
@@ -108,16 +122,23 @@ impl Tokens {
         public_url: &str,
         settings: TokenSettings,
     ) -> Self {
-        let minute = Duration::from_secs(60);
+        let throttle = Limiter::new(
+            FailureWindow::new(settings.failed_attempts_per_client, WINDOW),
+            FailureWindow::new(settings.failed_attempts_per_address, WINDOW),
+        );
+        if let Some(feed) = services.verifier.failure_feed() {
+            tokio::spawn(fold_announcements(feed, throttle.downgrade()));
+        }
         Self {
             last_used: services.verifier.last_used(),
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
             successes_at_info: settings.successes_at_info,
-            throttle: Limiter::new(
-                FailureWindow::new(settings.failed_attempts_per_client, minute),
-                FailureWindow::new(settings.failed_attempts_per_address, minute),
+            throttle,
+            failures_max: (
+                settings.failed_attempts_per_client,
+                settings.failed_attempts_per_address,
             ),
         }
     }
@@ -185,6 +206,7 @@ impl Tokens {
             }
             Ok(Err(refusal)) => {
                 attempt.fail();
+                let full = self.share_failure(&auth).await;
                 tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
                 self.services
                     .verifier
@@ -195,12 +217,54 @@ impl Tokens {
                         &refusal.to_string(),
                     )
                     .await;
-                Err(TokenError::InvalidClient)
+                Err(full.map_or(TokenError::InvalidClient, TokenError::TooManyAttempts))
             }
             // Not judged (the check queue is full, the database failed): not a failure.
             Err(e) => {
                 attempt.release();
                 Err(TokenError::from(e))
+            }
+        }
+    }
+
+    /// Counts a failure in the record every node shares and folds the shared
+    /// counts into this node's limiter. `Some(wait)`: other nodes' failures had
+    /// already filled a limit, so this one is not confirmed as a failure; it is
+    /// answered as throttled. A record that cannot be written leaves the node's
+    /// own limit, which has counted the failure already.
+    async fn share_failure(&self, auth: &ClientAuthentication<'_>) -> Option<Duration> {
+        let mut limits = Vec::with_capacity(2);
+        // A malformed id matches no client: there is nothing to guess, and the
+        // address limit still counts the attempt.
+        if ClientId::parse(auth.client_id).is_ok() {
+            limits.push(FailureLimit {
+                key: format!("client {} {}", auth.tenant, auth.client_id),
+                max: self.failures_max.0,
+            });
+        }
+        if let Some(address) = auth.source {
+            limits.push(FailureLimit {
+                key: format!("address {address}"),
+                max: self.failures_max.1,
+            });
+        }
+        if limits.is_empty() {
+            return None;
+        }
+        match self.services.verifier.record_failure(&limits, WINDOW).await {
+            Ok(None) => None,
+            Ok(Some(verdict)) => {
+                for key in verdict.keys() {
+                    fold(&self.throttle, key);
+                }
+                match verdict {
+                    FailureVerdict::Full { retry_after, .. } => Some(retry_after),
+                    FailureVerdict::Counted(_) => None,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a failed authentication was not shared with the other nodes: {e}");
+                None
             }
         }
     }
@@ -340,6 +404,39 @@ impl Tokens {
         let mut claims = claims;
         restrict_roles(&mut claims, &credentials.role_ids);
         Ok(Some((tenant, claims)))
+    }
+}
+
+/// Folds the failures other nodes announce into this node's limiter, while it lives.
+async fn fold_announcements(
+    mut feed: tokio::sync::broadcast::Receiver<KeyFailures>,
+    throttle: WeakLimiter<(TenantId, String), IpAddr>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match feed.recv().await {
+            Ok(key) => match throttle.upgrade() {
+                Some(throttle) => fold(&throttle, &key),
+                None => return,
+            },
+            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// One key's shared count into the limiter (keys as [`Tokens::share_failure`] names them).
+fn fold(throttle: &Limiter<(TenantId, String), IpAddr>, key: &KeyFailures) {
+    let count = usize::try_from(key.count).unwrap_or(usize::MAX);
+    if let Some(rest) = key.key.strip_prefix("client ")
+        && let Some((tenant, client)) = rest.split_once(' ')
+        && let Some(tenant) = TenantId::parse(tenant)
+    {
+        throttle.fold_name(&(tenant, client.to_owned()), count, key.oldest_ends_in);
+    } else if let Some(address) = key.key.strip_prefix("address ")
+        && let Ok(address) = address.parse::<IpAddr>()
+    {
+        throttle.fold_address(&address, count, key.oldest_ends_in);
     }
 }
 

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
 
 use super::journal::{self, Target};
 use super::last_used::LastUsed;
@@ -23,6 +24,7 @@ use crate::domain::secret_hash::{PresentedDigest, UNKNOWN_CLIENT_SALT};
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Refusal};
 use crate::storage::ClientCredentials;
+use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
 
 #[derive(Clone)]
 pub struct Verifier {
@@ -157,6 +159,21 @@ impl Verifier {
             ..Target::default()
         };
         journal::record_refusal(&self.ctx, entry, target, reason).await;
+    }
+
+    /// Counts a failed authentication in the record every node shares (`None`:
+    /// the database has one process, whose limiter is the whole count).
+    pub(crate) async fn record_failure(
+        &self,
+        limits: &[FailureLimit],
+        window: std::time::Duration,
+    ) -> Result<Option<FailureVerdict>, ServiceError> {
+        Ok(self.ctx.store.record_failure(limits, window).await?)
+    }
+
+    /// The failures every node counts, as announced (`None` on SQLite).
+    pub(crate) fn failure_feed(&self) -> Option<broadcast::Receiver<KeyFailures>> {
+        self.ctx.store.failure_feed()
     }
 
     /// A coalescing `LastUsedAt` writer for the uses of verified secrets.

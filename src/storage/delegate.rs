@@ -32,6 +32,22 @@ macro_rules! storage_impl {
 
             #[async_trait::async_trait]
             impl Storage for $ty {
+                async fn record_failure(
+                    &self,
+                    limits: &[$crate::storage::failures::FailureLimit],
+                    window: std::time::Duration,
+                ) -> Result<Option<$crate::storage::failures::FailureVerdict>, StorageError> {
+                    self.breaker
+                        .run(self.record_shared_failure(limits, window))
+                        .await
+                }
+
+                fn failure_feed(
+                    &self,
+                ) -> Option<tokio::sync::broadcast::Receiver<$crate::storage::failures::KeyFailures>> {
+                    self.shared_failure_feed()
+                }
+
                 async fn ping(&self) -> Result<(), StorageError> {
                     self.breaker
                         .run(async {

@@ -35,6 +35,7 @@ use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod clients;
 mod credentials;
+mod failures;
 mod journal;
 pub mod listen;
 mod lists;
@@ -49,6 +50,8 @@ pub struct PostgresStorage {
     pub(crate) pool: PgPool,
     /// The token path's own connections (see [`readers`]).
     readers: readers::Readers,
+    /// Failed authentications announced by every node (see [`failures`]).
+    failures: failures::Feed,
     breaker: super::breaker::Breaker,
 }
 
@@ -74,7 +77,8 @@ impl PostgresStorage {
         });
         Ok(Self {
             pool,
-            readers: readers::Readers::new(options),
+            readers: readers::Readers::new(options.clone()),
+            failures: failures::Feed::new(options),
             breaker,
         })
     }
@@ -86,6 +90,21 @@ impl PostgresStorage {
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
         self.readers.load_credentials(tenant, client).await
+    }
+
+    /// One failure counted in the table every node shares.
+    async fn record_shared_failure(
+        &self,
+        limits: &[super::failures::FailureLimit],
+        window: Duration,
+    ) -> Result<Option<super::failures::FailureVerdict>, StorageError> {
+        failures::record(&self.pool, limits, window).await.map(Some)
+    }
+
+    fn shared_failure_feed(
+        &self,
+    ) -> Option<tokio::sync::broadcast::Receiver<super::failures::KeyFailures>> {
+        Some(self.failures.subscribe())
     }
 }
 

@@ -19,7 +19,8 @@
 //! resource: `tenants`, `clients`, `secrets`, `credentials` (the token endpoint's
 //! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
 //! outbox); `notify` + `queue` implement [`super::NotifyStore`]; `listen` announces
-//! credential changes to the other nodes and listens for theirs (`cached` mode).
+//! credential changes to the other nodes and listens for theirs (`cached` mode);
+//! `failures` counts failed authentications for every node and announces them.
 
 use std::str::FromStr;
 use std::sync::Arc;

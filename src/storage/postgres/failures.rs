@@ -177,13 +177,24 @@ impl Feed {
 }
 
 /// Listens until the feed is dropped, re-opening the connection after failures.
+/// A failure is logged once as a warning, then at `debug` until listening again.
 async fn listen(options: PgConnectOptions, feed: broadcast::WeakSender<KeyFailures>) {
+    let mut failing = false;
     loop {
-        let failure = match serve(&options, &feed).await {
+        let failure = match serve(&options, &feed, &mut failing).await {
             Ok(()) => return,
             Err(e) => e.to_string(),
         };
-        tracing::warn!(error = %failure, "failed-attempt announcements: not listening ({failure}); listening again shortly");
+        if failing {
+            tracing::debug!(error = %failure, "failed-attempt announcements: still not listening");
+        } else {
+            tracing::warn!(
+                error = %failure,
+                "failed-attempt announcements: not listening ({failure}); each node's own \
+                 limit and the shared count still hold, listening again shortly"
+            );
+            failing = true;
+        }
         tokio::time::sleep(RETRY).await;
         if feed.upgrade().is_none() {
             return;
@@ -195,6 +206,7 @@ async fn listen(options: PgConnectOptions, feed: broadcast::WeakSender<KeyFailur
 async fn serve(
     options: &PgConnectOptions,
     feed: &broadcast::WeakSender<KeyFailures>,
+    failing: &mut bool,
 ) -> Result<(), sqlx::Error> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
@@ -206,6 +218,9 @@ async fn serve(
     listener.ignore_pool_close_event(true);
     listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
+    if std::mem::take(failing) {
+        tracing::info!("failed-attempt announcements: listening again");
+    }
     loop {
         let Some(notification) = listener.try_recv().await? else {
             return Err(sqlx::Error::Protocol(

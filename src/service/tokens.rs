@@ -191,12 +191,45 @@ impl Tokens {
             .await
             .map_err(TokenError::TooManyAttempts)?;
         // An id that cannot exist still costs the full check (a fresh GUID finds no client).
-        let client = ClientId::parse(auth.client_id).unwrap_or_else(|_| ClientId::generate());
-        let outcome = self
-            .services
-            .verifier
-            .verify_client(auth.tenant, &client, auth.secret)
-            .await;
+        let (client, well_formed) = match ClientId::parse(auth.client_id) {
+            Ok(client) => (client, true),
+            Err(_) => (ClientId::generate(), false),
+        };
+        let verifier = &self.services.verifier;
+        let outcome = if well_formed {
+            // The shared failures of this client id come with its credentials.
+            let key = client_key(auth.tenant, auth.client_id);
+            match verifier
+                .verify_client_unless_full(
+                    auth.tenant,
+                    &client,
+                    auth.secret,
+                    &key,
+                    self.failures_max.0,
+                )
+                .await
+            {
+                Ok((failures, decided)) => {
+                    if let Some(failures) = &failures {
+                        fold(&self.throttle, failures);
+                    }
+                    let Some(decided) = decided else {
+                        // Other nodes filled the window: refused without a check.
+                        attempt.release();
+                        let wait = failures.map_or(WINDOW, |f| f.oldest_ends_in);
+                        return Err(TokenError::TooManyAttempts(
+                            wait.max(Duration::from_secs(1)),
+                        ));
+                    };
+                    Ok(decided)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            verifier
+                .verify_client(auth.tenant, &client, auth.secret)
+                .await
+        };
         match outcome {
             Ok(Ok(verified)) => {
                 attempt.release();
@@ -238,7 +271,7 @@ impl Tokens {
         // address limit still counts the attempt.
         if ClientId::parse(auth.client_id).is_ok() {
             limits.push(FailureLimit {
-                key: format!("client {} {}", auth.tenant, auth.client_id),
+                key: client_key(auth.tenant, auth.client_id),
                 max: self.failures_max.0,
             });
         }
@@ -405,6 +438,11 @@ impl Tokens {
         restrict_roles(&mut claims, &credentials.role_ids);
         Ok(Some((tenant, claims)))
     }
+}
+
+/// The shared failure key of a client id (see [`fold`]).
+fn client_key(tenant: &TenantId, client_id: &str) -> String {
+    format!("client {tenant} {client_id}")
 }
 
 /// Folds the failures other nodes announce into this node's limiter, while it lives.

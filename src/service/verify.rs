@@ -62,6 +62,42 @@ impl Verifier {
         presented: &SecretValue,
     ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let credentials = self.ctx.store.load_credentials(tenant, client).await?;
+        self.decide_client(tenant, client, presented, credentials)
+            .await
+    }
+
+    /// [`Self::verify_client`], reading with the credentials (in the same round
+    /// trip, where the storage can) the failures of `failure_key` every node
+    /// shares. When they fill the limit (`max`), nothing is checked (`None`).
+    pub(crate) async fn verify_client_unless_full(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        presented: &SecretValue,
+        failure_key: &str,
+        max: u32,
+    ) -> Result<(Option<KeyFailures>, Option<Result<VerifiedClient, Refusal>>), ServiceError> {
+        let (credentials, failures) = self
+            .ctx
+            .store
+            .load_credentials_and_failures(tenant, client, failure_key)
+            .await?;
+        if failures.as_ref().is_some_and(|f| f.count >= max) {
+            return Ok((failures, None));
+        }
+        let decided = self
+            .decide_client(tenant, client, presented, credentials)
+            .await?;
+        Ok((failures, Some(decided)))
+    }
+
+    async fn decide_client(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        presented: &SecretValue,
+        credentials: Option<Arc<ClientCredentials>>,
+    ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let now = self.ctx.clock.now();
         let key = (*tenant, client.clone());
         let mac = PresentedDigest::needs_argon2(presented)

@@ -327,6 +327,23 @@ macro_rules! storage_impl {
                         .run(self.read_credentials(tenant, client))
                         .await
                 }
+
+                async fn load_credentials_and_failures(
+                    &self,
+                    tenant: &TenantId,
+                    client: &ClientId,
+                    failure_key: &str,
+                ) -> Result<
+                    (
+                        Option<Arc<ClientCredentials>>,
+                        Option<$crate::storage::failures::KeyFailures>,
+                    ),
+                    StorageError,
+                > {
+                    self.breaker
+                        .run(self.read_credentials_and_failures(tenant, client, failure_key))
+                        .await
+                }
             }
         };
     };

@@ -418,6 +418,26 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError>;
 
+    /// [`Self::load_credentials`], with the failures of `failure_key` that every
+    /// node shares (see [`failures`]) when the storage reads them in the same
+    /// round trip (PostgreSQL read from the database, known client); otherwise
+    /// `None` and no extra read.
+    async fn load_credentials_and_failures(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        failure_key: &str,
+    ) -> Result<
+        (
+            Option<Arc<ClientCredentials>>,
+            Option<failures::KeyFailures>,
+        ),
+        StorageError,
+    > {
+        let _ = failure_key;
+        Ok((self.load_credentials(tenant, client).await?, None))
+    }
+
     /// Counts one failed client authentication against `limits`, shared by every
     /// node on the database, atomically per key (see [`failures`]); names go
     /// before addresses. `None`: the database has one process (SQLite), whose

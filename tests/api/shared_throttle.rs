@@ -3,13 +3,14 @@
 //! sent to both at once, get at most `failedAttemptsPerClient` `invalid_client`
 //! answers in all (the rest 429); once the window is full both nodes refuse the
 //! right secret too; failures counted on one node alone reach the other through the
-//! announcement; and successes write nothing to the database.
+//! announcement, and in strict mode at the very next request even without it (the
+//! count is read with the credentials); and successes write nothing to the database.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::RequestBuilder;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 use tokio::sync::Barrier;
 use tokio::time::{Instant, sleep};
 
@@ -175,4 +176,52 @@ async fn successes_write_nothing() {
         access_token(&a, &cred).await;
     }
     assert_eq!(failure_rows(&a.database_url).await, 2);
+}
+
+/// Strict mode, the other node's announcements cut off (its listener killed, no new
+/// connection allowed): the failures counted through node A still refuse the right
+/// secret on node B at its next request, read with the credentials.
+#[tokio::test]
+async fn strict_nodes_refuse_a_full_window_at_the_next_request() {
+    let (a, b) = two_nodes("strict").await;
+    let tenant = a.create_tenant().await;
+    let cred = cc_client(&a, &tenant, &["tenant-member"]).await;
+    access_token(&a, &cred).await;
+    access_token(&b, &cred).await;
+    let mut admin = PgConnection::connect(&latchkey::storage::test_database::postgres_admin_url())
+        .await
+        .expect("connect as admin");
+    let name = a.database_url.rsplit('/').next().unwrap_or_default();
+    let name = name.split('?').next().unwrap_or(name).to_owned();
+    let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
+    sqlx::raw_sql(AssertSqlSafe(allow(false)))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND application_name = 'latchkey-failures-listener'",
+    )
+    .bind(&name)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(killed, [true, true], "both nodes listen");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !b
+        .logs()
+        .contains("failed-attempt announcements: not listening")
+    {
+        assert!(Instant::now() < deadline, "node B never noticed");
+        sleep(Duration::from_millis(10)).await;
+    }
+    for _ in 0..MAX {
+        assert_eq!(answer(token_request(&a, &wrong(&cred), &[])).await, 401);
+    }
+    let status = answer(token_request(&b, &cred, &[])).await;
+    sqlx::raw_sql(AssertSqlSafe(allow(true)))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(status, 429, "node B judged a key whose window is full");
 }

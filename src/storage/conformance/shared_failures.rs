@@ -149,3 +149,48 @@ async fn sqlite_records_no_shared_failure() {
     })
     .await;
 }
+
+/// The token path's read brings a known client's shared failures along (one query);
+/// an unknown client's are not read; SQLite reads none.
+async fn credentials_come_with_shared_failures(s: Store, shared: bool) {
+    use crate::domain::ids::{ClientId, ClientKind};
+    let tenant = tenant(&s, 0).await;
+    let kind = ClientKind::ClientCredentials;
+    s.insert_client_with_secret(&new_client(tenant, "c", kind), &new_secret(1), 10, &j())
+        .await
+        .unwrap();
+    let client = ClientId::parse("c").unwrap();
+    let (found, failures) = s
+        .load_credentials_and_failures(&tenant, &client, "client k")
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().candidates.len(), 1);
+    assert_eq!(failures.map(|f| f.count), shared.then_some(0));
+    for _ in 0..2 {
+        s.record_failure(&[limit("client k", 5)], MINUTE)
+            .await
+            .unwrap();
+    }
+    let (_, failures) = s
+        .load_credentials_and_failures(&tenant, &client, "client k")
+        .await
+        .unwrap();
+    assert_eq!(failures.as_ref().map(|f| f.count), shared.then_some(2));
+    assert!(failures.is_none_or(|f| f.oldest_ends_in <= MINUTE && f.key == "client k"));
+    let unknown = ClientId::parse("nobody").unwrap();
+    let (found, failures) = s
+        .load_credentials_and_failures(&tenant, &unknown, "client k")
+        .await
+        .unwrap();
+    assert!(found.is_none() && failures.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_credentials_come_with_shared_failures() {
+    super::on_postgres(|s| credentials_come_with_shared_failures(s, true)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_credentials_come_without_shared_failures() {
+    super::on_sqlite(|s| credentials_come_with_shared_failures(s, false)).await;
+}

@@ -10,6 +10,10 @@
 //! key keeps at most `max` live rows; its expired rows are deleted at its next
 //! failure, and a few expired rows of other keys with every recording.
 //!
+//! The token path reads a key's shared count with the client's credentials, in
+//! the same query ([`load_credentials_and_failures`]): a node refuses a key
+//! whose window is full without checking, however recently it filled.
+//!
 //! Each counted failure is announced at commit on [`CHANNEL`] (payload: count,
 //! milliseconds until the oldest failure leaves the window, key); every node
 //! subscribed through [`Feed`] listens on one connection of its own and hands
@@ -17,14 +21,17 @@
 //! announcements (the shared count still bounds what is counted) and is
 //! re-opened after a pause.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use tokio::sync::broadcast;
 
-use crate::storage::StorageError;
+use crate::domain::ids::{ClientId, TenantId};
 use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
+use crate::storage::rows;
+use crate::storage::{ClientCredentials, RECENTLY_REVOKED, StorageError};
 
 /// The channel counted failures are announced on.
 pub const CHANNEL: &str = "latchkey_failures";
@@ -126,6 +133,50 @@ pub(super) async fn record(
         .await?;
     tx.commit().await?;
     Ok(FailureVerdict::Counted(states))
+}
+
+/// The token path's credential read (the columns of
+/// `credentials::load_credentials`, which `rows::credentials` decodes) with the
+/// shared failures of one key alongside, on every row: one round trip, read only.
+/// An unknown client has no rows, so its failures are not read (nothing can be
+/// guessed for it; the recording still bounds what is counted).
+const CREDENTIALS_AND_FAILURES: &str = "SELECT c.pk, c.kind, c.role_ids, c.access_token_lifetime, c.enabled, c.argon_salt, \
+     s.id, s.hash_kind, s.hash, s.credential, s.expiration, s.previous_hash_kind, s.previous_hash, \
+     s.previous_credential, s.grace_until, s.revoked_at, f.shared_failures, f.shared_oldest_ms \
+     FROM clients c LEFT JOIN secrets s ON s.client_pk = c.pk AND (s.revoked_at IS NULL OR s.id IN \
+     (SELECT r.id FROM secrets r WHERE r.client_pk = c.pk AND r.revoked_at IS NOT NULL \
+     ORDER BY r.id DESC LIMIT $1)) \
+     CROSS JOIN (SELECT count(*) AS shared_failures, \
+     COALESCE(EXTRACT(EPOCH FROM min(expires_at) - clock_timestamp()) * 1000, 0)::float8 AS shared_oldest_ms \
+     FROM auth_failures WHERE key = $4 AND expires_at > clock_timestamp()) f \
+     WHERE c.tenant_id = $2 AND c.id = $3";
+
+pub(super) async fn load_credentials_and_failures(
+    db: &mut sqlx::PgConnection,
+    tenant: &TenantId,
+    client: &ClientId,
+    failure_key: &str,
+) -> Result<(Option<Arc<ClientCredentials>>, Option<KeyFailures>), StorageError> {
+    let found = sqlx::query(CREDENTIALS_AND_FAILURES)
+        .bind(i64::from(RECENTLY_REVOKED))
+        .bind(tenant.as_uuid())
+        .bind(client.as_str())
+        .bind(failure_key)
+        .fetch_all(db)
+        .await?;
+    let failures = match found.first() {
+        Some(row) => {
+            let count: i64 = row.try_get("shared_failures")?;
+            let ms: f64 = row.try_get("shared_oldest_ms")?;
+            Some(KeyFailures {
+                key: failure_key.to_owned(),
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+                oldest_ends_in: Duration::from_secs_f64((ms / 1000.0).clamp(0.0, 1e9)),
+            })
+        }
+        None => None,
+    };
+    Ok((rows::credentials(&found)?.map(Arc::new), failures))
 }
 
 fn payload(state: &KeyFailures) -> String {

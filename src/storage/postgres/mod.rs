@@ -93,6 +93,24 @@ impl PostgresStorage {
         self.readers.load_credentials(tenant, client).await
     }
 
+    /// The token path's read with the shared failures of `failure_key`, in one round trip.
+    async fn read_credentials_and_failures(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        failure_key: &str,
+    ) -> Result<
+        (
+            Option<Arc<ClientCredentials>>,
+            Option<super::failures::KeyFailures>,
+        ),
+        StorageError,
+    > {
+        self.readers
+            .load_credentials_and_failures(tenant, client, failure_key)
+            .await
+    }
+
     /// One failure counted in the table every node shares.
     async fn record_shared_failure(
         &self,

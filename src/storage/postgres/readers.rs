@@ -20,6 +20,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::sync::Semaphore;
 
 use crate::domain::ids::{ClientId, TenantId};
+use crate::storage::failures::KeyFailures;
 use crate::storage::{ClientCredentials, StorageError};
 
 /// Connections at most; reads beyond wait for one (at most [`WAIT`]).
@@ -72,6 +73,30 @@ impl Readers {
             // The connection may be broken: drop it rather than hand it to the next read.
             Err(e) => Err(e),
         }
+    }
+
+    /// [`Self::load_credentials`] with the shared failures of `failure_key`
+    /// (see [`super::failures`]), in the same query.
+    pub(super) async fn load_credentials_and_failures(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        failure_key: &str,
+    ) -> Result<(Option<Arc<ClientCredentials>>, Option<KeyFailures>), StorageError> {
+        let _permit = tokio::time::timeout(WAIT, self.permits.acquire())
+            .await
+            .map_err(|_| StorageError::Unavailable("no connection for the token path".into()))?
+            .map_err(|_| StorageError::Unavailable("the token path's connections closed".into()))?;
+        let mut conn = tokio::time::timeout(WAIT, self.take())
+            .await
+            .map_err(|_| {
+                StorageError::Unavailable("the database did not answer in time".into())
+            })??;
+        let found =
+            super::failures::load_credentials_and_failures(&mut conn, tenant, client, failure_key)
+                .await?;
+        self.give_back(conn);
+        Ok(found)
     }
 
     /// An idle connection (pinged first when it idled long), or a new one.

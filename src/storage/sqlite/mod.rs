@@ -82,6 +82,22 @@ impl SqliteStorage {
         credentials::load_credentials(&self.pool, tenant, client).await
     }
 
+    /// One process owns the database: no shared failures to read.
+    async fn read_credentials_and_failures(
+        &self,
+        tenant: &crate::domain::ids::TenantId,
+        client: &crate::domain::ids::ClientId,
+        _failure_key: &str,
+    ) -> Result<
+        (
+            Option<std::sync::Arc<crate::storage::ClientCredentials>>,
+            Option<crate::storage::failures::KeyFailures>,
+        ),
+        StorageError,
+    > {
+        Ok((self.read_credentials(tenant, client).await?, None))
+    }
+
     /// One process owns the database: its own limiter is the whole count.
     #[allow(clippy::unused_async)]
     async fn record_shared_failure(

@@ -210,7 +210,8 @@ impl Tokens {
                 .await
             {
                 Ok((failures, decided)) => {
-                    if let Some(failures) = &failures {
+                    // The usual case, no shared failure, costs no lock.
+                    if let Some(failures) = failures.as_ref().filter(|f| f.count > 0) {
                         fold(&self.throttle, failures);
                     }
                     let Some(decided) = decided else {

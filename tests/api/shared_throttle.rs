@@ -218,10 +218,14 @@ async fn strict_nodes_refuse_a_full_window_at_the_next_request() {
     for _ in 0..MAX {
         assert_eq!(answer(token_request(&a, &wrong(&cred), &[])).await, 401);
     }
-    let status = answer(token_request(&b, &cred, &[])).await;
+    let (status, _, body) = exchange(token_request(&b, &cred, &[])).await;
     sqlx::raw_sql(AssertSqlSafe(allow(true)))
         .execute(&mut admin)
         .await
         .unwrap();
-    assert_eq!(status, 429, "node B judged a key whose window is full");
+    assert_eq!(
+        (status, &body["error"]),
+        (429, &serde_json::json!("temporarily_unavailable")),
+        "node B judged a key whose window is full: {body}"
+    );
 }

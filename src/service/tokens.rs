@@ -31,8 +31,9 @@ use uuid::Uuid;
 
 use super::keys::KeyRing;
 use super::last_used::LastUsed;
-use super::limiter::{Limiter, WeakLimiter};
+use super::limiter::Limiter;
 use super::settings::TokenSettings;
+use super::shared_failures as shared;
 use super::verify::VerifiedClient;
 use super::{Caller, ServiceError, Services};
 use crate::domain::access;
@@ -40,10 +41,7 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
-use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
-
-/// The window of the failed-attempt limits.
-const WINDOW: Duration = Duration::from_secs(60);
+use shared::WINDOW;
 
 /// Why a token request failed, as RFC 6749 names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,7 +125,7 @@ impl Tokens {
             FailureWindow::new(settings.failed_attempts_per_address, WINDOW),
         );
         if let Some(feed) = services.verifier.failure_feed() {
-            tokio::spawn(fold_announcements(feed, throttle.downgrade()));
+            tokio::spawn(shared::fold_announcements(feed, throttle.downgrade()));
         }
         Self {
             last_used: services.verifier.last_used(),
@@ -196,40 +194,23 @@ impl Tokens {
             Err(_) => (ClientId::generate(), false),
         };
         let verifier = &self.services.verifier;
-        let outcome = if well_formed {
-            // The shared failures of this client id come with its credentials.
-            let key = client_key(auth.tenant, auth.client_id);
-            match verifier
-                .verify_client_unless_full(
-                    auth.tenant,
-                    &client,
-                    auth.secret,
-                    &key,
-                    self.failures_max.0,
-                )
-                .await
-            {
-                Ok((failures, decided)) => {
-                    // The usual case, no shared failure, costs no lock.
-                    if let Some(failures) = failures.as_ref().filter(|f| f.count > 0) {
-                        fold(&self.throttle, failures);
-                    }
-                    let Some(decided) = decided else {
-                        // Other nodes filled the window: refused without a check.
-                        attempt.release();
-                        let wait = failures.map_or(WINDOW, |f| f.oldest_ends_in);
-                        return Err(TokenError::TooManyAttempts(
-                            wait.max(Duration::from_secs(1)),
-                        ));
-                    };
-                    Ok(decided)
-                }
-                Err(e) => Err(e),
+        let outcome = match shared::verify(
+            verifier,
+            &self.throttle,
+            self.failures_max.0,
+            auth.tenant,
+            well_formed.then_some(auth.client_id),
+            &client,
+            auth.secret,
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            // Other nodes filled the window: refused without a check.
+            Err(wait) => {
+                attempt.release();
+                return Err(TokenError::TooManyAttempts(wait));
             }
-        } else {
-            verifier
-                .verify_client(auth.tenant, &client, auth.secret)
-                .await
         };
         match outcome {
             Ok(Ok(verified)) => {
@@ -240,7 +221,15 @@ impl Tokens {
             }
             Ok(Err(refusal)) => {
                 attempt.fail();
-                let full = self.share_failure(&auth).await;
+                let full = shared::share_failure(
+                    verifier,
+                    &self.throttle,
+                    self.failures_max,
+                    auth.tenant,
+                    auth.client_id,
+                    auth.source,
+                )
+                .await;
                 tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
                 self.services
                     .verifier
@@ -257,48 +246,6 @@ impl Tokens {
             Err(e) => {
                 attempt.release();
                 Err(TokenError::from(e))
-            }
-        }
-    }
-
-    /// Counts a failure in the record every node shares and folds the shared
-    /// counts into this node's limiter. `Some(wait)`: other nodes' failures had
-    /// already filled a limit, so this one is not confirmed as a failure; it is
-    /// answered as throttled. A record that cannot be written leaves the node's
-    /// own limit, which has counted the failure already.
-    async fn share_failure(&self, auth: &ClientAuthentication<'_>) -> Option<Duration> {
-        let mut limits = Vec::with_capacity(2);
-        // A malformed id matches no client: there is nothing to guess, and the
-        // address limit still counts the attempt.
-        if ClientId::parse(auth.client_id).is_ok() {
-            limits.push(FailureLimit {
-                key: client_key(auth.tenant, auth.client_id),
-                max: self.failures_max.0,
-            });
-        }
-        if let Some(address) = auth.source {
-            limits.push(FailureLimit {
-                key: format!("address {address}"),
-                max: self.failures_max.1,
-            });
-        }
-        if limits.is_empty() {
-            return None;
-        }
-        match self.services.verifier.record_failure(&limits, WINDOW).await {
-            Ok(None) => None,
-            Ok(Some(verdict)) => {
-                for key in verdict.keys() {
-                    fold(&self.throttle, key);
-                }
-                match verdict {
-                    FailureVerdict::Full { retry_after, .. } => Some(retry_after),
-                    FailureVerdict::Counted(_) => None,
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "a failed authentication was not shared with the other nodes: {e}");
-                None
             }
         }
     }
@@ -438,44 +385,6 @@ impl Tokens {
         let mut claims = claims;
         restrict_roles(&mut claims, &credentials.role_ids);
         Ok(Some((tenant, claims)))
-    }
-}
-
-/// The shared failure key of a client id (see [`fold`]).
-fn client_key(tenant: &TenantId, client_id: &str) -> String {
-    format!("client {tenant} {client_id}")
-}
-
-/// Folds the failures other nodes announce into this node's limiter, while it lives.
-async fn fold_announcements(
-    mut feed: tokio::sync::broadcast::Receiver<KeyFailures>,
-    throttle: WeakLimiter<(TenantId, String), IpAddr>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        match feed.recv().await {
-            Ok(key) => match throttle.upgrade() {
-                Some(throttle) => fold(&throttle, &key),
-                None => return,
-            },
-            Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => return,
-        }
-    }
-}
-
-/// One key's shared count into the limiter (keys as [`Tokens::share_failure`] names them).
-fn fold(throttle: &Limiter<(TenantId, String), IpAddr>, key: &KeyFailures) {
-    let count = usize::try_from(key.count).unwrap_or(usize::MAX);
-    if let Some(rest) = key.key.strip_prefix("client ")
-        && let Some((tenant, client)) = rest.split_once(' ')
-        && let Some(tenant) = TenantId::parse(tenant)
-    {
-        throttle.fold_name(&(tenant, client.to_owned()), count, key.oldest_ends_in);
-    } else if let Some(address) = key.key.strip_prefix("address ")
-        && let Ok(address) = address.parse::<IpAddr>()
-    {
-        throttle.fold_address(&address, count, key.oldest_ends_in);
     }
 }
 

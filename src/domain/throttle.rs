@@ -116,6 +116,34 @@ impl<K: Hash + Eq + Clone> FailureWindow<K> {
         }
     }
 
+    /// Failures counted elsewhere (by other nodes, in a shared record): `key`
+    /// holds at least `count` failures, the oldest leaving the window after
+    /// `oldest_ends_in`. Those it already holds are not counted twice; the others
+    /// are taken as failing `now` (so they may stay a little longer than where
+    /// they were counted, never shorter).
+    pub fn fold(&mut self, key: &K, count: usize, oldest_ends_in: Duration, now: Instant) {
+        let count = count.min(self.max);
+        if count == 0 {
+            return;
+        }
+        if self.entries.len() >= PRUNE_AT {
+            self.prune(now);
+        }
+        let window = self.window;
+        let entry = self.entries.entry(key.clone()).or_default();
+        entry.expire(now, window);
+        if entry.failures.len() >= count {
+            return;
+        }
+        let oldest = now
+            .checked_sub(window.saturating_sub(oldest_ends_in))
+            .unwrap_or(now);
+        let oldest = entry.failures.front().map_or(oldest, |t| oldest.min(*t));
+        entry.failures.clear();
+        entry.failures.push_back(oldest);
+        entry.failures.extend(std::iter::repeat_n(now, count - 1));
+    }
+
     /// The reserved attempt succeeded (or was never judged): its place is free again.
     pub fn release(&mut self, key: &K) {
         if let Some(entry) = self.entries.get_mut(key) {
@@ -227,6 +255,34 @@ mod tests {
             w.lock().unwrap().reserve(&"a", start),
             Err(Refused::Failures(MINUTE))
         );
+    }
+
+    #[test]
+    fn failures_counted_elsewhere_fill_the_window_once() {
+        let start = Instant::now();
+        let mut w = FailureWindow::new(3, MINUTE);
+        w.reserve(&"a", start).unwrap();
+        w.commit(&"a", start);
+        // Two failures elsewhere, the oldest 40 s from leaving: two in all, not three.
+        w.fold(
+            &"a",
+            2,
+            Duration::from_secs(40),
+            start + Duration::from_secs(20),
+        );
+        assert_eq!(w.entries[&"a"].failures.len(), 2);
+        w.fold(&"a", 1, Duration::from_secs(40), start);
+        assert_eq!(w.entries[&"a"].failures.len(), 2, "never fewer");
+        // The third, elsewhere: full on this node too, until the oldest leaves.
+        let now = start + Duration::from_secs(30);
+        w.fold(&"a", 3, Duration::from_secs(30), now);
+        assert_eq!(
+            w.reserve(&"a", now),
+            Err(Refused::Failures(Duration::from_secs(30)))
+        );
+        assert_eq!(w.reserve(&"a", start + MINUTE), Ok(()));
+        w.fold(&"b", 0, MINUTE, now);
+        assert!(!w.entries.contains_key(&"b"), "nothing to fold");
     }
 
     #[test]

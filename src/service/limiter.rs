@@ -87,6 +87,34 @@ impl<A: Hash + Eq + Clone, B: Hash + Eq + Clone> Limiter<A, B> {
         }
     }
 
+    /// Failures of `name` counted elsewhere (see [`FailureWindow::fold`]).
+    pub fn fold_name(&self, name: &A, count: usize, oldest_ends_in: Duration) {
+        self.fold(|w, now| w.by_name.fold(name, count, oldest_ends_in, now));
+    }
+
+    /// Failures from `address` counted elsewhere (see [`FailureWindow::fold`]).
+    pub fn fold_address(&self, address: &B, count: usize, oldest_ends_in: Duration) {
+        self.fold(|w, now| w.by_address.fold(address, count, oldest_ends_in, now));
+    }
+
+    /// A handle that does not keep the limiter alive (for a background task).
+    pub fn downgrade(&self) -> WeakLimiter<A, B> {
+        WeakLimiter(Arc::downgrade(&self.shared))
+    }
+
+    fn fold(&self, apply: impl FnOnce(&mut Windows<A, B>, Instant)) {
+        apply(
+            &mut self
+                .shared
+                .windows
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            Instant::now(),
+        );
+        // Waiters for a place held in flight are refused now rather than later.
+        self.shared.settled.notify_waiters();
+    }
+
     fn try_reserve(&self, name: &A, address: Option<&B>) -> Result<(), Refused> {
         let now = Instant::now();
         let mut w = self
@@ -102,6 +130,16 @@ impl<A: Hash + Eq + Clone, B: Hash + Eq + Clone> Limiter<A, B> {
             return Err(refused);
         }
         Ok(())
+    }
+}
+
+/// A [`Limiter`] that may be gone.
+pub struct WeakLimiter<A, B>(std::sync::Weak<Shared<A, B>>);
+
+impl<A, B> WeakLimiter<A, B> {
+    /// The limiter, while it lives.
+    pub fn upgrade(&self) -> Option<Limiter<A, B>> {
+        self.0.upgrade().map(|shared| Limiter { shared })
     }
 }
 

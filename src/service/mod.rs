@@ -29,6 +29,7 @@ pub mod policies;
 mod secret_requests;
 pub mod secrets;
 pub mod settings;
+mod shared_failures;
 pub mod tenants;
 pub mod tokens;
 mod verified_cache;

@@ -10,6 +10,14 @@
 //! credential ids, so nothing revives a token. That check reads the client's
 //! credentials, so a change on any node holds on every node at the next request.
 //!
+//! Failed authentications are limited per client id and per source address on
+//! each node ([`Limiter`]) and, with several nodes on one PostgreSQL database,
+//! across them: each failure is also counted in the shared record, which
+//! confirms at most the limit's number of failures per key and window over all
+//! nodes (a failure beyond it is answered as throttled, not as a wrong secret),
+//! and announced to every node, which folds it into its own limiter. Successes
+//! touch only the local limiter.
+//!
 //! The roles a token grants are at most those its client holds **at the moment of
 //! use**: the claim is intersected with the client's current `RoleIds`, so demoting
 //! a client takes effect at its next request (introspection reports the same).
@@ -25,6 +33,7 @@ use super::keys::KeyRing;
 use super::last_used::LastUsed;
 use super::limiter::Limiter;
 use super::settings::TokenSettings;
+use super::shared_failures as shared;
 use super::verify::VerifiedClient;
 use super::{Caller, ServiceError, Services};
 use crate::domain::access;
@@ -32,6 +41,7 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
+use shared::WINDOW;
 
 /// Why a token request failed, as RFC 6749 names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +107,8 @@ pub struct Tokens {
     last_used: LastUsed,
     /// Failures per client id and per source address.
     throttle: Limiter<(TenantId, String), IpAddr>,
+    /// The limits' `max`: failures per client id, per address.
+    failures_max: (u32, u32),
     /// `logging.tokenSuccessLevel: info` (otherwise successes are logged at `debug`).
     successes_at_info: bool,
 }
@@ -108,16 +120,23 @@ impl Tokens {
         public_url: &str,
         settings: TokenSettings,
     ) -> Self {
-        let minute = Duration::from_secs(60);
+        let throttle = Limiter::new(
+            FailureWindow::new(settings.failed_attempts_per_client, WINDOW),
+            FailureWindow::new(settings.failed_attempts_per_address, WINDOW),
+        );
+        if let Some(feed) = services.verifier.failure_feed() {
+            tokio::spawn(shared::fold_announcements(feed, throttle.downgrade()));
+        }
         Self {
             last_used: services.verifier.last_used(),
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
             successes_at_info: settings.successes_at_info,
-            throttle: Limiter::new(
-                FailureWindow::new(settings.failed_attempts_per_client, minute),
-                FailureWindow::new(settings.failed_attempts_per_address, minute),
+            throttle,
+            failures_max: (
+                settings.failed_attempts_per_client,
+                settings.failed_attempts_per_address,
             ),
         }
     }
@@ -170,12 +189,29 @@ impl Tokens {
             .await
             .map_err(TokenError::TooManyAttempts)?;
         // An id that cannot exist still costs the full check (a fresh GUID finds no client).
-        let client = ClientId::parse(auth.client_id).unwrap_or_else(|_| ClientId::generate());
-        let outcome = self
-            .services
-            .verifier
-            .verify_client(auth.tenant, &client, auth.secret)
-            .await;
+        let (client, well_formed) = match ClientId::parse(auth.client_id) {
+            Ok(client) => (client, true),
+            Err(_) => (ClientId::generate(), false),
+        };
+        let verifier = &self.services.verifier;
+        let outcome = match shared::verify(
+            verifier,
+            &self.throttle,
+            self.failures_max.0,
+            auth.tenant,
+            well_formed.then_some(auth.client_id),
+            &client,
+            auth.secret,
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            // Other nodes filled the window: refused without a check.
+            Err(wait) => {
+                attempt.release();
+                return Err(TokenError::TooManyAttempts(wait));
+            }
+        };
         match outcome {
             Ok(Ok(verified)) => {
                 attempt.release();
@@ -185,6 +221,15 @@ impl Tokens {
             }
             Ok(Err(refusal)) => {
                 attempt.fail();
+                let full = shared::share_failure(
+                    verifier,
+                    &self.throttle,
+                    self.failures_max,
+                    auth.tenant,
+                    auth.client_id,
+                    auth.source,
+                )
+                .await;
                 tracing::info!(tenant.id = %auth.tenant, client.id = %client, reason = %refusal, "client authentication refused: {refusal}");
                 self.services
                     .verifier
@@ -195,7 +240,7 @@ impl Tokens {
                         &refusal.to_string(),
                     )
                     .await;
-                Err(TokenError::InvalidClient)
+                Err(full.map_or(TokenError::InvalidClient, TokenError::TooManyAttempts))
             }
             // Not judged (the check queue is full, the database failed): not a failure.
             Err(e) => {

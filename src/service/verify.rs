@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
 
 use super::journal::{self, Target};
 use super::last_used::LastUsed;
@@ -23,6 +24,7 @@ use crate::domain::secret_hash::{PresentedDigest, UNKNOWN_CLIENT_SALT};
 use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::{self, Refusal};
 use crate::storage::ClientCredentials;
+use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
 
 #[derive(Clone)]
 pub struct Verifier {
@@ -60,6 +62,42 @@ impl Verifier {
         presented: &SecretValue,
     ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let credentials = self.ctx.store.load_credentials(tenant, client).await?;
+        self.decide_client(tenant, client, presented, credentials)
+            .await
+    }
+
+    /// [`Self::verify_client`], reading with the credentials (in the same round
+    /// trip, where the storage can) the failures of `failure_key` every node
+    /// shares. When they fill the limit (`max`), nothing is checked (`None`).
+    pub(crate) async fn verify_client_unless_full(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        presented: &SecretValue,
+        failure_key: &str,
+        max: u32,
+    ) -> Result<(Option<KeyFailures>, Option<Result<VerifiedClient, Refusal>>), ServiceError> {
+        let (credentials, failures) = self
+            .ctx
+            .store
+            .load_credentials_and_failures(tenant, client, failure_key)
+            .await?;
+        if failures.as_ref().is_some_and(|f| f.count >= max) {
+            return Ok((failures, None));
+        }
+        let decided = self
+            .decide_client(tenant, client, presented, credentials)
+            .await?;
+        Ok((failures, Some(decided)))
+    }
+
+    async fn decide_client(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        presented: &SecretValue,
+        credentials: Option<Arc<ClientCredentials>>,
+    ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let now = self.ctx.clock.now();
         let key = (*tenant, client.clone());
         let mac = PresentedDigest::needs_argon2(presented)
@@ -157,6 +195,21 @@ impl Verifier {
             ..Target::default()
         };
         journal::record_refusal(&self.ctx, entry, target, reason).await;
+    }
+
+    /// Counts a failed authentication in the record every node shares (`None`:
+    /// the database has one process, whose limiter is the whole count).
+    pub(crate) async fn record_failure(
+        &self,
+        limits: &[FailureLimit],
+        window: std::time::Duration,
+    ) -> Result<Option<FailureVerdict>, ServiceError> {
+        Ok(self.ctx.store.record_failure(limits, window).await?)
+    }
+
+    /// The failures every node counts, as announced (`None` on SQLite).
+    pub(crate) fn failure_feed(&self) -> Option<broadcast::Receiver<KeyFailures>> {
+        self.ctx.store.failure_feed()
     }
 
     /// A coalescing `LastUsedAt` writer for the uses of verified secrets.

@@ -32,6 +32,22 @@ macro_rules! storage_impl {
 
             #[async_trait::async_trait]
             impl Storage for $ty {
+                async fn record_failure(
+                    &self,
+                    limits: &[$crate::storage::failures::FailureLimit],
+                    window: std::time::Duration,
+                ) -> Result<Option<$crate::storage::failures::FailureVerdict>, StorageError> {
+                    self.breaker
+                        .run(self.record_shared_failure(limits, window))
+                        .await
+                }
+
+                fn failure_feed(
+                    &self,
+                ) -> Option<tokio::sync::broadcast::Receiver<$crate::storage::failures::KeyFailures>> {
+                    self.shared_failure_feed()
+                }
+
                 async fn ping(&self) -> Result<(), StorageError> {
                     self.breaker
                         .run(async {
@@ -309,6 +325,23 @@ macro_rules! storage_impl {
                 ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
                     self.breaker
                         .run(self.read_credentials(tenant, client))
+                        .await
+                }
+
+                async fn load_credentials_and_failures(
+                    &self,
+                    tenant: &TenantId,
+                    client: &ClientId,
+                    failure_key: &str,
+                ) -> Result<
+                    (
+                        Option<Arc<ClientCredentials>>,
+                        Option<$crate::storage::failures::KeyFailures>,
+                    ),
+                    StorageError,
+                > {
+                    self.breaker
+                        .run(self.read_credentials_and_failures(tenant, client, failure_key))
                         .await
                 }
             }

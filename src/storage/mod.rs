@@ -32,6 +32,7 @@ mod breaker;
 mod cached;
 pub mod console;
 mod delegate;
+pub mod failures;
 mod filters;
 mod journal;
 mod notify;
@@ -416,6 +417,39 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         tenant: &TenantId,
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError>;
+
+    /// [`Self::load_credentials`], with the failures of `failure_key` that every
+    /// node shares (see [`failures`]) when the storage reads them in the same
+    /// round trip (PostgreSQL read from the database, known client); otherwise
+    /// `None` and no extra read.
+    async fn load_credentials_and_failures(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        failure_key: &str,
+    ) -> Result<
+        (
+            Option<Arc<ClientCredentials>>,
+            Option<failures::KeyFailures>,
+        ),
+        StorageError,
+    > {
+        let _ = failure_key;
+        Ok((self.load_credentials(tenant, client).await?, None))
+    }
+
+    /// Counts one failed client authentication against `limits`, shared by every
+    /// node on the database, atomically per key (see [`failures`]); names go
+    /// before addresses. `None`: the database has one process (SQLite), whose
+    /// own limiter is the whole count.
+    async fn record_failure(
+        &self,
+        limits: &[failures::FailureLimit],
+        window: std::time::Duration,
+    ) -> Result<Option<failures::FailureVerdict>, StorageError>;
+
+    /// The failures every node counts, as announced (`None` on SQLite).
+    fn failure_feed(&self) -> Option<tokio::sync::broadcast::Receiver<failures::KeyFailures>>;
 }
 
 /// Where a PostgreSQL node reads the token path's credentials from

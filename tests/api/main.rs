@@ -58,6 +58,7 @@ mod receiver_selftest;
 mod roles;
 mod secret_races;
 mod secrets;
+mod shared_throttle;
 mod shutdown;
 mod single_process;
 mod strict_nodes;

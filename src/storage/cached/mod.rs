@@ -287,6 +287,21 @@ impl<S: Storage> Storage for CachedStorage<S> {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
         self.inner.signing_keys().await
     }
+
+    // Failures are not credentials: recorded and announced without invalidation.
+    async fn record_failure(
+        &self,
+        limits: &[super::failures::FailureLimit],
+        window: Duration,
+    ) -> Result<Option<super::failures::FailureVerdict>, StorageError> {
+        self.inner.record_failure(limits, window).await
+    }
+
+    fn failure_feed(
+        &self,
+    ) -> Option<tokio::sync::broadcast::Receiver<super::failures::KeyFailures>> {
+        self.inner.failure_feed()
+    }
 }
 
 /// Console users and sessions do not touch credentials: delegated without invalidation.

@@ -13,6 +13,7 @@ mod fixtures;
 use fixtures::*;
 
 mod announcements;
+mod shared_failures;
 
 mod audit;
 mod clients;

@@ -19,7 +19,8 @@
 //! resource: `tenants`, `clients`, `secrets`, `credentials` (the token endpoint's
 //! reads), `lists` (filtered secret lists), `journal` (audit entries and the event
 //! outbox); `notify` + `queue` implement [`super::NotifyStore`]; `listen` announces
-//! credential changes to the other nodes and listens for theirs (`cached` mode).
+//! credential changes to the other nodes and listens for theirs (`cached` mode);
+//! `failures` counts failed authentications for every node and announces them.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod clients;
 mod credentials;
+mod failures;
 mod journal;
 pub mod listen;
 mod lists;
@@ -49,6 +51,8 @@ pub struct PostgresStorage {
     pub(crate) pool: PgPool,
     /// The token path's own connections (see [`readers`]).
     readers: readers::Readers,
+    /// Failed authentications announced by every node (see [`failures`]).
+    failures: failures::Feed,
     breaker: super::breaker::Breaker,
 }
 
@@ -74,7 +78,8 @@ impl PostgresStorage {
         });
         Ok(Self {
             pool,
-            readers: readers::Readers::new(options),
+            readers: readers::Readers::new(options.clone()),
+            failures: failures::Feed::new(options),
             breaker,
         })
     }
@@ -86,6 +91,39 @@ impl PostgresStorage {
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
         self.readers.load_credentials(tenant, client).await
+    }
+
+    /// The token path's read with the shared failures of `failure_key`, in one round trip.
+    async fn read_credentials_and_failures(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        failure_key: &str,
+    ) -> Result<
+        (
+            Option<Arc<ClientCredentials>>,
+            Option<super::failures::KeyFailures>,
+        ),
+        StorageError,
+    > {
+        self.readers
+            .load_credentials_and_failures(tenant, client, failure_key)
+            .await
+    }
+
+    /// One failure counted in the table every node shares.
+    async fn record_shared_failure(
+        &self,
+        limits: &[super::failures::FailureLimit],
+        window: Duration,
+    ) -> Result<Option<super::failures::FailureVerdict>, StorageError> {
+        failures::record(&self.pool, limits, window).await.map(Some)
+    }
+
+    fn shared_failure_feed(
+        &self,
+    ) -> Option<tokio::sync::broadcast::Receiver<super::failures::KeyFailures>> {
+        Some(self.failures.subscribe())
     }
 }
 

@@ -82,6 +82,39 @@ impl SqliteStorage {
         credentials::load_credentials(&self.pool, tenant, client).await
     }
 
+    /// One process owns the database: no shared failures to read.
+    async fn read_credentials_and_failures(
+        &self,
+        tenant: &crate::domain::ids::TenantId,
+        client: &crate::domain::ids::ClientId,
+        _failure_key: &str,
+    ) -> Result<
+        (
+            Option<std::sync::Arc<crate::storage::ClientCredentials>>,
+            Option<crate::storage::failures::KeyFailures>,
+        ),
+        StorageError,
+    > {
+        Ok((self.read_credentials(tenant, client).await?, None))
+    }
+
+    /// One process owns the database: its own limiter is the whole count.
+    #[allow(clippy::unused_async)]
+    async fn record_shared_failure(
+        &self,
+        _limits: &[crate::storage::failures::FailureLimit],
+        _window: std::time::Duration,
+    ) -> Result<Option<crate::storage::failures::FailureVerdict>, StorageError> {
+        Ok(None)
+    }
+
+    #[allow(clippy::unused_self)]
+    fn shared_failure_feed(
+        &self,
+    ) -> Option<tokio::sync::broadcast::Receiver<crate::storage::failures::KeyFailures>> {
+        None
+    }
+
     /// Opens (creating if missing) the database at `url` (`sqlite://path`) and migrates it.
     /// Refuses a database another process holds (see [`lock`]).
     pub async fn connect(url: &str) -> Result<Self, StorageError> {

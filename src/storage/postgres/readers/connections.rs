@@ -2,15 +2,15 @@
 //! as is (no ping on take or give-back, unlike sqlx's pool), pinged only after it
 //! idled a while, dropped when a read on it failed.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
 use super::batch::Source;
-use crate::domain::ids::{ClientId, TenantId};
-use crate::storage::{ClientCredentials, StorageError};
+use crate::storage::StorageError;
+use crate::storage::postgres::credentials::{CredentialAnswer, CredentialRead};
 
 /// How long a read waits for a connection (a free one, a new one, or the ping of a
 /// stale one) before answering "unavailable": the bound the pool's acquire timeout
@@ -55,13 +55,10 @@ impl Connections {
 }
 
 impl Source for Connections {
-    type Key = (TenantId, ClientId);
-    type Value = Option<Arc<ClientCredentials>>;
+    type Key = CredentialRead;
+    type Value = CredentialAnswer;
 
-    async fn read(
-        &self,
-        keys: &[(TenantId, ClientId)],
-    ) -> Result<Vec<Option<Arc<ClientCredentials>>>, StorageError> {
+    async fn read(&self, keys: &[CredentialRead]) -> Result<Vec<CredentialAnswer>, StorageError> {
         let mut conn = tokio::time::timeout(WAIT, self.take())
             .await
             .map_err(|_| {

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use sqlx::postgres::PgConnectOptions;
 
 use crate::domain::ids::{ClientId, TenantId};
+use crate::storage::failures::KeyFailures;
 use crate::storage::{ClientCredentials, StorageError};
 
 /// Workers (and so connections) at most.
@@ -57,7 +58,20 @@ impl Readers {
         tenant: &TenantId,
         client: &ClientId,
     ) -> Result<Option<Arc<ClientCredentials>>, StorageError> {
-        self.batches.read((*tenant, client.clone())).await
+        let (credentials, _) = self.batches.read((*tenant, client.clone(), None)).await?;
+        Ok(credentials)
+    }
+
+    /// [`Self::load_credentials`] with the shared failures of `failure_key` (see
+    /// [`super::failures`]), in the same read.
+    pub(in crate::storage::postgres) async fn load_credentials_and_failures(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        failure_key: &str,
+    ) -> Result<(Option<Arc<ClientCredentials>>, Option<KeyFailures>), StorageError> {
+        let read = (*tenant, client.clone(), Some(failure_key.to_owned()));
+        self.batches.read(read).await
     }
 }
 

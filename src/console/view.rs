@@ -145,6 +145,10 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::Unavailable(_) => {
             "The database is unreachable right now. Try again in a moment.".into()
         }
+        ServiceError::TooManyAttempts(wait) => format!(
+            "Too many lookups found nothing. Try again in {} seconds.",
+            wait.as_secs().max(1)
+        ),
         ServiceError::TenantNotFound => "No such tenant.".into(),
         ServiceError::ClientNotFound => "No such client.".into(),
         ServiceError::SecretNotFound => "No such secret (it may have been deleted).".into(),

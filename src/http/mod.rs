@@ -19,6 +19,7 @@ mod health;
 mod inventory;
 pub mod openapi;
 mod policies;
+mod secret_lookup;
 mod secrets;
 mod tenants;
 mod webhooks;
@@ -32,6 +33,7 @@ pub fn routes() -> (Router<AppState>, serde_json::Value) {
         .merge(tenants::routes())
         .merge(clients::routes())
         .merge(secrets::routes())
+        .merge(secret_lookup::routes())
         .merge(inventory::routes())
         .merge(policies::routes())
         .merge(audit::routes())

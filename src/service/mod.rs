@@ -26,6 +26,7 @@ pub mod limiter;
 mod lookup;
 pub mod origin;
 pub mod policies;
+pub mod secret_lookup;
 mod secret_requests;
 pub mod secrets;
 pub mod settings;
@@ -65,7 +66,7 @@ pub enum Caller {
 }
 
 impl Caller {
-    fn may_manage_tenants(&self) -> bool {
+    pub(crate) fn may_manage_tenants(&self) -> bool {
         matches!(
             self,
             Self::PlatformAdministrator
@@ -140,6 +141,9 @@ pub enum ServiceError {
     /// The database is unreachable; retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many lookups by this caller found nothing; retry after the wait.
+    #[error("too many lookups found nothing; retry later")]
+    TooManyAttempts(std::time::Duration),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -179,6 +183,7 @@ pub struct Services {
     pub policies: policies::Policies,
     pub audit: audit::Audit,
     pub webhooks: webhooks::Webhooks,
+    pub lookups: secret_lookup::SecretLookups,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -199,6 +204,10 @@ impl Services {
             policies: policies::Policies::new(ctx.clone()),
             audit: audit::Audit::new(ctx.clone()),
             webhooks: webhooks::Webhooks::new(ctx.clone()),
+            lookups: secret_lookup::SecretLookups::new(
+                ctx.clone(),
+                settings::TokenSettings::default(),
+            ),
             ctx,
         }
     }

@@ -25,9 +25,9 @@ macro_rules! storage_impl {
             use $crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
             use $crate::domain::policy::{ClientPolicy, TenantPolicy};
             use $crate::storage::{
-                ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged,
-                RefusalKept, SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage,
-                StorageError, TenantRecord, TenantSecret,
+                ClientCredentials, ClientRecord, FoundSecret, Journal, NewClient, NewSecret, Page,
+                Paged, RefusalKept, SecretFilter, SecretRecord, SecretUse, SigningKeyRecord,
+                Storage, StorageError, TenantRecord, TenantSecret,
             };
 
             #[async_trait::async_trait]
@@ -245,6 +245,15 @@ macro_rules! storage_impl {
                 ) -> Result<Option<SecretRecord>, StorageError> {
                     self.breaker
                         .run(secrets::get_secret(&self.pool, client_pk, id))
+                        .await
+                }
+
+                async fn find_secrets_by_digest(
+                    &self,
+                    digest: &[u8],
+                ) -> Result<Vec<FoundSecret>, StorageError> {
+                    self.breaker
+                        .run(secrets::find_secrets_by_digest(&self.pool, digest))
                         .await
                 }
 

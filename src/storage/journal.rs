@@ -95,6 +95,18 @@ pub enum SecretStatusFilter {
     Expired,
 }
 
+/// A non-revoked secret found by the digest of a generated value, in any tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundSecret {
+    pub tenant_id: TenantId,
+    pub client_pk: i64,
+    pub client_kind: ClientKind,
+    pub client_id: String,
+    pub secret: SecretRecord,
+    /// The digest is the value a Renew replaced (in or past its grace), not the current one.
+    pub previous: bool,
+}
+
 /// A secret in the tenant-wide inventory, with the client it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSecret {

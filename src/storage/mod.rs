@@ -40,7 +40,7 @@ pub(crate) mod rows;
 pub mod sqlite;
 pub mod test_database;
 
-pub use journal::{Journal, SecretFilter, SecretStatusFilter, TenantSecret};
+pub use journal::{FoundSecret, Journal, SecretFilter, SecretStatusFilter, TenantSecret};
 pub use notify::{
     AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, DeliveryRecord, DeliveryState,
     DueSecret, NextStep, NotifyStore, WebhookRecord,
@@ -354,6 +354,10 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         client_pk: i64,
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError>;
+    /// The non-revoked secrets of every tenant whose current value, or value replaced
+    /// by a Renew, is a generated value with SHA-256 `digest` (found by index).
+    async fn find_secrets_by_digest(&self, digest: &[u8])
+    -> Result<Vec<FoundSecret>, StorageError>;
     /// Writes the management fields of a non-revoked secret (description, expiration,
     /// hashes and their credential ids, hint, grace; not `last_used_at`, which only the
     /// token path writes) if it is still at `secret.revision`, and moves the revision

@@ -56,6 +56,7 @@ mod openapi;
 mod policies;
 mod receiver_selftest;
 mod roles;
+mod secret_lookup;
 mod secret_races;
 mod secrets;
 mod shutdown;

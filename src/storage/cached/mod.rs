@@ -27,8 +27,9 @@ use chrono::{DateTime, Utc};
 
 use super::console::{ConsoleStore, NewUser, SessionRecord, UserRecord};
 use super::{
-    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
-    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
+    ClientCredentials, ClientRecord, FoundSecret, Journal, NewClient, NewSecret, Page, Paged,
+    SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord,
+    TenantSecret,
 };
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
@@ -226,6 +227,13 @@ impl<S: Storage> Storage for CachedStorage<S> {
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError> {
         self.inner.get_secret(client_pk, id).await
+    }
+
+    async fn find_secrets_by_digest(
+        &self,
+        digest: &[u8],
+    ) -> Result<Vec<FoundSecret>, StorageError> {
+        self.inner.find_secrets_by_digest(digest).await
     }
 
     async fn update_secret(

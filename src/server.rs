@@ -45,6 +45,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let clock: Arc<dyn crate::service::Clock> = Arc::new(SystemClock);
     let mut services = Services::new(store.clone(), settings.limits, clock.clone());
     services.lookups = services.lookups.limited(settings.tokens);
+    services.leaks.set_file_keys(settings.scanner_keys.clone());
     let keys = KeyRing::load(store.as_ref(), &master, services.now()).await?;
     let master = Arc::new(master);
     services.set_master_key(master.clone());

@@ -16,6 +16,7 @@ use super::{ConfigError, MasterKeySource, ServeArgs, Settings, bad, serving};
 use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::forwarded::TrustedProxies;
+use crate::domain::leaks::{KeysDocument, ScannerKey};
 use crate::service::settings::{Argon2Bound, ConsoleSettings, Limits, TokenSettings};
 use crate::storage::CredentialCache;
 
@@ -115,6 +116,7 @@ impl Settings {
                 )
             })?),
         };
+        let scanner_keys = scanner_keys(file.leaks.scanner_keys.as_deref())?;
         let t = file.tokens;
         if !(1..=3600).contains(&t.last_used_interval) {
             return Err(bad(
@@ -184,6 +186,7 @@ impl Settings {
                 successes_at_info,
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            scanner_keys,
             trusted_proxies,
             bootstrap_token,
             limits: Limits {
@@ -229,6 +232,23 @@ fn argon2_bound(section: &Argon2Section) -> Result<Argon2Bound, ConfigError> {
         ));
     }
     Ok(Argon2Bound { concurrency, queue })
+}
+
+/// The scanner keys of the `leaks.scannerKeys` file (none without one).
+fn scanner_keys(path: Option<&str>) -> Result<Vec<ScannerKey>, ConfigError> {
+    let Some(path) = path.filter(|p| !p.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad("leaks.scannerKeys", format!("cannot read {path}: {e}")))?;
+    let doc: KeysDocument = serde_json::from_str(&text).map_err(|e| {
+        bad(
+            "leaks.scannerKeys",
+            format!("{path} is not a public_keys document: {e}"),
+        )
+    })?;
+    doc.keys()
+        .map_err(|e| bad("leaks.scannerKeys", format!("{path}: {}", e.reason)))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod extract;
 mod filters;
 mod health;
 mod inventory;
+mod leak_reports;
 pub mod openapi;
 mod policies;
 mod secret_lookup;
@@ -34,6 +35,7 @@ pub fn routes() -> (Router<AppState>, serde_json::Value) {
         .merge(clients::routes())
         .merge(secrets::routes())
         .merge(secret_lookup::routes())
+        .merge(leak_reports::routes())
         .merge(inventory::routes())
         .merge(policies::routes())
         .merge(audit::routes())

@@ -22,6 +22,7 @@ mod hashing;
 mod journal;
 pub mod keys;
 pub mod last_used;
+pub mod leak_reports;
 pub mod limiter;
 mod lookup;
 pub mod origin;
@@ -132,6 +133,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("not allowed")]
     Forbidden,
+    /// The request's signature (or credentials) could not be verified.
+    #[error("not authenticated")]
+    Unauthenticated,
     /// Other changes to the same resource kept winning; nothing was changed.
     #[error("changed concurrently by other requests")]
     Contended,
@@ -184,6 +188,7 @@ pub struct Services {
     pub audit: audit::Audit,
     pub webhooks: webhooks::Webhooks,
     pub lookups: secret_lookup::SecretLookups,
+    pub leaks: leak_reports::LeakReports,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -208,6 +213,7 @@ impl Services {
                 ctx.clone(),
                 settings::TokenSettings::default(),
             ),
+            leaks: leak_reports::LeakReports::new(ctx.clone()),
             ctx,
         }
     }

@@ -244,6 +244,7 @@ impl From<ServiceError> for ApiError {
             )),
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Unauthenticated => Self::Unauthorized,
             ServiceError::Busy => Self::Unavailable,
             ServiceError::Unavailable(cause) => {
                 // Logged once by the storage breaker when it opens, not per request.

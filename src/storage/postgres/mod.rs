@@ -36,6 +36,7 @@ use crate::domain::policy::{ClientPolicy, TenantPolicy};
 mod clients;
 mod credentials;
 mod journal;
+mod leaks;
 pub mod listen;
 mod lists;
 mod notify;

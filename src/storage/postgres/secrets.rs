@@ -8,6 +8,7 @@ use super::journal::write_journal;
 use super::listen::announce_change;
 use super::secret_from_row;
 use crate::domain::ids::{SecretId, TenantId};
+use crate::domain::leaks::LeakPolicy;
 use crate::storage::rows::{self, secret_columns};
 use crate::storage::{FoundSecret, Journal, NewSecret, SecretRecord, SecretUse, StorageError};
 use sqlx::{Postgres, Transaction};
@@ -70,14 +71,14 @@ pub(super) async fn find_secrets_by_digest(
     // limit only bounds what a corrupt database could return.
     let found = sqlx::query(concat!(
         "SELECT c.tenant_id AS client_tenant, c.kind AS client_kind, c.id AS client_id, \
-         s.client_pk AS found_client_pk, FALSE AS found_previous, ",
+         t.leak_policy AS tenant_leak_policy, s.client_pk AS found_client_pk, FALSE AS found_previous, ",
         secret_columns!("s."),
-        " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+        " FROM secrets s JOIN clients c ON c.pk = s.client_pk JOIN tenants t ON t.id = c.tenant_id \
          WHERE s.hash = $1 AND s.hash_kind = 'sha256' AND s.revoked_at IS NULL \
          UNION ALL SELECT c.tenant_id AS client_tenant, c.kind AS client_kind, c.id AS client_id, \
-         s.client_pk AS found_client_pk, TRUE AS found_previous, ",
+         t.leak_policy AS tenant_leak_policy, s.client_pk AS found_client_pk, TRUE AS found_previous, ",
         secret_columns!("s."),
-        " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+        " FROM secrets s JOIN clients c ON c.pk = s.client_pk JOIN tenants t ON t.id = c.tenant_id \
          WHERE s.previous_hash = $1 AND s.previous_hash_kind = 'sha256' AND s.revoked_at IS NULL \
          LIMIT 16"
     ))
@@ -89,7 +90,11 @@ pub(super) async fn find_secrets_by_digest(
         .map(|row| {
             let tenant_id = TenantId::from(row.try_get::<uuid::Uuid, _>("client_tenant")?);
             let kind: String = row.try_get("client_kind")?;
+            let policy: String = row.try_get("tenant_leak_policy")?;
             Ok(FoundSecret {
+                leak_policy: LeakPolicy::parse(&policy).ok_or_else(|| {
+                    StorageError::Corrupt(format!("tenants.leak_policy: {policy:?}"))
+                })?,
                 tenant_id,
                 client_pk: row.try_get("found_client_pk")?,
                 client_kind: rows::parse_kind(&kind)?,

@@ -49,9 +49,9 @@ impl EventType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// Expiry warnings also go out by email; lifecycle changes only by webhook.
+    /// Expiry warnings and leaks also go out by email; lifecycle changes only by webhook.
     pub fn is_expiry_notice(self) -> bool {
-        matches!(self, Self::Expiring | Self::Expired)
+        matches!(self, Self::Expiring | Self::Expired | Self::Leaked)
     }
 }
 

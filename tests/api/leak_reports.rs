@@ -65,12 +65,20 @@ impl Scanner {
 
 /// A notifying server trusting `scanner` through the `leaks.scannerKeys` file.
 async fn start_trusting(backend: Backend, scanner: &Scanner) -> (TestServer, tempfile::TempDir) {
+    start_trusting_with(backend, scanner, None).await
+}
+
+async fn start_trusting_with(
+    backend: Backend,
+    scanner: &Scanner,
+    smtp_port: Option<u16>,
+) -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.json");
     std::fs::write(&keys, scanner.document().to_string()).unwrap();
     let yaml = format!(
         "{}leaks:\n  scannerKeys: \"{}\"\n",
-        notify_yaml(&["1s"], None),
+        notify_yaml(&["1s"], smtp_port),
         keys.display()
     );
     let server = crate::webhooks::start_notifying(backend, &yaml, None).await;
@@ -335,7 +343,37 @@ async fn platform_administrators_replace_the_scanner_keys(backend: Backend) {
     call(server.get(&secret_path(&leaked)), 404).await;
 }
 
+async fn a_leak_is_emailed_to_the_tenants_recipients(backend: Backend) {
+    let smtp = crate::smtp::SmtpSink::start().await;
+    let scanner = Scanner::new("k-mail");
+    let (server, _keys) = start_trusting_with(backend, &scanner, Some(smtp.port())).await;
+    let tenant = server.create_tenant().await;
+    let recipients = format!("/api/v1/Tenants/{tenant}/NotificationRecipients");
+    call(
+        server
+            .put(&recipients)
+            .json(&json!({"Recipients": ["ops@example.com"]})),
+        200,
+    )
+    .await;
+    let leaked = cc_client(&server, &tenant, &[]).await;
+    report(&server, &scanner, &[&leaked.secret]).await;
+    let mails = smtp.wait_for(1, Duration::from_secs(30)).await;
+    assert!(
+        mails[0].subject.contains("has been revoked"),
+        "{}",
+        mails[0].subject
+    );
+    let text = mails[0].text.clone().unwrap_or_default();
+    assert!(
+        text.contains(&leaked.id) && text.contains("config.yml"),
+        "{text}"
+    );
+    assert!(!mails[0].raw.contains(&leaked.secret[10..30]));
+}
+
 both_backends!(
+    a_leak_is_emailed_to_the_tenants_recipients,
     a_signed_report_revokes_the_leaked_secret_once,
     alert_policy_keeps_the_secret_and_concurrent_reports_act_once,
     platform_administrators_replace_the_scanner_keys,

@@ -348,6 +348,28 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_scanner_keys_file_stops_start_up_naming_the_key() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert!(s.scanner_keys.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let not_keys = dir.path().join("keys.json");
+        std::fs::write(
+            &not_keys,
+            r#"{"public_keys":[{"key_identifier":"k","key":"nope"}]}"#,
+        )
+        .unwrap();
+        for path in [dir.path().join("missing.json"), not_keys] {
+            let mut f = FileConfig::default();
+            f.leaks.scanner_keys = Some(path.display().to_string());
+            let e = Settings::validate(&args(), f, Secrets::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("leaks.scannerKeys"), "{e}");
+        }
+        assert_eq!(canonical_key("LEAKS.SCANNERKEYS"), "leaks.scannerKeys");
+    }
+
+    #[test]
     fn refusals_per_tenant_per_minute_defaults_to_100_and_is_bounded() {
         let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
         assert_eq!(s.limits.refusals_per_tenant_per_minute, 100);

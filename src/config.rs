@@ -78,6 +78,8 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     /// `notifications.email`; `None` when no SMTP host is configured.
     pub email: Option<EmailSettings>,
+    /// `leaks.scannerKeys`: the keys trusted to sign leak reports, from the file.
+    pub scanner_keys: Vec<crate::domain::leaks::ScannerKey>,
 }
 
 impl Settings {

@@ -43,7 +43,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         MasterKeySource::File(path) => load_or_create_key_file(path)?,
     };
     let clock: Arc<dyn crate::service::Clock> = Arc::new(SystemClock);
-    let services = Services::new(store.clone(), settings.limits, clock.clone());
+    let mut services = Services::new(store.clone(), settings.limits, clock.clone());
+    services.lookups = services.lookups.limited(settings.tokens);
+    services.leaks.set_file_keys(settings.scanner_keys.clone());
     let keys = KeyRing::load(store.as_ref(), &master, services.now()).await?;
     let master = Arc::new(master);
     services.set_master_key(master.clone());

@@ -31,6 +31,16 @@ pub(super) struct FileConfig {
     pub(super) audit: AuditSection,
     pub(super) argon2: Argon2Section,
     pub(super) logging: LoggingSection,
+    pub(super) leaks: LeaksSection,
+}
+
+/// Leak reports from secret scanners.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct LeaksSection {
+    /// Path of a file shaped like GitHub's `public_keys` document: the keys trusted
+    /// to sign reports until a platform administrator stores others.
+    pub(super) scanner_keys: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -157,7 +167,7 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 37] = [
+const KEYS: [&str; 39] = [
     "server.listen",
     "server.publicUrl",
     "server.trustedProxies",
@@ -195,6 +205,8 @@ const KEYS: [&str; 37] = [
     "argon2",
     "argon2.concurrency",
     "argon2.queue",
+    "leaks",
+    "leaks.scannerKeys",
 ];
 
 /// Secrets read from the environment, kept apart from the file's values.

@@ -16,6 +16,7 @@ use super::{ConfigError, MasterKeySource, ServeArgs, Settings, bad, serving};
 use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::forwarded::TrustedProxies;
+use crate::domain::leaks::{KeysDocument, ScannerKey};
 use crate::service::settings::{Argon2Bound, ConsoleSettings, Limits, TokenSettings};
 use crate::storage::CredentialCache;
 
@@ -115,6 +116,7 @@ impl Settings {
                 )
             })?),
         };
+        let scanner_keys = scanner_keys(file.leaks.scanner_keys.as_deref())?;
         let t = file.tokens;
         if !(1..=3600).contains(&t.last_used_interval) {
             return Err(bad(
@@ -184,6 +186,7 @@ impl Settings {
                 successes_at_info,
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            scanner_keys,
             trusted_proxies,
             bootstrap_token,
             limits: Limits {
@@ -229,6 +232,23 @@ fn argon2_bound(section: &Argon2Section) -> Result<Argon2Bound, ConfigError> {
         ));
     }
     Ok(Argon2Bound { concurrency, queue })
+}
+
+/// The scanner keys of the `leaks.scannerKeys` file (none without one).
+fn scanner_keys(path: Option<&str>) -> Result<Vec<ScannerKey>, ConfigError> {
+    let Some(path) = path.filter(|p| !p.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad("leaks.scannerKeys", format!("cannot read {path}: {e}")))?;
+    let doc: KeysDocument = serde_json::from_str(&text).map_err(|e| {
+        bad(
+            "leaks.scannerKeys",
+            format!("{path} is not a public_keys document: {e}"),
+        )
+    })?;
+    doc.keys()
+        .map_err(|e| bad("leaks.scannerKeys", format!("{path}: {}", e.reason)))
 }
 
 #[cfg(test)]
@@ -325,6 +345,28 @@ mod tests {
             canonical_key("DATABASE.CREDENTIALCACHE"),
             "database.credentialCache"
         );
+    }
+
+    #[test]
+    fn a_bad_scanner_keys_file_stops_start_up_naming_the_key() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert!(s.scanner_keys.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let not_keys = dir.path().join("keys.json");
+        std::fs::write(
+            &not_keys,
+            r#"{"public_keys":[{"key_identifier":"k","key":"nope"}]}"#,
+        )
+        .unwrap();
+        for path in [dir.path().join("missing.json"), not_keys] {
+            let mut f = FileConfig::default();
+            f.leaks.scanner_keys = Some(path.display().to_string());
+            let e = Settings::validate(&args(), f, Secrets::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("leaks.scannerKeys"), "{e}");
+        }
+        assert_eq!(canonical_key("LEAKS.SCANNERKEYS"), "leaks.scannerKeys");
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod extract;
 mod form;
 mod frame;
 mod inventory;
+mod lookup;
 mod notifications;
 mod pages;
 mod policy_form;
@@ -80,6 +81,10 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{t}/clients/new"), get(clients::new_form))
         .route(&format!("{t}/audit"), get(audit::audit))
         .route(&format!("{t}/inventory"), get(inventory::inventory))
+        .route(
+            &format!("{t}/lookup"),
+            get(lookup::form).post(lookup::lookup),
+        )
         .route(
             &format!("{t}/webhooks"),
             get(notifications::webhooks).post(notifications::create_webhook),

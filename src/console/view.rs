@@ -139,12 +139,17 @@ pub fn service_message(e: &ServiceError) -> String {
             "A client with this Id already exists in the tenant: choose another Id.".into()
         }
         ServiceError::Forbidden => "You do not have permission to do this.".into(),
+        ServiceError::Unauthenticated => "You are not signed in.".into(),
         ServiceError::Contended => {
             "Others are changing this secret right now; nothing was changed. Try again.".into()
         }
         ServiceError::Unavailable(_) => {
             "The database is unreachable right now. Try again in a moment.".into()
         }
+        ServiceError::TooManyAttempts(wait) => format!(
+            "Too many lookups found nothing. Try again in {} seconds.",
+            wait.as_secs().max(1)
+        ),
         ServiceError::TenantNotFound => "No such tenant.".into(),
         ServiceError::ClientNotFound => "No such client.".into(),
         ServiceError::SecretNotFound => "No such secret (it may have been deleted).".into(),

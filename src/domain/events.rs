@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::ids::{ClientKind, SecretId, TenantId};
+use super::leaks::LeakDetails;
 
 /// What happened to a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,16 +18,19 @@ pub enum EventType {
     Revoked,
     Expiring,
     Expired,
+    /// A secret scanner reported the value.
+    Leaked,
 }
 
 impl EventType {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Created,
         Self::Updated,
         Self::Renewed,
         Self::Revoked,
         Self::Expiring,
         Self::Expired,
+        Self::Leaked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +41,7 @@ impl EventType {
             Self::Revoked => "secret.revoked",
             Self::Expiring => "secret.expiring",
             Self::Expired => "secret.expired",
+            Self::Leaked => "secret.leaked",
         }
     }
 
@@ -44,9 +49,9 @@ impl EventType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// Expiry warnings also go out by email; lifecycle changes only by webhook.
+    /// Expiry warnings and leaks also go out by email; lifecycle changes only by webhook.
     pub fn is_expiry_notice(self) -> bool {
-        matches!(self, Self::Expiring | Self::Expired)
+        matches!(self, Self::Expiring | Self::Expired | Self::Leaked)
     }
 }
 
@@ -72,6 +77,8 @@ pub struct Event {
     pub at: DateTime<Utc>,
     /// For `secret.expiring`: how long before the expiration it was raised.
     pub lead_seconds: Option<u64>,
+    /// For `secret.leaked`: where the value was found and what was done.
+    pub leak: Option<LeakDetails>,
 }
 
 impl Event {
@@ -82,6 +89,7 @@ impl Event {
             subject,
             at,
             lead_seconds: None,
+            leak: None,
         }
     }
 
@@ -100,6 +108,17 @@ impl Event {
         });
         if let (Some(lead), Some(map)) = (self.lead_seconds, data.as_object_mut()) {
             map.insert("leadTimeSeconds".into(), json!(lead));
+        }
+        if let (Some(leak), Some(map)) = (&self.leak, data.as_object_mut()) {
+            map.insert(
+                "leak".into(),
+                json!({
+                    "tokenType": leak.token_type,
+                    "url": leak.url,
+                    "source": leak.source,
+                    "action": leak.action,
+                }),
+            );
         }
         json!({
             "id": self.id.to_string(),

@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod forwarded;
 pub mod ids;
 pub mod jws;
+pub mod leaks;
 pub mod password;
 pub mod policy;
 pub mod secret_hash;

@@ -147,6 +147,12 @@ impl PresentedDigest {
     }
 }
 
+/// The SHA-256 digest a generated value is stored under, found by an index without
+/// knowing its client; `None` for a value not in the generated format.
+pub fn generated_digest(value: &SecretValue) -> Option<[u8; 32]> {
+    value.is_generated().then(|| sha256(value.expose()))
+}
+
 fn sha256(value: &str) -> [u8; 32] {
     Sha256::digest(value.as_bytes()).into()
 }

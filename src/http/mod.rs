@@ -17,8 +17,10 @@ mod extract;
 mod filters;
 mod health;
 mod inventory;
+mod leak_reports;
 pub mod openapi;
 mod policies;
+mod secret_lookup;
 mod secrets;
 mod tenants;
 mod webhooks;
@@ -32,6 +34,8 @@ pub fn routes() -> (Router<AppState>, serde_json::Value) {
         .merge(tenants::routes())
         .merge(clients::routes())
         .merge(secrets::routes())
+        .merge(secret_lookup::routes())
+        .merge(leak_reports::routes())
         .merge(inventory::routes())
         .merge(policies::routes())
         .merge(audit::routes())

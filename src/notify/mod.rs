@@ -17,6 +17,7 @@
 pub mod dispatch;
 pub mod email;
 pub mod expiry;
+pub mod leak_message;
 pub mod message;
 pub mod notice_email;
 pub mod settings;

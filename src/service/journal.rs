@@ -91,6 +91,7 @@ fn action_of(kind: EventType) -> &'static str {
         EventType::Revoked => "secret.revoke",
         EventType::Expiring => "secret.expiring",
         EventType::Expired => "secret.expired",
+        EventType::Leaked => "secret.leak-report",
     }
 }
 

@@ -22,10 +22,12 @@ mod hashing;
 mod journal;
 pub mod keys;
 pub mod last_used;
+pub mod leak_reports;
 pub mod limiter;
 mod lookup;
 pub mod origin;
 pub mod policies;
+pub mod secret_lookup;
 mod secret_requests;
 pub mod secrets;
 pub mod settings;
@@ -66,7 +68,7 @@ pub enum Caller {
 }
 
 impl Caller {
-    fn may_manage_tenants(&self) -> bool {
+    pub(crate) fn may_manage_tenants(&self) -> bool {
         matches!(
             self,
             Self::PlatformAdministrator
@@ -132,6 +134,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("not allowed")]
     Forbidden,
+    /// The request's signature (or credentials) could not be verified.
+    #[error("not authenticated")]
+    Unauthenticated,
     /// Other changes to the same resource kept winning; nothing was changed.
     #[error("changed concurrently by other requests")]
     Contended,
@@ -141,6 +146,9 @@ pub enum ServiceError {
     /// The database is unreachable; retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many lookups by this caller found nothing; retry after the wait.
+    #[error("too many lookups found nothing; retry later")]
+    TooManyAttempts(std::time::Duration),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -180,6 +188,8 @@ pub struct Services {
     pub policies: policies::Policies,
     pub audit: audit::Audit,
     pub webhooks: webhooks::Webhooks,
+    pub lookups: secret_lookup::SecretLookups,
+    pub leaks: leak_reports::LeakReports,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -200,6 +210,11 @@ impl Services {
             policies: policies::Policies::new(ctx.clone()),
             audit: audit::Audit::new(ctx.clone()),
             webhooks: webhooks::Webhooks::new(ctx.clone()),
+            lookups: secret_lookup::SecretLookups::new(
+                ctx.clone(),
+                settings::TokenSettings::default(),
+            ),
+            leaks: leak_reports::LeakReports::new(ctx.clone()),
             ctx,
         }
     }

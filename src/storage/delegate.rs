@@ -23,11 +23,12 @@ macro_rules! storage_impl {
             use $crate::domain::audit::{AuditEntry, AuditFilter, RefusalFold};
             use $crate::domain::client::ClientSettings;
             use $crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+            use $crate::domain::leaks::{KeyEntry, LeakPolicy};
             use $crate::domain::policy::{ClientPolicy, TenantPolicy};
             use $crate::storage::{
-                ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged,
-                RefusalKept, SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage,
-                StorageError, TenantRecord, TenantSecret,
+                ClientCredentials, ClientRecord, FoundSecret, Journal, LeakRecord, NewClient,
+                NewSecret, Page, Paged, RefusalKept, SecretFilter, SecretRecord, SecretUse,
+                SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
             };
 
             #[async_trait::async_trait]
@@ -261,6 +262,59 @@ macro_rules! storage_impl {
                 ) -> Result<Option<SecretRecord>, StorageError> {
                     self.breaker
                         .run(secrets::get_secret(&self.pool, client_pk, id))
+                        .await
+                }
+
+                async fn find_secrets_by_digest(
+                    &self,
+                    digest: &[u8],
+                ) -> Result<Vec<FoundSecret>, StorageError> {
+                    self.breaker
+                        .run(secrets::find_secrets_by_digest(&self.pool, digest))
+                        .await
+                }
+
+                async fn get_leak_policy(
+                    &self,
+                    tenant: &TenantId,
+                ) -> Result<Option<LeakPolicy>, StorageError> {
+                    self.breaker
+                        .run(leaks::get_leak_policy(&self.pool, tenant))
+                        .await
+                }
+
+                async fn set_leak_policy(
+                    &self,
+                    tenant: &TenantId,
+                    policy: LeakPolicy,
+                    journal: &Journal,
+                ) -> Result<(), StorageError> {
+                    self.breaker
+                        .run(leaks::set_leak_policy(&self.pool, tenant, policy, journal))
+                        .await
+                }
+
+                async fn record_leak(
+                    &self,
+                    leak: &LeakRecord,
+                    journal: &Journal,
+                ) -> Result<bool, StorageError> {
+                    self.breaker
+                        .run(leaks::record_leak(&self.pool, leak, journal))
+                        .await
+                }
+
+                async fn scanner_keys(&self) -> Result<Vec<KeyEntry>, StorageError> {
+                    self.breaker.run(leaks::scanner_keys(&self.pool)).await
+                }
+
+                async fn replace_scanner_keys(
+                    &self,
+                    keys: &[KeyEntry],
+                    audit: &AuditEntry,
+                ) -> Result<(), StorageError> {
+                    self.breaker
+                        .run(leaks::replace_scanner_keys(&self.pool, keys, audit))
                         .await
                 }
 

@@ -9,6 +9,7 @@ use super::SecretRecord;
 use crate::domain::audit::AuditEntry;
 use crate::domain::events::{Event, EventType};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
+use crate::domain::leaks::LeakPolicy;
 
 /// The audit entry and the event (if any) a change writes in its own transaction.
 /// Storage fans an event out to one delivery per matching webhook subscription
@@ -93,6 +94,31 @@ pub struct SecretFilter {
 pub enum SecretStatusFilter {
     Active,
     Expired,
+}
+
+/// A non-revoked secret found by the digest of a generated value, in any tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundSecret {
+    pub tenant_id: TenantId,
+    pub client_pk: i64,
+    pub client_kind: ClientKind,
+    pub client_id: String,
+    pub secret: SecretRecord,
+    /// The digest is the value a Renew replaced (in or past its grace), not the current one.
+    pub previous: bool,
+    /// What the tenant does when a scanner reports one of its values.
+    pub leak_policy: LeakPolicy,
+}
+
+/// A reported leak to record once per value (its digest), acting by `policy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakRecord {
+    pub digest: Vec<u8>,
+    pub tenant: TenantId,
+    pub client_pk: i64,
+    pub secret_id: SecretId,
+    pub policy: LeakPolicy,
+    pub at: DateTime<Utc>,
 }
 
 /// A secret in the tenant-wide inventory, with the client it belongs to.

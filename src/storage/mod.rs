@@ -24,6 +24,7 @@ use crate::domain::audit::{AuditEntry, AuditFilter, RefusalFold};
 use crate::domain::client::ClientSettings;
 use crate::domain::events::SecretSubject;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::leaks::{KeyEntry, LeakPolicy};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 use crate::domain::secret_hash::StoredHash;
 use crate::domain::verification::Candidate;
@@ -41,7 +42,9 @@ pub(crate) mod rows;
 pub mod sqlite;
 pub mod test_database;
 
-pub use journal::{Journal, SecretFilter, SecretStatusFilter, TenantSecret};
+pub use journal::{
+    FoundSecret, Journal, LeakRecord, SecretFilter, SecretStatusFilter, TenantSecret,
+};
 pub use notify::{
     AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, DeliveryRecord, DeliveryState,
     DueSecret, NextStep, NotifyStore, WebhookRecord,
@@ -355,6 +358,33 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         client_pk: i64,
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError>;
+    /// The non-revoked secrets of every tenant whose current value, or value replaced
+    /// by a Renew, is a generated value with SHA-256 `digest` (found by index).
+    async fn find_secrets_by_digest(&self, digest: &[u8])
+    -> Result<Vec<FoundSecret>, StorageError>;
+    /// The tenant's leak policy; `None` when the tenant does not exist.
+    async fn get_leak_policy(&self, tenant: &TenantId) -> Result<Option<LeakPolicy>, StorageError>;
+    /// Sets the tenant's leak policy. `NotFound` when absent.
+    async fn set_leak_policy(
+        &self,
+        tenant: &TenantId,
+        policy: LeakPolicy,
+        journal: &Journal,
+    ) -> Result<(), StorageError>;
+    /// Records a reported value once (by its digest) and, in the same transaction,
+    /// revokes the secret when `leak.policy` says so and writes `journal`. `Ok(false)`
+    /// when the value was reported before, or the secret was revoked meanwhile:
+    /// nothing changed. Exact under concurrent identical reports.
+    async fn record_leak(&self, leak: &LeakRecord, journal: &Journal)
+    -> Result<bool, StorageError>;
+    /// The scanner keys a platform administrator stored (none: the configured file's).
+    async fn scanner_keys(&self) -> Result<Vec<KeyEntry>, StorageError>;
+    /// Replaces the stored scanner keys with `keys`, with its audit entry.
+    async fn replace_scanner_keys(
+        &self,
+        keys: &[KeyEntry],
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError>;
     /// Writes the management fields of a non-revoked secret (description, expiration,
     /// hashes and their credential ids, hint, grace; not `last_used_at`, which only the
     /// token path writes) if it is still at `secret.revision`, and moves the revision

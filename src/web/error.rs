@@ -22,7 +22,8 @@ pub struct ErrorResponse {
     /// Identifies this request in the server's logs; also in the `OperationId` header.
     pub operation_id: String,
     /// A stable code: InvalidInput, LimitReached, Unauthorized, Forbidden, NotFound,
-    /// Conflict, MethodNotAllowed, PayloadTooLarge, Unavailable or InternalError.
+    /// Conflict, MethodNotAllowed, PayloadTooLarge, TooManyRequests, Unavailable or
+    /// InternalError.
     pub error: String,
     /// What went wrong, naming the field for bad input.
     pub reason: String,
@@ -46,7 +47,10 @@ pub struct ErrorBodyWritten;
 
 #[derive(Debug)]
 pub enum ApiError {
-    InvalidInput { field: String, reason: String },
+    InvalidInput {
+        field: String,
+        reason: String,
+    },
     LimitReached(String),
     Unauthorized,
     Forbidden,
@@ -55,6 +59,8 @@ pub enum ApiError {
     MethodNotAllowed,
     PayloadTooLarge,
     Unavailable,
+    /// 429 with `Retry-After` (seconds).
+    TooManyRequests(std::time::Duration),
     Internal(String),
 }
 
@@ -148,6 +154,13 @@ impl ApiError {
                 "Retry later; the operator should check the database.".into(),
                 None,
             ),
+            Self::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "too many lookups by this caller found nothing".into(),
+                "Wait for the time in the Retry-After header, then retry.".into(),
+                None,
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
@@ -181,6 +194,11 @@ impl IntoResponse for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
+        }
+        if let Self::TooManyRequests(wait) = &self
+            && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -226,12 +244,14 @@ impl From<ServiceError> for ApiError {
             )),
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Unauthenticated => Self::Unauthorized,
             ServiceError::Busy => Self::Unavailable,
             ServiceError::Unavailable(cause) => {
                 // Logged once by the storage breaker when it opens, not per request.
                 tracing::debug!(error = %cause, "request refused: {cause}");
                 Self::Unavailable
             }
+            ServiceError::TooManyAttempts(wait) => Self::TooManyRequests(wait),
             ServiceError::Internal(cause) => Self::Internal(cause),
         }
     }

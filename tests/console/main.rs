@@ -15,6 +15,7 @@ mod browser;
 mod clients;
 mod http_checks;
 mod layout;
+mod lookup;
 mod paths;
 mod secrets;
 mod settings;

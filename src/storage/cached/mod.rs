@@ -27,12 +27,14 @@ use chrono::{DateTime, Utc};
 
 use super::console::{ConsoleStore, NewUser, SessionRecord, UserRecord};
 use super::{
-    ClientCredentials, ClientRecord, Journal, NewClient, NewSecret, Page, Paged, SecretFilter,
-    SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
+    ClientCredentials, ClientRecord, FoundSecret, Journal, LeakRecord, NewClient, NewSecret, Page,
+    Paged, SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError,
+    TenantRecord, TenantSecret,
 };
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::leaks::{KeyEntry, LeakPolicy};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod notify;
@@ -226,6 +228,46 @@ impl<S: Storage> Storage for CachedStorage<S> {
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError> {
         self.inner.get_secret(client_pk, id).await
+    }
+
+    async fn find_secrets_by_digest(
+        &self,
+        digest: &[u8],
+    ) -> Result<Vec<FoundSecret>, StorageError> {
+        self.inner.find_secrets_by_digest(digest).await
+    }
+
+    async fn get_leak_policy(&self, tenant: &TenantId) -> Result<Option<LeakPolicy>, StorageError> {
+        self.inner.get_leak_policy(tenant).await
+    }
+
+    async fn set_leak_policy(
+        &self,
+        tenant: &TenantId,
+        policy: LeakPolicy,
+        journal: &Journal,
+    ) -> Result<(), StorageError> {
+        self.inner.set_leak_policy(tenant, policy, journal).await
+    }
+
+    async fn record_leak(
+        &self,
+        leak: &LeakRecord,
+        journal: &Journal,
+    ) -> Result<bool, StorageError> {
+        self.invalidate(self.inner.record_leak(leak, journal).await)
+    }
+
+    async fn scanner_keys(&self) -> Result<Vec<KeyEntry>, StorageError> {
+        self.inner.scanner_keys().await
+    }
+
+    async fn replace_scanner_keys(
+        &self,
+        keys: &[KeyEntry],
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError> {
+        self.inner.replace_scanner_keys(keys, audit).await
     }
 
     async fn update_secret(

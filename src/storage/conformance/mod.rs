@@ -18,6 +18,7 @@ mod shared_failures;
 mod audit;
 mod clients;
 mod credentials;
+mod digests;
 mod instants;
 mod journal;
 mod lists;
@@ -31,6 +32,7 @@ mod webhooks;
 use audit::*;
 use clients::*;
 use credentials::*;
+use digests::*;
 use instants::*;
 use journal::*;
 use lists::*;
@@ -101,6 +103,8 @@ conformance!(
     update_secret_applies_only_to_the_revision_it_read,
     revoked_secrets_are_hidden,
     concurrent_deletes_and_revokes_do_not_fail,
+    // digests.rs
+    secrets_are_found_by_digest,
     // credentials.rs
     load_credentials_returns_candidates,
     // lists.rs

@@ -38,6 +38,7 @@ mod clients;
 mod credentials;
 mod failures;
 mod journal;
+mod leaks;
 pub mod listen;
 mod lists;
 mod notify;

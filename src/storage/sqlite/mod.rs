@@ -54,6 +54,7 @@ use crate::domain::policy::{ClientPolicy, TenantPolicy};
 mod clients;
 mod credentials;
 mod journal;
+mod leaks;
 mod lists;
 mod lock;
 mod notify;

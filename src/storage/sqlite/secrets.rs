@@ -2,13 +2,14 @@
 //! and the batched last-used timestamps. Called by the `Storage` impl in `mod.rs`.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::{Row, SqlitePool};
 
 use super::journal::write_journal;
 use super::secret_from_row;
-use crate::domain::ids::SecretId;
+use crate::domain::ids::{SecretId, TenantId};
+use crate::domain::leaks::LeakPolicy;
 use crate::storage::rows::{self, secret_columns};
-use crate::storage::{Journal, NewSecret, SecretRecord, SecretUse, StorageError};
+use crate::storage::{FoundSecret, Journal, NewSecret, SecretRecord, SecretUse, StorageError};
 
 pub(super) async fn insert_secret_within_limit(
     pool: &SqlitePool,
@@ -59,6 +60,52 @@ pub(super) async fn get_secret(
     .as_ref()
     .map(secret_from_row)
     .transpose()
+}
+
+pub(super) async fn find_secrets_by_digest(
+    pool: &SqlitePool,
+    digest: &[u8],
+) -> Result<Vec<FoundSecret>, StorageError> {
+    // One indexed branch per hash column; a digest is unique in practice, so the
+    // limit only bounds what a corrupt database could return.
+    let found = sqlx::query(concat!(
+        "SELECT c.tenant_id AS client_tenant, c.kind AS client_kind, c.id AS client_id, \
+         t.leak_policy AS tenant_leak_policy, s.client_pk AS found_client_pk, FALSE AS found_previous, ",
+        secret_columns!("s."),
+        " FROM secrets s JOIN clients c ON c.pk = s.client_pk JOIN tenants t ON t.id = c.tenant_id \
+         WHERE s.hash = ? AND s.hash_kind = 'sha256' AND s.revoked_at IS NULL \
+         UNION ALL SELECT c.tenant_id AS client_tenant, c.kind AS client_kind, c.id AS client_id, \
+         t.leak_policy AS tenant_leak_policy, s.client_pk AS found_client_pk, TRUE AS found_previous, ",
+        secret_columns!("s."),
+        " FROM secrets s JOIN clients c ON c.pk = s.client_pk JOIN tenants t ON t.id = c.tenant_id \
+         WHERE s.previous_hash = ? AND s.previous_hash_kind = 'sha256' AND s.revoked_at IS NULL \
+         LIMIT 16"
+    ))
+    .bind(digest)
+    .bind(digest)
+    .fetch_all(pool)
+    .await?;
+    found
+        .iter()
+        .map(|row| {
+            let tenant: String = row.try_get("client_tenant")?;
+            let tenant_id = TenantId::parse(&tenant)
+                .ok_or_else(|| StorageError::Corrupt(format!("clients.tenant_id: {tenant:?}")))?;
+            let kind: String = row.try_get("client_kind")?;
+            let policy: String = row.try_get("tenant_leak_policy")?;
+            Ok(FoundSecret {
+                leak_policy: LeakPolicy::parse(&policy).ok_or_else(|| {
+                    StorageError::Corrupt(format!("tenants.leak_policy: {policy:?}"))
+                })?,
+                tenant_id,
+                client_pk: row.try_get("found_client_pk")?,
+                client_kind: rows::parse_kind(&kind)?,
+                client_id: row.try_get("client_id")?,
+                previous: row.try_get("found_previous")?,
+                secret: secret_from_row(row)?,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn update_secret(

@@ -124,7 +124,7 @@ start_postgres() {
 
 # row NAME DATABASE(sqlite|postgres) CLIENTS LOAD_CLIENTS KIND [ENV=VALUE...]:
 # a fresh server and database, seeded through the API, then measured; prints
-# "rps p50 p99 non2xx errors cpu_us rss first_start_rss seed_seconds".
+# "rps p50 p99 non2xx errors cpu_us rss first_start_rss seed_seconds seeded_rss".
 row() {
   local name="$1" db="$2" n="$3" k="$4" kind="$5"; shift 5
   local dir="$work/$name" port boot url fresh=""
@@ -148,7 +148,8 @@ row() {
   local tid basic seed_s
   read -r tid basic seed_s < <(THREADS="${THREADS:-16}" taskset -c "$LOAD_CPUS" \
     python3 bench/seed.py "$port" "$boot" "$n" "$k" "$dir/basic.txt" "$kind")
-  log "$name: seeded $n clients in ${seed_s}s"
+  local seeded_rss; seeded_rss=$(peak_rss_mib "$pid")
+  log "$name: seeded $n clients in ${seed_s}s (peak RSS so far ${seeded_rss}M)"
   local token="http://127.0.0.1:$port/identity/$tid/connect/token"
   curl -sf --max-time 30 -H "Authorization: Basic $basic" -d grant_type=client_credentials "$token" >/dev/null \
     || { log "$name: token request failed"; tail -n 20 "$dir/server.log" >&2; return 1; }
@@ -156,7 +157,7 @@ row() {
   local r file="" pg_pid=""; [ "$k" -le 1 ] || file="$dir/basic.txt"
   [ "$db" != postgres ] || [ -z "$pg_data" ] || pg_pid=$(head -n1 "$pg_data/postmaster.pid")
   r=$(load "$token" "$basic" "$file" "$pid" $pg_pid)
-  echo "$r $(peak_rss_mib "$pid") $first_rss $seed_s"
+  echo "$r $(peak_rss_mib "$pid") $first_rss $seed_s $seeded_rss"
   stop "$pid"
   [ -z "$fresh" ] || psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $fresh" >/dev/null 2>&1 || true
 }
@@ -183,7 +184,7 @@ if want ceiling; then
   curl -sf --max-time 10 -H "Authorization: Basic $basic" -d grant_type=client_credentials \
     "http://127.0.0.1:$port/token" >/dev/null || { log "ceiling: token request failed"; exit 1; }
   read -r c_rps c_p50 c_p99 c_bad c_err c_cpu < <(load "http://127.0.0.1:$port/token" "$basic" "" "${pids[-1]}")
-  result[ceiling]="$c_rps $c_p50 $c_p99 $c_bad $c_err $c_cpu - - -"
+  result[ceiling]="$c_rps $c_p50 $c_p99 $c_bad $c_err $c_cpu - - - -"
   stop "${pids[-1]}"
 fi
 for r in pg-spread pg-large pg-cached; do want "$r" && { start_postgres; break; }; done
@@ -207,12 +208,12 @@ printf '\n%-40s %9s %8s %8s %7s %9s %9s\n' "row" "req/s" "p50 ms" "p99 ms" "x ce
 c_rps=$(cut -d' ' -f1 <<<"${result[ceiling]:-0}")
 for name in ceiling sqlite-hot sqlite-spread sqlite-large pg-spread pg-large pg-cached supplied; do
   [ -n "${result[$name]:-}" ] || continue
-  read -r rps p50 p99 bad err cpu rss first seed <<<"${result[$name]}"
+  read -r rps p50 p99 bad err cpu rss first seed seeded <<<"${result[$name]}"
   rss_col="-"; [ "$rss" = - ] || rss_col="${rss}M"
   x="-"; [ "$c_rps" = 0 ] || x=$(ratio "$rps" "$c_rps")
   printf '%-40s %9s %8s %8s %7s %9s %9s\n' "${label[$name]}" "$rps" "$p50" "$p99" "$x" "$cpu" "$rss_col"
   [ "$bad" = 0 ] && [ "$err" = 0 ] || notes+=("WARNING ${label[$name]}: $bad non-2xx responses, $err socket errors")
-  [ "$seed" = - ] || [ "$name" = ceiling ] || [[ "$name" != *-large ]] || notes+=("${label[$name]}: seeding through the API took ${seed}s")
+  [ "$seed" = - ] || [ "$name" = ceiling ] || [[ "$name" != *-large ]] || notes+=("${label[$name]}: seeding through the API took ${seed}s (peak RSS by then ${seeded}M)")
   [ "$name" != sqlite-hot ] || notes+=("first start on a fresh SQLite database (console bootstrap included): peak RSS ${first}M")
 done
 scale() {

@@ -2,9 +2,12 @@
 //! password), encoded as a PHC-style string
 //! `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` (unpadded base64).
 //! Verification is constant-time and an unknown user costs one run too
-//! ([`verify_unknown`]). Blocking: call these off the async runtime.
+//! ([`verify_unknown`]). Blocking: call these off the async runtime. Argon2id
+//! runs in memory the caller provides
+//! ([`ARGON2_BLOCKS`](super::secret_hash::ARGON2_BLOCKS) blocks), so the server
+//! hashes passwords in the same fixed pool of buffers as supplied secrets.
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use subtle::ConstantTimeEq;
@@ -21,21 +24,21 @@ pub const MAX_LEN: usize = 256;
 #[error("password hashing failed")]
 pub struct HashingFailed;
 
-fn argon2id(password: &str, salt: &[u8]) -> Result<[u8; 32], HashingFailed> {
+fn argon2id(password: &str, salt: &[u8], memory: &mut [Block]) -> Result<[u8; 32], HashingFailed> {
     let (m, t, p) = ARGON2_PARAMS;
     let params = Params::new(m, t, p, Some(32)).map_err(|_| HashingFailed)?;
     let mut out = [0u8; 32];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(password.as_bytes(), salt, &mut out)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory)
         .map_err(|_| HashingFailed)?;
     Ok(out)
 }
 
 /// The encoded hash of a new password.
-pub fn hash(password: &str) -> Result<String, HashingFailed> {
+pub fn hash(password: &str, memory: &mut [Block]) -> Result<String, HashingFailed> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| HashingFailed)?;
-    let digest = argon2id(password, &salt)?;
+    let digest = argon2id(password, &salt, memory)?;
     Ok(format!(
         "{PREFIX}{}${}",
         B64.encode(salt),
@@ -44,7 +47,7 @@ pub fn hash(password: &str) -> Result<String, HashingFailed> {
 }
 
 /// True when `password` matches `encoded` (false for anything malformed).
-pub fn verify(password: &str, encoded: &str) -> bool {
+pub fn verify(password: &str, encoded: &str, memory: &mut [Block]) -> bool {
     let Some((salt, digest)) = encoded
         .strip_prefix(PREFIX)
         .and_then(|rest| rest.split_once('$'))
@@ -54,15 +57,15 @@ pub fn verify(password: &str, encoded: &str) -> bool {
     let (Ok(salt), Ok(digest)) = (B64.decode(salt), B64.decode(digest)) else {
         return false;
     };
-    match argon2id(password, &salt) {
+    match argon2id(password, &salt, memory) {
         Ok(computed) => computed.as_slice().ct_eq(digest.as_slice()).into(),
         Err(_) => false,
     }
 }
 
 /// The same work as [`verify`] for a user that does not exist; always false.
-pub fn verify_unknown(password: &str) -> bool {
-    let _ = argon2id(password, b"latchkey-nobody!");
+pub fn verify_unknown(password: &str, memory: &mut [Block]) -> bool {
+    let _ = argon2id(password, b"latchkey-nobody!", memory);
     false
 }
 
@@ -87,15 +90,18 @@ pub fn generate() -> Result<Zeroizing<String>, HashingFailed> {
 mod tests {
     use super::*;
 
+    use crate::domain::secret_hash::argon2_memory;
+
     #[test]
     fn a_hash_verifies_its_password_only() {
-        let h = hash("correct horse").unwrap();
+        let m = &mut argon2_memory();
+        let h = hash("correct horse", m).unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse", &h));
-        assert!(!verify("correct horsE", &h));
-        assert!(!verify("correct horse", "garbage"));
-        assert!(!verify_unknown("correct horse"));
-        assert_ne!(hash("correct horse").unwrap(), h, "salted");
+        assert!(verify("correct horse", &h, m));
+        assert!(!verify("correct horsE", &h, m));
+        assert!(!verify("correct horse", "garbage", m));
+        assert!(!verify_unknown("correct horse", m));
+        assert_ne!(hash("correct horse", m).unwrap(), h, "salted");
     }
 
     #[test]

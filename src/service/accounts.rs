@@ -10,7 +10,9 @@
 //! worth of checks, and past the limit every attempt is refused before any
 //! hashing, until the window moves. The hash runs under the server's Argon2id
 //! bound (`argon2.concurrency`, `argon2.queue`): when that is full the attempt
-//! is refused at once ([`AccountError::Busy`]).
+//! is refused at once ([`AccountError::Busy`]). Every password hash, checked or
+//! new (the first administrator's at first start too), runs in a buffer of the
+//! server's fixed Argon2id pool, so console passwords add no memory beyond it.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -114,15 +116,17 @@ pub struct Accounts {
     hasher: Hasher,
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AccountError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AccountError::Internal(e.to_string()))
-}
-
 impl Accounts {
+    /// The encoded hash of a new password, computed in a buffer of the pool.
+    async fn hash_password(&self, password: &str) -> Result<String, AccountError> {
+        let pw = Zeroizing::new(password.to_owned());
+        self.hasher
+            .hash_new(move |memory| password::hash(&pw, memory))
+            .await
+            .map_err(|e| AccountError::Internal(e.to_string()))?
+            .map_err(|e| AccountError::Internal(e.to_string()))
+    }
+
     pub fn new(services: &Services, idle_timeout: Duration) -> Self {
         Self {
             store: services.ctx.store.clone(),
@@ -168,10 +172,7 @@ impl Accounts {
                 true,
             ),
         };
-        let for_hash = password.clone();
-        let hash = blocking(move || password::hash(&for_hash))
-            .await?
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let hash = self.hash_password(&password).await?;
         let user = NewUser {
             name: ADMIN.into(),
             password_hash: hash,
@@ -206,9 +207,9 @@ impl Accounts {
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let checked = self
             .hasher
-            .check_presented(move || match hash {
-                Some(hash) => password::verify(&pw, &hash),
-                None => password::verify_unknown(&pw),
+            .check_presented(move |memory| match hash {
+                Some(hash) => password::verify(&pw, &hash, memory),
+                None => password::verify_unknown(&pw, memory),
             })
             .await;
         let ok = match checked {
@@ -312,10 +313,7 @@ impl Accounts {
         Self::require_platform_admin(by)?;
         validate_user_name(name)?;
         validate_password(password)?;
-        let pw = Zeroizing::new(password.to_owned());
-        let hash = blocking(move || password::hash(&pw))
-            .await?
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let hash = self.hash_password(password).await?;
         let user = NewUser {
             name: name.to_owned(),
             password_hash: hash,
@@ -346,12 +344,7 @@ impl Accounts {
         let hash = match password {
             Some(p) => {
                 validate_password(p)?;
-                let pw = Zeroizing::new(p.to_owned());
-                Some(
-                    blocking(move || password::hash(&pw))
-                        .await?
-                        .map_err(|e| AccountError::Internal(e.to_string()))?,
-                )
+                Some(self.hash_password(p).await?)
             }
             None => None,
         };
@@ -377,3 +370,6 @@ impl Accounts {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -72,31 +72,31 @@ impl Hasher {
             return PresentedDigest::compute(value, salt, &mut []).map_err(internal);
         }
         let (value, salt) = (value.clone(), salt.to_vec());
-        self.check_presented_in_memory(move |memory| {
-            PresentedDigest::compute(&value, &salt, memory)
-        })
-        .await?
-        .map_err(internal)
+        self.check_presented(move |memory| PresentedDigest::compute(&value, &salt, memory))
+            .await?
+            .map_err(internal)
     }
 
     /// Runs `work`, one Argon2id check of a presented value (a console
-    /// password, say), under the same bound: [`ServiceError::Busy`] at once
-    /// when `argon2.concurrency` runs are going and `argon2.queue` wait.
+    /// password, say), under the same bound and in a buffer of the pool:
+    /// [`ServiceError::Busy`] at once when `argon2.concurrency` runs are going
+    /// and `argon2.queue` wait.
     pub async fn check_presented<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ServiceError> {
-        let admitted = self.admit()?;
-        self.blocking(Some(admitted), false, |_| work()).await
-    }
-
-    /// Like [`Self::check_presented`], with a buffer of the pool for the run.
-    async fn check_presented_in_memory<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
         let admitted = self.admit()?;
         self.blocking(Some(admitted), true, work).await
+    }
+
+    /// Runs `work`, one Argon2id hash of a new value (a console password, say),
+    /// in a buffer of the pool once a run place is free. Not subject to the
+    /// queue bound: only authorised callers (and the first start) store values.
+    pub async fn hash_new<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        self.blocking(None, true, work).await
     }
 
     fn admit(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
@@ -228,23 +228,23 @@ mod tests {
         let (release, gate) = mpsc::channel::<()>();
         let running = {
             let h = hasher.clone();
-            tokio::spawn(async move { h.check_presented(move || gate.recv().is_ok()).await })
+            tokio::spawn(async move { h.check_presented(move |_| gate.recv().is_ok()).await })
         };
         let waiting = {
             let h = hasher.clone();
-            tokio::spawn(async move { h.check_presented(|| true).await })
+            tokio::spawn(async move { h.check_presented(|_| true).await })
         };
         // Both places are taken (one running, one waiting) before the third arrives.
         while hasher.admitted.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
-        let third = hasher.check_presented(|| true).await;
+        let third = hasher.check_presented(|_| true).await;
         assert!(matches!(third, Err(ServiceError::Busy)), "{third:?}");
         release.send(()).unwrap();
         assert!(running.await.unwrap().unwrap());
         assert!(waiting.await.unwrap().unwrap());
         assert!(
-            hasher.check_presented(|| true).await.unwrap(),
+            hasher.check_presented(|_| true).await.unwrap(),
             "places come back"
         );
         assert_eq!(hasher.argon2_runs(), 3);
@@ -263,7 +263,7 @@ mod tests {
             .map(|n| {
                 let (h, seen, both) = (hasher.clone(), seen.clone(), both.clone());
                 tokio::spawn(async move {
-                    h.check_presented_in_memory(move |memory| {
+                    h.check_presented(move |memory| {
                         if n < 2 {
                             both.wait();
                         }

@@ -70,13 +70,14 @@ pub(super) async fn share_failure(
     throttle: &Throttle,
     (per_client, per_address): (u32, u32),
     tenant: &TenantId,
-    client_id: &str,
+    known_client: Option<&str>,
     source: Option<IpAddr>,
 ) -> Option<Duration> {
     let mut limits = Vec::with_capacity(2);
-    // A malformed id matches no client: there is nothing to guess, and the
-    // address limit still counts the attempt.
-    if ClientId::parse(client_id).is_ok() {
+    // A client that does not exist (or a malformed id) has nothing to guess, and
+    // the database keeps nothing that names an unknown tenant or client: only the
+    // address limit counts the attempt.
+    if let Some(client_id) = known_client.filter(|c| ClientId::parse(c).is_ok()) {
         limits.push(FailureLimit {
             key: client_key(tenant, client_id),
             max: per_client,

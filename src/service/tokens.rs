@@ -41,6 +41,7 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
+use crate::domain::verification::Refusal;
 use shared::WINDOW;
 
 /// Why a token request failed, as RFC 6749 names it.
@@ -226,7 +227,7 @@ impl Tokens {
                     &self.throttle,
                     self.failures_max,
                     auth.tenant,
-                    auth.client_id,
+                    (refusal != Refusal::UnknownClient).then_some(auth.client_id),
                     auth.source,
                 )
                 .await;

@@ -1,6 +1,7 @@
-//! Batching reads: a request queues its key; at most `workers` workers (tasks spawned
-//! while there is work) each take everything waiting, read it with one call to the
-//! [`Source`] and hand every request its own answer.
+//! Batching reads: a request queues its key; a worker (a task spawned while there is
+//! work) takes everything waiting, reads it with one call to the [`Source`] and hands
+//! every request its own answer. One worker runs while it keeps up; more (up to
+//! `max_workers`) start only while a full batch ([`MAX_BATCH`]) is waiting.
 //!
 //! The rule that keeps strict mode strict: a batch is taken from the queue before its
 //! read starts, so every request in it arrived before the read started, and a request
@@ -16,7 +17,7 @@ use tokio::sync::oneshot;
 use crate::storage::StorageError;
 
 /// Requests answered by one read at most.
-const MAX_BATCH: usize = 64;
+const MAX_BATCH: usize = 128;
 /// How long a request waits for its answer at most (a worker's wait for a
 /// connection, then the read itself).
 const ANSWER_WAIT: Duration = Duration::from_secs(6);
@@ -74,11 +75,15 @@ impl<S: Source> Batcher<S> {
         let start_worker = {
             let mut queue = self.shared.queue();
             queue.waiting.push(Waiting { key, reply });
-            let free = queue.workers < self.shared.max_workers;
-            if free {
+            // One worker while it keeps up: fewer, larger statements cost the database
+            // far less than many small ones. Another starts only when a full batch
+            // is waiting.
+            let start = queue.workers == 0
+                || (queue.workers < self.shared.max_workers && queue.waiting.len() >= MAX_BATCH);
+            if start {
                 queue.workers += 1;
             }
-            free
+            start
         };
         if start_worker {
             tokio::spawn(Worker::new(self.shared.clone()).run());

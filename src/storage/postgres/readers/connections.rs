@@ -29,7 +29,10 @@ pub(super) struct Connections {
 impl Connections {
     pub(super) fn new(options: PgConnectOptions) -> Self {
         Self {
-            options,
+            // The batched read's plan does not depend on its arrays (every key is an
+            // index look-up): one generic plan, instead of PostgreSQL planning the
+            // statement again at each execution because each batch has its own size.
+            options: options.options([("plan_cache_mode", "force_generic_plan")]),
             idle: Mutex::new(Vec::new()),
         }
     }

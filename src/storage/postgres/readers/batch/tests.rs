@@ -88,41 +88,60 @@ async fn a_request_never_joins_a_read_already_in_flight() {
     }
 }
 
-/// Requests that arrive while every worker is busy share the next read, and each gets
-/// the answer for its own key; no more than the workers' number of reads run at once.
-#[tokio::test]
-async fn waiting_requests_share_one_read_and_each_gets_its_own_answer() {
-    let (b, mut reads, gate) = batcher(2, false);
-    let mut busy = Vec::new();
-    for k in 0..2 {
-        busy.push(spawn_read(&b, k));
-        assert_eq!(reads.recv().await.unwrap(), vec![k], "worker {k} is busy");
-    }
-    let waiting: Vec<_> = (100..140).map(|k| spawn_read(&b, k)).collect();
+async fn settle() {
     for _ in 0..50 {
         tokio::task::yield_now().await;
     }
-    gate.add_permits(1_000);
-    for (k, task) in (0..2).zip(busy) {
-        assert_eq!(task.await.unwrap().unwrap().0, k);
-    }
-    let mut batches = std::collections::BTreeSet::new();
-    for (k, task) in (100..140).zip(waiting) {
-        let (key, batch) = task.await.unwrap().unwrap();
-        assert_eq!(key, k, "each request gets its own key's answer");
-        batches.insert(batch);
-    }
+}
+
+/// Requests that arrive while the worker is busy share its next read, and each gets
+/// the answer for its own key; fewer than a full batch start no second read.
+#[tokio::test]
+async fn waiting_requests_share_one_read_and_each_gets_its_own_answer() {
+    let (b, mut reads, gate) = batcher(4, false);
+    let busy = spawn_read(&b, 0);
+    assert_eq!(reads.recv().await.unwrap(), vec![0], "the worker is busy");
+    let waiting: Vec<_> = (100..140).map(|k| spawn_read(&b, k)).collect();
+    settle().await;
     assert!(
-        batches.len() <= 2,
-        "40 waiting requests took {} reads",
-        batches.len()
+        reads.try_recv().is_err(),
+        "40 waiting requests start no second read"
     );
-    assert!(b.shared.source.most_in_flight.load(Ordering::SeqCst) <= 2);
+    gate.add_permits(1_000);
+    assert_eq!(busy.await.unwrap().unwrap(), (0, 1));
+    for (k, task) in (100..140).zip(waiting) {
+        assert_eq!(
+            task.await.unwrap().unwrap(),
+            (k, 2),
+            "its own key, from the second read"
+        );
+    }
     assert_eq!(
         b.shared.queue().workers,
         0,
         "workers end when the queue is empty"
     );
+}
+
+/// When a full batch waits behind a busy worker, another worker reads it at once (up
+/// to the limit), and never more than the limit's number of reads run.
+#[tokio::test]
+async fn a_full_batch_waiting_starts_another_worker() {
+    let (b, mut reads, gate) = batcher(2, false);
+    let busy = spawn_read(&b, 0);
+    assert_eq!(reads.recv().await.unwrap(), vec![0]);
+    let full = u32::try_from(MAX_BATCH).unwrap();
+    let waiting: Vec<_> = (1..=full * 3).map(|k| spawn_read(&b, k)).collect();
+    settle().await;
+    let second = reads.recv().await.unwrap();
+    assert_eq!(second.len(), MAX_BATCH, "a second worker took a full batch");
+    assert!(reads.try_recv().is_err(), "no third read: the limit is two");
+    gate.add_permits(1_000);
+    busy.await.unwrap().unwrap();
+    for (k, task) in (1..).zip(waiting) {
+        assert_eq!(task.await.unwrap().unwrap().0, k);
+    }
+    assert_eq!(b.shared.source.most_in_flight.load(Ordering::SeqCst), 2);
 }
 
 /// A failed read fails every request of its batch with the same kind of error, and the
@@ -133,9 +152,7 @@ async fn a_failed_read_fails_its_whole_batch_as_unavailable() {
     let busy = spawn_read(&b, 1);
     reads.recv().await.unwrap();
     let waiting: Vec<_> = (2..6).map(|k| spawn_read(&b, k)).collect();
-    for _ in 0..50 {
-        tokio::task::yield_now().await;
-    }
+    settle().await;
     gate.add_permits(100);
     assert!(matches!(
         busy.await.unwrap(),

@@ -20,8 +20,8 @@ use crate::notify::expiry::ExpiryScheduler;
 use crate::notify::notice_email::NoticeMailer;
 use crate::service::accounts::Accounts;
 use crate::service::keys::{KeyRing, load_or_create_key_file};
-use crate::service::last_used::LastUsed;
 use crate::service::tokens::Tokens;
+use crate::service::usage_log::UsageLog;
 use crate::service::{Services, SystemClock};
 use crate::storage;
 use crate::web::{AppParts, AppState};
@@ -55,8 +55,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         &public_url,
         settings.tokens,
     );
-    let flusher = tokio::spawn(flush_last_used(
-        tokens.last_used().clone(),
+    let flusher = tokio::spawn(flush_usage(
+        tokens.usage().clone(),
+        clock.clone(),
         settings.tokens.last_used_interval,
     ));
     let accounts = Accounts::new(&services, settings.console.idle_timeout);
@@ -70,6 +71,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
+    let shutdown_clock = clock.clone();
     let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
     let app = app::router(AppState::new(AppParts {
         accounts,
@@ -91,7 +93,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .accept_until(listener, app, shutdown_signal())
         .await;
     // First what only memory holds: an orchestrator may SIGKILL before the drain ends.
-    flush_at_shutdown(tokens.last_used(), "before draining").await;
+    flush_at_shutdown(tokens.usage(), &shutdown_clock, "before draining").await;
     let closed = connections.drain().await;
     if closed > 0 {
         tracing::warn!(
@@ -103,19 +105,24 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     for task in background {
         task.abort();
     }
-    flush_at_shutdown(tokens.last_used(), "after draining").await;
+    flush_at_shutdown(tokens.usage(), &shutdown_clock, "after draining").await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Writes noted secret uses during shutdown, waiting at most 5 s for the database.
-async fn flush_at_shutdown(last_used: &LastUsed, when: &str) {
-    let flush = tokio::time::timeout(std::time::Duration::from_secs(5), last_used.flush());
+/// Writes noted secret uses and refusals during shutdown, waiting at most 5 s
+/// for the database.
+async fn flush_at_shutdown(usage: &UsageLog, clock: &Arc<dyn crate::service::Clock>, when: &str) {
+    let flush = tokio::time::timeout(std::time::Duration::from_secs(5), usage.flush(clock.now()));
     match flush.await {
-        Ok(Ok(n)) => tracing::info!(secrets = n, "LastUsedAt flushed {when}"),
-        Ok(Err(e)) => tracing::error!(error = %e, "LastUsedAt could not be flushed {when}: {e}"),
+        Ok(Ok(n)) => tracing::info!(
+            values = n.uses,
+            refused = n.refused,
+            "secret uses flushed {when}"
+        ),
+        Ok(Err(e)) => tracing::error!(error = %e, "secret uses could not be flushed {when}: {e}"),
         Err(_) => tracing::error!(
-            "LastUsedAt could not be flushed {when}: the database did not answer within 5 s"
+            "secret uses could not be flushed {when}: the database did not answer within 5 s"
         ),
     }
 }
@@ -160,15 +167,20 @@ fn start_notifications(
     ])
 }
 
-/// Writes noted secret uses every `interval` (at most one write per secret each time).
-async fn flush_last_used(last_used: LastUsed, interval: std::time::Duration) {
+/// Writes noted secret uses and refusals every `interval` (at most one write
+/// per secret each time).
+async fn flush_usage(
+    usage: UsageLog,
+    clock: Arc<dyn crate::service::Clock>,
+    interval: std::time::Duration,
+) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
     loop {
         tick.tick().await;
-        if let Err(e) = last_used.flush().await {
-            tracing::warn!(error = %e, "LastUsedAt flush failed; retrying at the next interval: {e}");
+        if let Err(e) = usage.flush(clock.now()).await {
+            tracing::warn!(error = %e, "secret uses could not be flushed; retrying at the next interval: {e}");
         }
     }
 }

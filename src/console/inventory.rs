@@ -37,6 +37,7 @@ struct InventoryPage {
     never_used: bool,
     unused_for: String,
     expiring_within: String,
+    refused_within: String,
     errors: Vec<String>,
 }
 
@@ -46,6 +47,7 @@ pub struct InventoryQuery {
     never_used: Option<String>,
     unused_for: Option<String>,
     expiring_within: Option<String>,
+    refused_within: Option<String>,
 }
 
 /// A number of days from a filter field: empty is none, anything else must be 0–36500.
@@ -78,16 +80,20 @@ pub async fn inventory(
     let unused_for = q.unused_for.unwrap_or_default();
     let expiring_within = q.expiring_within.unwrap_or_default();
     let never_used = q.never_used.is_some();
+    let refused_within = q.refused_within.unwrap_or_default();
     let query = SecretQuery {
         status: match status.as_str() {
             "active" => Some(SecretStatusFilter::Active),
             "expired" => Some(SecretStatusFilter::Expired),
+            "leaked" => Some(SecretStatusFilter::Leaked),
             _ => None,
         },
         never_used,
         unused_for_days: days(&unused_for, "Unused for", &mut errors),
         expiring_within_days: days(&expiring_within, "Expiring within", &mut errors),
         text: None,
+        refused_since: days(&refused_within, "Old value presented within", &mut errors)
+            .map(|n| state.services.now() - chrono::Duration::days(i64::from(n))),
     };
     let page = Page {
         skip: 0,
@@ -134,6 +140,7 @@ pub async fn inventory(
             never_used,
             unused_for,
             expiring_within,
+            refused_within,
             errors,
         },
     )

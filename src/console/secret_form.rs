@@ -25,6 +25,8 @@ pub struct SecretForm {
     pub confirmation: String,
     pub grace_hours: String,
     pub errors: Vec<String>,
+    /// Renew and Delete: [`super::view::presentation_notes`] of the secret.
+    pub notes: Vec<String>,
 }
 
 impl SecretForm {

@@ -152,6 +152,7 @@ pub async fn tab(
                         _ => "delete",
                     };
                     let mut f = SecretForm::for_secret(&secret);
+                    f.notes = super::view::presentation_notes(&secret, state.services.now());
                     if d == "delete" {
                         f.expiration.clear();
                     }

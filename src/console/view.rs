@@ -191,6 +191,8 @@ pub struct SecretRow {
     pub last_used_iso: String,
     pub status: &'static str,
     pub grace: String,
+    /// See [`presentation_notes`].
+    pub notes: Vec<String>,
 }
 
 impl SecretRow {
@@ -208,10 +210,58 @@ impl SecretRow {
                 SecretStatus::Expired => "Expired",
             },
             grace: crate::domain::secret_status::active_grace(s.grace_until, now)
-                .map(|g| g.format("%d/%m/%Y %H:%M UTC").to_string())
+                .map(to_the_minute)
                 .unwrap_or_default(),
+            notes: presentation_notes(s, now),
         }
     }
+}
+
+/// What to know before ending a grace, renewing or deleting a secret: whether
+/// the value in grace is still used since the Renew, and how often values of the
+/// secret that no longer work were presented (when last, from where).
+pub fn presentation_notes(s: &SecretRecord, now: DateTime<Utc>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if crate::domain::secret_status::active_grace(s.grace_until, now).is_some() {
+        notes.push(match s.previous_last_used_at {
+            Some(at) => format!(
+                "The old value was last used {} (since the Renew).",
+                to_the_minute(at)
+            ),
+            None => "The old value has not been used since the Renew.".into(),
+        });
+    }
+    if s.refused.count > 0 {
+        let when = s
+            .refused
+            .last_at
+            .map(|at| format!(", last {}", to_the_minute(at)))
+            .unwrap_or_default();
+        let from = s
+            .refused
+            .last_from
+            .as_deref()
+            .map(|a| format!(" from {a}"))
+            .unwrap_or_default();
+        let times = if s.refused.count == 1 {
+            "once"
+        } else {
+            "times"
+        };
+        let count = if s.refused.count == 1 {
+            String::new()
+        } else {
+            format!("{} ", s.refused.count)
+        };
+        notes.push(format!(
+            "A value that no longer works was presented {count}{times}{when}{from}."
+        ));
+    }
+    notes
+}
+
+fn to_the_minute(at: DateTime<Utc>) -> String {
+    at.format("%d/%m/%Y %H:%M UTC").to_string()
 }
 
 /// The one time a secret value is rendered: the show-once dialog.

@@ -20,10 +20,13 @@ pub enum EventType {
     Expired,
     /// A secret scanner reported the value.
     Leaked,
+    /// A value of the secret that no longer works (replaced, revoked, expired)
+    /// was presented; at most one per secret and hour.
+    RefusedUse,
 }
 
 impl EventType {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Created,
         Self::Updated,
         Self::Renewed,
@@ -31,6 +34,7 @@ impl EventType {
         Self::Expiring,
         Self::Expired,
         Self::Leaked,
+        Self::RefusedUse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl EventType {
             Self::Expiring => "secret.expiring",
             Self::Expired => "secret.expired",
             Self::Leaked => "secret.leaked",
+            Self::RefusedUse => "secret.refused-use",
         }
     }
 
@@ -79,6 +84,17 @@ pub struct Event {
     pub lead_seconds: Option<u64>,
     /// For `secret.leaked`: where the value was found and what was done.
     pub leak: Option<LeakDetails>,
+    /// For `secret.refused-use`: how often and when former values were presented.
+    pub refused: Option<RefusedDetails>,
+}
+
+/// The refused presentations a `secret.refused-use` event reports: the secret's
+/// total so far, the latest and its source address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedDetails {
+    pub count: i64,
+    pub last_at: Option<DateTime<Utc>>,
+    pub last_from: Option<String>,
 }
 
 impl Event {
@@ -90,6 +106,7 @@ impl Event {
             at,
             lead_seconds: None,
             leak: None,
+            refused: None,
         }
     }
 
@@ -117,6 +134,16 @@ impl Event {
                     "url": leak.url,
                     "source": leak.source,
                     "action": leak.action,
+                }),
+            );
+        }
+        if let (Some(refused), Some(map)) = (&self.refused, data.as_object_mut()) {
+            map.insert(
+                "refusedUse".into(),
+                json!({
+                    "count": refused.count,
+                    "lastRefusedAt": refused.last_at.map(rfc3339),
+                    "lastRefusedFrom": refused.last_from,
                 }),
             );
         }

@@ -20,8 +20,9 @@ fn pairs(parts: &Parts) -> Result<Vec<(String, String)>, ApiError> {
     Ok(pairs)
 }
 
-/// `status=active|expired`, `neverUsed=true`, `unusedForDays=N`,
-/// `expiringWithinDays=N`, `query=text` (in the description).
+/// `status=active|expired|leaked`, `neverUsed=true`, `unusedForDays=N`,
+/// `expiringWithinDays=N`, `refusedSince=<RFC 3339>`, `query=text` (in the
+/// description).
 pub struct SecretFilters(pub SecretQuery);
 
 impl<S: Send + Sync> FromRequestParts<S> for SecretFilters {
@@ -36,11 +37,18 @@ impl<S: Send + Sync> FromRequestParts<S> for SecretFilters {
                     q.status = Some(match value.to_ascii_lowercase().as_str() {
                         "active" => SecretStatusFilter::Active,
                         "expired" => SecretStatusFilter::Expired,
-                        _ => return Err(ApiError::invalid("status", "must be active or expired")),
+                        "leaked" => SecretStatusFilter::Leaked,
+                        _ => {
+                            return Err(ApiError::invalid(
+                                "status",
+                                "must be active, expired or leaked",
+                            ));
+                        }
                     })
                 }
                 "neverused" => q.never_used = boolean("neverUsed", value)?,
                 "unusedfordays" => q.unused_for_days = Some(days("unusedForDays", value)?),
+                "refusedsince" => q.refused_since = Some(instant("refusedSince", value)?),
                 "expiringwithindays" => {
                     q.expiring_within_days = Some(days("expiringWithinDays", value)?)
                 }

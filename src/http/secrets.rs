@@ -81,6 +81,15 @@ pub struct Secret {
     pub status: SecretStatusWire,
     /// Until when the value replaced by the last Renew still works.
     pub grace_until: Option<DateTime<Utc>>,
+    /// While a grace runs: the last use of the replaced value since the Renew
+    /// (`null`: not used since), so you know when ending the grace is safe.
+    pub previous_value_last_used_at: Option<DateTime<Utc>>,
+    /// How often values of this secret that no longer work (replaced after any
+    /// grace, revoked, expired) were presented to the token endpoint.
+    pub refused_count: i64,
+    pub last_refused_at: Option<DateTime<Utc>>,
+    /// The source address of the last refused presentation.
+    pub last_refused_from: Option<String>,
 }
 
 impl Secret {
@@ -97,7 +106,12 @@ impl Secret {
                 SecretStatus::Active => SecretStatusWire::Active,
                 SecretStatus::Expired => SecretStatusWire::Expired,
             },
+            previous_value_last_used_at: active_grace(s.grace_until, now)
+                .and(s.previous_last_used_at),
             grace_until: active_grace(s.grace_until, now),
+            refused_count: s.refused.count,
+            last_refused_at: s.refused.last_at,
+            last_refused_from: s.refused.last_from,
         }
     }
 }
@@ -141,10 +155,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path),
            ("query" = Option<String>, Query, description = "Text the description contains (case-insensitive)"),
-           ("status" = Option<String>, Query, description = "active or expired"),
+           ("status" = Option<String>, Query, description = "active, expired, or leaked (reported by a secret scanner under the alert policy and not rotated since)"),
            ("neverUsed" = Option<bool>, Query, description = "Only secrets never used at the token endpoint"),
            ("unusedForDays" = Option<u32>, Query, description = "Only secrets not used (or, never used, created) in the last N days"),
            ("expiringWithinDays" = Option<u32>, Query, description = "Only secrets expiring in the next N days"),
+           ("refusedSince" = Option<String>, Query, description = "RFC 3339 date-time: only secrets a former value of which (replaced, revoked, expired) was presented since then"),
            ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query, description = "0–1000, default 100")),
     responses((status = 200, body = [Secret], headers(("Total-Count" = u64))), (status = 400, body = ErrorResponse),
               (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]

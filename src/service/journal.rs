@@ -92,6 +92,7 @@ fn action_of(kind: EventType) -> &'static str {
         EventType::Expiring => "secret.expiring",
         EventType::Expired => "secret.expired",
         EventType::Leaked => "secret.leak-report",
+        EventType::RefusedUse => "secret.refused-use",
     }
 }
 

@@ -50,6 +50,8 @@ pub struct SecretQuery {
     pub expiring_within_days: Option<u32>,
     /// Text the description contains (case-insensitive).
     pub text: Option<String>,
+    /// Only secrets a former value of which was refused at or after this instant.
+    pub refused_since: Option<DateTime<Utc>>,
 }
 
 impl SecretQuery {
@@ -61,6 +63,7 @@ impl SecretQuery {
             unused_since: self.unused_for_days.map(|n| now - days(n)),
             expiring_before: self.expiring_within_days.map(|n| now + days(n)),
             text: self.text,
+            refused_since: self.refused_since,
             now: Some(now),
         }
     }

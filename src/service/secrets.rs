@@ -154,10 +154,13 @@ impl Secrets {
                     )?,
                 };
                 if let Some((hash, hint)) = &new_value {
-                    secret.hash = hash.clone();
+                    // As a Renew without grace: the old value stops now, and its hash
+                    // is kept so that a later presentation of it is reported as
+                    // superseded (refused-use tracking), not unknown.
+                    let old = std::mem::replace(&mut secret.hash, hash.clone());
                     secret.hint.clone_from(hint);
-                    secret.previous_hash = None;
-                    secret.grace_until = None;
+                    secret.previous_hash = Some(old);
+                    secret.grace_until = Some(now);
                 }
                 Ok(journal::secret_journal(
                     caller,

@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use super::ServiceError;
 use super::limiter::{Limiter, WeakLimiter};
-use super::verify::{VerifiedClient, Verifier};
+use super::verify::{Presented, VerifiedClient, Verifier};
 use crate::domain::ids::{ClientId, TenantId};
-use crate::domain::secret_value::SecretValue;
 use crate::domain::verification::Refusal;
 use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
 
@@ -32,17 +31,15 @@ pub(super) async fn verify(
     verifier: &Verifier,
     throttle: &Throttle,
     per_client: u32,
-    tenant: &TenantId,
     client_id: Option<&str>,
-    client: &ClientId,
-    secret: &SecretValue,
+    presented: Presented<'_>,
 ) -> Result<Result<Result<VerifiedClient, Refusal>, ServiceError>, Duration> {
     let Some(client_id) = client_id else {
-        return Ok(verifier.verify_client(tenant, client, secret).await);
+        return Ok(verifier.verify_client(presented).await);
     };
-    let key = client_key(tenant, client_id);
+    let key = client_key(presented.tenant, client_id);
     let (failures, decided) = match verifier
-        .verify_client_unless_full(tenant, client, secret, &key, per_client)
+        .verify_client_unless_full(presented, &key, per_client)
         .await
     {
         Ok(found) => found,

@@ -30,11 +30,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::keys::KeyRing;
-use super::last_used::LastUsed;
 use super::limiter::Limiter;
 use super::settings::TokenSettings;
 use super::shared_failures as shared;
-use super::verify::VerifiedClient;
+use super::usage_log::UsageLog;
+use super::verify::{Presented, VerifiedClient};
 use super::{Caller, ServiceError, Services};
 use crate::domain::access;
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
@@ -105,7 +105,7 @@ pub struct Tokens {
     services: Services,
     keys: Arc<KeyRing>,
     public_url: String,
-    last_used: LastUsed,
+    usage: UsageLog,
     /// Failures per client id and per source address.
     throttle: Limiter<(TenantId, String), IpAddr>,
     /// The limits' `max`: failures per client id, per address.
@@ -129,7 +129,7 @@ impl Tokens {
             tokio::spawn(shared::fold_announcements(feed, throttle.downgrade()));
         }
         Self {
-            last_used: services.verifier.last_used(),
+            usage: services.verifier.usage().clone(),
             services,
             keys,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -171,9 +171,10 @@ impl Tokens {
         &self.keys
     }
 
-    /// The coalesced LastUsedAt writer, for the server's flush loop.
-    pub fn last_used(&self) -> &LastUsed {
-        &self.last_used
+    /// The coalescing writer of secret uses and refused presentations, for the
+    /// server's flush loop.
+    pub fn usage(&self) -> &UsageLog {
+        &self.usage
     }
 
     /// Checks a client's secret, throttling failures per client id and per
@@ -199,10 +200,13 @@ impl Tokens {
             verifier,
             &self.throttle,
             self.failures_max.0,
-            auth.tenant,
             well_formed.then_some(auth.client_id),
-            &client,
-            auth.secret,
+            Presented {
+                tenant: auth.tenant,
+                client: &client,
+                secret: auth.secret,
+                source: auth.source,
+            },
         )
         .await
         {
@@ -216,8 +220,12 @@ impl Tokens {
         match outcome {
             Ok(Ok(verified)) => {
                 attempt.release();
-                self.last_used
-                    .note(verified.client_pk, verified.secret_id, self.services.now());
+                self.usage.note_use(
+                    verified.client_pk,
+                    verified.secret_id,
+                    verified.credential,
+                    self.services.now(),
+                );
                 Ok(verified)
             }
             Ok(Err(refusal)) => {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
 use super::journal::{self, Target};
-use super::last_used::LastUsed;
+use super::usage_log::UsageLog;
 use super::verified_cache::{self, VerifiedCache};
 use super::{Context, ServiceError};
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
@@ -30,11 +30,13 @@ use crate::storage::failures::{FailureLimit, FailureVerdict, KeyFailures};
 pub struct Verifier {
     ctx: Arc<Context>,
     verified: Arc<VerifiedCache>,
+    usage: UsageLog,
 }
 
 impl Verifier {
     pub(crate) fn new(ctx: Arc<Context>) -> Self {
         Self {
+            usage: UsageLog::new(ctx.store.clone()),
             ctx,
             verified: Arc::new(VerifiedCache::new(verified_cache::CAPACITY)),
         }
@@ -48,21 +50,24 @@ impl Verifier {
         client: &ClientId,
         presented: &SecretValue,
     ) -> Result<Result<SecretId, Refusal>, ServiceError> {
-        Ok(self
-            .verify_client(tenant, client, presented)
-            .await?
-            .map(|v| v.secret_id))
+        let p = Presented {
+            tenant,
+            client,
+            secret: presented,
+            source: None,
+        };
+        Ok(self.verify_client(p).await?.map(|v| v.secret_id))
     }
 
-    /// Like [`Self::verify`], with what a token needs of the client.
+    /// Like [`Self::verify`], with what a token needs of the client. A refused
+    /// presentation of a former value (replaced, revoked, expired) is noted for
+    /// that secret with its source ([`UsageLog`]).
     pub async fn verify_client(
         &self,
-        tenant: &TenantId,
-        client: &ClientId,
-        presented: &SecretValue,
+        p: Presented<'_>,
     ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
-        let credentials = self.ctx.store.load_credentials(tenant, client).await?;
-        self.decide_client(tenant, client, presented, credentials)
+        let credentials = self.ctx.store.load_credentials(p.tenant, p.client).await?;
+        self.decide_client(p.tenant, p.client, p.secret, credentials, p.source)
             .await
     }
 
@@ -71,22 +76,20 @@ impl Verifier {
     /// shares. When they fill the limit (`max`), nothing is checked (`None`).
     pub(crate) async fn verify_client_unless_full(
         &self,
-        tenant: &TenantId,
-        client: &ClientId,
-        presented: &SecretValue,
+        p: Presented<'_>,
         failure_key: &str,
         max: u32,
     ) -> Result<(Option<KeyFailures>, Option<Result<VerifiedClient, Refusal>>), ServiceError> {
         let (credentials, failures) = self
             .ctx
             .store
-            .load_credentials_and_failures(tenant, client, failure_key)
+            .load_credentials_and_failures(p.tenant, p.client, failure_key)
             .await?;
         if failures.as_ref().is_some_and(|f| f.count >= max) {
             return Ok((failures, None));
         }
         let decided = self
-            .decide_client(tenant, client, presented, credentials)
+            .decide_client(p.tenant, p.client, p.secret, credentials, p.source)
             .await?;
         Ok((failures, Some(decided)))
     }
@@ -97,6 +100,7 @@ impl Verifier {
         client: &ClientId,
         presented: &SecretValue,
         credentials: Option<Arc<ClientCredentials>>,
+        source: Option<IpAddr>,
     ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
         let now = self.ctx.clock.now();
         let key = (*tenant, client.clone());
@@ -130,6 +134,10 @@ impl Verifier {
         if let (Ok(proof), Some(mac)) = (&decision, &mac) {
             self.verified
                 .remember(&key, proof.secret, proof.credential, mac, &digest);
+        }
+        if let Err(Refusal::Expired(id) | Refusal::Revoked(id) | Refusal::Superseded(id)) = decision
+        {
+            self.usage.note_refused(credentials.pk, id, now, source);
         }
         Ok(decision.map(|proof| VerifiedClient {
             client_pk: credentials.pk,
@@ -212,10 +220,19 @@ impl Verifier {
         self.ctx.store.failure_feed()
     }
 
-    /// A coalescing `LastUsedAt` writer for the uses of verified secrets.
-    pub fn last_used(&self) -> LastUsed {
-        LastUsed::new(self.ctx.store.clone())
+    /// The coalescing writer of secret uses and refused presentations.
+    pub fn usage(&self) -> &UsageLog {
+        &self.usage
     }
+}
+
+/// A value presented for a client of a tenant, from a source address.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    pub tenant: &'a TenantId,
+    pub client: &'a ClientId,
+    pub secret: &'a SecretValue,
+    pub source: Option<IpAddr>,
 }
 
 /// A client whose secret was verified, with what a token needs.
@@ -308,6 +325,21 @@ mod tests {
                 .verify(&self.tenant, &self.client, value)
                 .await
                 .unwrap()
+        }
+
+        /// Verifies `value` as the token endpoint does, from address `source`.
+        async fn present(
+            &self,
+            value: &SecretValue,
+            source: &str,
+        ) -> Result<Result<VerifiedClient, Refusal>, ServiceError> {
+            let p = Presented {
+                tenant: &self.tenant,
+                client: &self.client,
+                secret: value,
+                source: Some(source.parse().unwrap()),
+            };
+            self.services.verifier.verify_client(p).await
         }
 
         fn advance(&self, by: Duration) {
@@ -488,7 +520,103 @@ mod tests {
             f.verify(&SecretValue::presented(&supplied(5))).await,
             Ok(SecretId(1))
         );
-        assert_eq!(f.verify(&f.first_value).await, Err(Refusal::NoMatch));
+        assert_eq!(
+            f.verify(&f.first_value).await,
+            Err(Refusal::Superseded(SecretId(1))),
+            "the replaced value is recognised, and refused"
+        );
+    }
+
+    /// Refused presentations of a replaced value are noted with their source and
+    /// flushed as counts; one `secret.refused-use` event per hour; a use of the
+    /// value in grace is written as that value's last use.
+    #[tokio::test]
+    async fn refused_presentations_and_uses_in_grace_are_flushed() {
+        let f = Fixture::new().await;
+        let caller = Caller::PlatformAdministrator;
+        let req = RenewRequest {
+            grace_period_seconds: Some(60),
+            ..RenewRequest::default()
+        };
+        let (_, renewed) = f
+            .services
+            .secrets
+            .renew(&caller, f.at(), SecretId(1), req)
+            .await
+            .unwrap();
+        let verifier = &f.services.verifier;
+        let from: IpAddr = "10.0.0.7".parse().unwrap();
+        let proof = f
+            .present(&f.first_value, "10.0.0.1")
+            .await
+            .unwrap()
+            .unwrap();
+        verifier.usage().note_use(
+            proof.client_pk,
+            proof.secret_id,
+            proof.credential,
+            f.services.now(),
+        );
+        let flushed = verifier.usage().flush(f.services.now()).await.unwrap();
+        assert_eq!((flushed.uses, flushed.refused), (1, 0));
+        let secret = f
+            .services
+            .secrets
+            .get(&caller, f.at(), SecretId(1))
+            .await
+            .unwrap();
+        assert_eq!(secret.previous_last_used_at, Some(f.services.now()));
+
+        f.advance(Duration::seconds(61));
+        for source in ["10.0.0.2", "10.0.0.3", "10.0.0.7"] {
+            f.advance(Duration::seconds(1));
+            let refused = f.present(&f.first_value, source).await.unwrap();
+            assert_eq!(refused, Err(Refusal::Superseded(SecretId(1))));
+        }
+        assert!(f.present(&renewed, "10.0.0.9").await.unwrap().is_ok());
+        let flushed = verifier.usage().flush(f.services.now()).await.unwrap();
+        assert_eq!((flushed.refused, flushed.events), (1, 1));
+        let secret = f
+            .services
+            .secrets
+            .get(&caller, f.at(), SecretId(1))
+            .await
+            .unwrap();
+        assert_eq!(secret.refused.count, 3);
+        assert_eq!(secret.refused.last_from, Some(from.to_string()));
+        assert_eq!(secret.refused.last_at, Some(f.services.now()));
+
+        f.present(&f.first_value, "10.0.0.4")
+            .await
+            .unwrap()
+            .unwrap_err();
+        let flushed = verifier.usage().flush(f.services.now()).await.unwrap();
+        assert_eq!(
+            (flushed.refused, flushed.events),
+            (1, 0),
+            "one event an hour"
+        );
+        f.advance(Duration::minutes(61));
+        f.present(&f.first_value, "10.0.0.5")
+            .await
+            .unwrap()
+            .unwrap_err();
+        let flushed = verifier.usage().flush(f.services.now()).await.unwrap();
+        assert_eq!(flushed.events, 1, "the next hour raises again");
+        let secret = f
+            .services
+            .secrets
+            .get(&caller, f.at(), SecretId(1))
+            .await
+            .unwrap();
+        assert_eq!(secret.refused.count, 5);
+        let wrong = SecretValue::generate().unwrap();
+        f.present(&wrong, "10.0.0.6").await.unwrap().unwrap_err();
+        let flushed = verifier.usage().flush(f.services.now()).await.unwrap();
+        assert_eq!(
+            flushed.refused, 0,
+            "a value that never worked is not a refused use"
+        );
     }
 
     mod supplied_cache;

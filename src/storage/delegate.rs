@@ -27,7 +27,7 @@ macro_rules! storage_impl {
             use $crate::domain::policy::{ClientPolicy, TenantPolicy};
             use $crate::storage::{
                 ClientCredentials, ClientRecord, FoundSecret, Journal, LeakRecord, NewClient,
-                NewSecret, Page, Paged, RefusalKept, SecretFilter, SecretRecord, SecretUse,
+                NewSecret, Page, Paged, RefusalKept, RefusedSecret, RefusedUse, SecretFilter, SecretRecord, SecretUse,
                 SigningKeyRecord, Storage, StorageError, TenantRecord, TenantSecret,
             };
 
@@ -346,6 +346,36 @@ macro_rules! storage_impl {
                 async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError> {
                     self.breaker
                         .run(secrets::record_last_used(&self.pool, uses))
+                        .await
+                }
+
+                async fn record_refused_uses(
+                    &self,
+                    uses: &[RefusedUse],
+                    event_before: DateTime<Utc>,
+                ) -> Result<Vec<RefusedSecret>, StorageError> {
+                    self.breaker
+                        .run(secrets::record_refused_uses(&self.pool, uses, event_before))
+                        .await
+                }
+
+                async fn raise_refused_use(
+                    &self,
+                    client_pk: i64,
+                    id: SecretId,
+                    event_before: DateTime<Utc>,
+                    now: DateTime<Utc>,
+                    journal: &Journal,
+                ) -> Result<bool, StorageError> {
+                    self.breaker
+                        .run(secrets::raise_refused_use(
+                            &self.pool,
+                            client_pk,
+                            id,
+                            event_before,
+                            now,
+                            journal,
+                        ))
                         .await
                 }
 

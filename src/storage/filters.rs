@@ -24,7 +24,17 @@ where
             qb.push(" AND s.expiration IS NOT NULL AND s.expiration <= ");
             qb.push_bind(now);
         }
+        Some(SecretStatusFilter::Leaked) => {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM leak_reports l WHERE l.client_pk = s.client_pk \
+                 AND l.secret_id = s.id AND l.digest = s.hash)",
+            );
+        }
         None => {}
+    }
+    if let Some(since) = f.refused_since {
+        qb.push(" AND s.last_refused_at >= ");
+        qb.push_bind(since);
     }
     if f.never_used {
         qb.push(" AND s.last_used_at IS NULL");

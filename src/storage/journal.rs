@@ -86,6 +86,9 @@ pub struct SecretFilter {
     pub expiring_before: Option<DateTime<Utc>>,
     /// Only secrets whose description contains this text (case-insensitive).
     pub text: Option<String>,
+    /// Only secrets a former value of which was presented (and refused) at or
+    /// after this instant.
+    pub refused_since: Option<DateTime<Utc>>,
     /// The instant `status` and `expiring_before` are judged at.
     pub now: Option<DateTime<Utc>>,
 }
@@ -94,6 +97,9 @@ pub struct SecretFilter {
 pub enum SecretStatusFilter {
     Active,
     Expired,
+    /// Reported by a secret scanner (under the `alert` leak policy) and not
+    /// rotated since: the reported value is still the current one.
+    Leaked,
 }
 
 /// A non-revoked secret found by the digest of a generated value, in any tenant.

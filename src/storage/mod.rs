@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::audit::{AuditEntry, AuditFilter, RefusalFold};
 use crate::domain::client::ClientSettings;
 use crate::domain::events::SecretSubject;
-use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
+use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::leaks::{KeyEntry, LeakPolicy};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 use crate::domain::secret_hash::StoredHash;
@@ -182,6 +182,21 @@ pub struct SecretRecord {
     /// Grows with every change; [`Storage::update_secret`] applies only to the
     /// revision it was read at.
     pub revision: i64,
+    /// The last use of the value in grace since the Renew that replaced it.
+    pub previous_last_used_at: Option<DateTime<Utc>>,
+    /// Presentations of values of this secret that worked once and no longer do.
+    pub refused: RefusedPresentations,
+}
+
+/// How often values of a secret that no longer work were presented: replaced
+/// (after any grace), revoked or expired. Written by the token path's coalesced
+/// flush ([`Storage::record_refused_uses`]), never by a management change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefusedPresentations {
+    pub count: i64,
+    pub last_at: Option<DateTime<Utc>>,
+    /// The source address of the last one.
+    pub last_from: Option<String>,
 }
 
 impl SecretRecord {
@@ -229,12 +244,33 @@ pub struct ClientCredentials {
     pub candidates: Vec<Candidate>,
 }
 
-/// A successful use of a secret, to be written as its `LastUsedAt`.
+/// A successful use of a secret, to be written as its `LastUsedAt` (and, when
+/// `credential` is the value in grace, as that value's last use).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecretUse {
     pub client_pk: i64,
     pub secret_id: SecretId,
+    pub credential: CredentialId,
     pub at: DateTime<Utc>,
+}
+
+/// Refused presentations of one secret's former values, coalesced: how many
+/// since the last flush, the latest, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedUse {
+    pub client_pk: i64,
+    pub secret_id: SecretId,
+    pub count: u32,
+    pub at: DateTime<Utc>,
+    pub from: Option<String>,
+}
+
+/// A secret whose `secret.refused-use` event may be due: what the event says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedSecret {
+    pub client_pk: i64,
+    pub subject: SecretSubject,
+    pub refused: RefusedPresentations,
 }
 
 /// A token-signing key. The private key is sealed (encrypted) under the master
@@ -428,6 +464,26 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     /// Writes `LastUsedAt` of each secret (never moving it backwards); secrets that
     /// are gone are skipped. One call per flush, not per token.
     async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError>;
+    /// Adds refused presentations to their secrets' counters (`RefusedCount`,
+    /// `LastRefusedAt`/`From`, never moving the time backwards; secrets that are
+    /// gone are skipped) and returns those of them whose last `secret.refused-use`
+    /// event was raised before `event_before` (or never), with their new totals.
+    async fn record_refused_uses(
+        &self,
+        uses: &[RefusedUse],
+        event_before: DateTime<Utc>,
+    ) -> Result<Vec<RefusedSecret>, StorageError>;
+    /// Marks the secret's `secret.refused-use` event raised at `now` and writes
+    /// `journal` in the same transaction, only if no event was raised since
+    /// `event_before` (by any node). True when this call raised it.
+    async fn raise_refused_use(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+        event_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<bool, StorageError>;
 
     /// Stores `key` as the current signing key unless one exists already (two
     /// nodes starting at once: the first insert wins, the other is a no-op).

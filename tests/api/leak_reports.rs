@@ -301,6 +301,32 @@ async fn alert_policy_keeps_the_secret_and_concurrent_reports_act_once(backend: 
     report(&server, &scanner, &[&leaked.secret]).await;
     assert_eq!(leak_audits(&server, &tenant).await.len(), 1);
     call(server.get(&secret_path(&leaked)), 200).await;
+
+    // The inventory's `leaked` status: reported under `alert` and not rotated since.
+    let clean = cc_client(&server, &tenant, &[]).await;
+    let leaked_list = format!("/api/v1/Tenants/{tenant}/Secrets?status=leaked");
+    let listed = call(server.get(&leaked_list), 200).await;
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|s| s["ClientId"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [leaked.id.as_str()],
+        "only the leaked one, not {}",
+        clean.id
+    );
+    call(
+        server
+            .post(&format!("{}/Renew", secret_path(&leaked)))
+            .json(&json!({})),
+        200,
+    )
+    .await;
+    let listed = call(server.get(&leaked_list), 200).await;
+    assert_eq!(listed, json!([]), "rotated: no longer leaked");
 }
 
 async fn platform_administrators_replace_the_scanner_keys(backend: Backend) {

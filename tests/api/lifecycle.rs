@@ -91,7 +91,7 @@ pub(crate) async fn expect_invalid(req: RequestBuilder, field: &str) -> Value {
 }
 
 /// The fields of a secret object, exactly (the value is never among them).
-pub(crate) const SECRET_FIELDS: [&str; 9] = [
+pub(crate) const SECRET_FIELDS: [&str; 13] = [
     "Id",
     "Description",
     "Expiration",
@@ -101,6 +101,10 @@ pub(crate) const SECRET_FIELDS: [&str; 9] = [
     "LastUsedAt",
     "Status",
     "GraceUntil",
+    "PreviousValueLastUsedAt",
+    "RefusedCount",
+    "LastRefusedAt",
+    "LastRefusedFrom",
 ];
 
 pub(crate) fn secrets_path(tenant: &str, kind: &str, client: &str) -> String {

@@ -56,6 +56,7 @@ mod oauth_tokens;
 mod openapi;
 mod policies;
 mod receiver_selftest;
+mod refused_use;
 mod roles;
 mod secret_lookup;
 mod secret_races;

@@ -17,6 +17,7 @@ mod http_checks;
 mod layout;
 mod lookup;
 mod paths;
+mod refused;
 mod secrets;
 mod settings;
 mod signin;

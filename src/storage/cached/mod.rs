@@ -28,8 +28,8 @@ use chrono::{DateTime, Utc};
 use super::console::{ConsoleStore, NewUser, SessionRecord, UserRecord};
 use super::{
     ClientCredentials, ClientRecord, FoundSecret, Journal, LeakRecord, NewClient, NewSecret, Page,
-    Paged, SecretFilter, SecretRecord, SecretUse, SigningKeyRecord, Storage, StorageError,
-    TenantRecord, TenantSecret,
+    Paged, RefusedSecret, RefusedUse, SecretFilter, SecretRecord, SecretUse, SigningKeyRecord,
+    Storage, StorageError, TenantRecord, TenantSecret,
 };
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
@@ -313,6 +313,27 @@ impl<S: Storage> Storage for CachedStorage<S> {
     /// LastUsedAt is not part of the credentials: no invalidation.
     async fn record_last_used(&self, uses: &[SecretUse]) -> Result<(), StorageError> {
         self.inner.record_last_used(uses).await
+    }
+
+    async fn record_refused_uses(
+        &self,
+        uses: &[RefusedUse],
+        event_before: DateTime<Utc>,
+    ) -> Result<Vec<RefusedSecret>, StorageError> {
+        self.inner.record_refused_uses(uses, event_before).await
+    }
+
+    async fn raise_refused_use(
+        &self,
+        client_pk: i64,
+        id: SecretId,
+        event_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> Result<bool, StorageError> {
+        self.inner
+            .raise_refused_use(client_pk, id, event_before, now, journal)
+            .await
     }
 
     async fn insert_signing_key_if_absent(

@@ -36,6 +36,8 @@ pub(super) async fn client_insert_with_first_secret(s: Store) {
             previous_hash: None,
             grace_until: None,
             revision: 0,
+            previous_last_used_at: None,
+            refused: crate::storage::RefusedPresentations::default(),
         };
         assert_eq!(first, expected);
         assert_eq!(

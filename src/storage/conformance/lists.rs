@@ -53,6 +53,7 @@ pub(super) async fn secret_filters_and_inventory(s: Store) {
     let used = |pk: i64, id: i32, at: i64| SecretUse {
         client_pk: pk,
         secret_id: SecretId(id),
+        credential: crate::domain::ids::CredentialId::generate(),
         at: t(at),
     };
     s.record_last_used(&[

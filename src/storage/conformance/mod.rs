@@ -25,6 +25,7 @@ mod lists;
 mod notices;
 mod queue;
 mod refusals;
+mod refused_uses;
 mod secrets;
 mod tenants;
 mod webhook_limit;
@@ -39,6 +40,7 @@ use lists::*;
 use notices::*;
 use queue::*;
 use refusals::*;
+use refused_uses::*;
 use secrets::*;
 use tenants::*;
 use webhook_limit::*;
@@ -121,6 +123,10 @@ conformance!(
     refusals_past_the_cap_are_counted_in_one_overflow_entry,
     refusals_of_unknown_tenants_are_not_written,
     ordinary_entries_never_fold,
+    // refused_uses.rs: coalesced usage writes
+    refused_uses_add_up_and_raise_one_event_per_window,
+    concurrent_refusal_flushes_add_up_and_raise_one_event,
+    value_in_grace_last_use_follows_its_credential,
     // queue.rs
     claims_lease_retry_and_finish,
     renewed_leases_keep_a_claim,

@@ -30,7 +30,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::rows::{self};
-use super::{ClientCredentials, ClientRecord, Paged, SecretRecord, StorageError, TenantRecord};
+use super::{
+    ClientCredentials, ClientRecord, Paged, RefusedPresentations, SecretRecord, StorageError,
+    TenantRecord,
+};
 use crate::domain::ids::{ClientId, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
@@ -196,6 +199,12 @@ fn secret_from_row(row: &PgRow) -> Result<SecretRecord, StorageError> {
         )?,
         grace_until: row.try_get("grace_until")?,
         revision: row.try_get("revision")?,
+        previous_last_used_at: row.try_get("previous_last_used_at")?,
+        refused: RefusedPresentations {
+            count: row.try_get("refused_count")?,
+            last_at: row.try_get("last_refused_at")?,
+            last_from: row.try_get("last_refused_from")?,
+        },
     })
 }
 

@@ -10,7 +10,10 @@ use super::secret_from_row;
 use crate::domain::ids::{SecretId, TenantId};
 use crate::domain::leaks::LeakPolicy;
 use crate::storage::rows::{self, secret_columns};
-use crate::storage::{FoundSecret, Journal, NewSecret, SecretRecord, SecretUse, StorageError};
+use crate::storage::{
+    FoundSecret, Journal, NewSecret, RefusedSecret, RefusedUse, SecretRecord, SecretUse,
+    StorageError,
+};
 use sqlx::{Postgres, Transaction};
 
 pub(super) async fn insert_secret_within_limit(
@@ -116,7 +119,8 @@ pub(super) async fn update_secret(
     let done = sqlx::query(
         "UPDATE secrets SET description = $1, expiration = $2, hash_kind = $3, hash = $4, \
          credential = $5, hint = $6, previous_hash_kind = $7, previous_hash = $8, \
-         previous_credential = $9, grace_until = $10, revision = revision + 1 \
+         previous_credential = $9, grace_until = $10, revision = revision + 1, \
+         previous_last_used_at = CASE WHEN previous_credential = $9 THEN previous_last_used_at END \
          WHERE client_pk = $11 AND id = $12 AND revoked_at IS NULL AND revision = $13",
     )
     .bind(&s.description)
@@ -190,18 +194,103 @@ pub(super) async fn record_last_used(
     let mut tx = pool.begin().await?;
     for u in uses {
         sqlx::query(
-            "UPDATE secrets SET last_used_at = $1 WHERE client_pk = $2 AND id = $3 \
-             AND (last_used_at IS NULL OR last_used_at < $4)",
+            "UPDATE secrets SET \
+             last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $1 \
+                 THEN $1 ELSE last_used_at END, \
+             previous_last_used_at = CASE WHEN previous_credential = $2 \
+                 AND (previous_last_used_at IS NULL OR previous_last_used_at < $1) \
+                 THEN $1 ELSE previous_last_used_at END \
+             WHERE client_pk = $3 AND id = $4",
         )
         .bind(u.at)
+        .bind(u.credential.to_string())
         .bind(u.client_pk)
         .bind(u.secret_id.0)
-        .bind(u.at)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+pub(super) async fn record_refused_uses(
+    pool: &PgPool,
+    uses: &[RefusedUse],
+    event_before: DateTime<Utc>,
+) -> Result<Vec<RefusedSecret>, StorageError> {
+    let mut tx = pool.begin().await?;
+    let mut due = Vec::new();
+    for u in uses {
+        let row = sqlx::query(
+            "UPDATE secrets SET refused_count = refused_count + $1, \
+             last_refused_from = CASE WHEN last_refused_at IS NULL OR last_refused_at <= $2 \
+                 THEN $3 ELSE last_refused_from END, \
+             last_refused_at = CASE WHEN last_refused_at IS NULL OR last_refused_at <= $2 \
+                 THEN $2 ELSE last_refused_at END \
+             WHERE client_pk = $4 AND id = $5 \
+             RETURNING refused_event_at",
+        )
+        .bind(i64::from(u.count))
+        .bind(u.at)
+        .bind(&u.from)
+        .bind(u.client_pk)
+        .bind(u.secret_id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { continue };
+        let last_event: Option<DateTime<Utc>> = row.try_get("refused_event_at")?;
+        if last_event.is_some_and(|at| at >= event_before) {
+            continue;
+        }
+        let found = sqlx::query(concat!(
+            "SELECT c.tenant_id, c.kind AS client_kind, c.id AS client_id, ",
+            secret_columns!("s."),
+            " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+             WHERE s.client_pk = $1 AND s.id = $2"
+        ))
+        .bind(u.client_pk)
+        .bind(u.secret_id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let secret = secret_from_row(&found)?;
+        let tenant = TenantId::from(found.try_get::<uuid::Uuid, _>("tenant_id")?);
+        let kind: String = found.try_get("client_kind")?;
+        let client_id: String = found.try_get("client_id")?;
+        due.push(RefusedSecret {
+            client_pk: u.client_pk,
+            subject: secret.subject(tenant, rows::parse_kind(&kind)?, &client_id),
+            refused: secret.refused,
+        });
+    }
+    tx.commit().await?;
+    Ok(due)
+}
+
+pub(super) async fn raise_refused_use(
+    pool: &PgPool,
+    client_pk: i64,
+    id: SecretId,
+    event_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    journal: &Journal,
+) -> Result<bool, StorageError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE secrets SET refused_event_at = $1 WHERE client_pk = $2 AND id = $3 \
+         AND (refused_event_at IS NULL OR refused_event_at < $4)",
+    )
+    .bind(now)
+    .bind(client_pk)
+    .bind(id.0)
+    .bind(event_before)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(super) async fn insert_secret(

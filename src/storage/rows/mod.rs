@@ -72,7 +72,15 @@ macro_rules! secret_columns {
             $p,
             "previous_credential, ",
             $p,
-            "revision"
+            "revision, ",
+            $p,
+            "previous_last_used_at, ",
+            $p,
+            "refused_count, ",
+            $p,
+            "last_refused_at, ",
+            $p,
+            "last_refused_from"
         )
     };
 }
@@ -217,6 +225,8 @@ pub fn inserted_secret(id: SecretId, s: &super::NewSecret) -> super::SecretRecor
         previous_hash: None,
         grace_until: None,
         revision: 0,
+        previous_last_used_at: None,
+        refused: super::RefusedPresentations::default(),
     }
 }
 

@@ -47,7 +47,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row, SqlitePool};
 
 use super::rows::{self};
-use super::{ClientRecord, SecretRecord, StorageError, TenantRecord};
+use super::{ClientRecord, RefusedPresentations, SecretRecord, StorageError, TenantRecord};
 use crate::domain::ids::{ClientId, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
@@ -290,6 +290,12 @@ fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StorageError> {
         )?,
         grace_until: row.try_get("grace_until")?,
         revision: row.try_get("revision")?,
+        previous_last_used_at: row.try_get("previous_last_used_at")?,
+        refused: RefusedPresentations {
+            count: row.try_get("refused_count")?,
+            last_at: row.try_get("last_refused_at")?,
+            last_from: row.try_get("last_refused_from")?,
+        },
     })
 }
 

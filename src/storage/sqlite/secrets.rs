@@ -9,7 +9,10 @@ use super::secret_from_row;
 use crate::domain::ids::{SecretId, TenantId};
 use crate::domain::leaks::LeakPolicy;
 use crate::storage::rows::{self, secret_columns};
-use crate::storage::{FoundSecret, Journal, NewSecret, SecretRecord, SecretUse, StorageError};
+use crate::storage::{
+    FoundSecret, Journal, NewSecret, RefusedSecret, RefusedUse, SecretRecord, SecretUse,
+    StorageError,
+};
 
 pub(super) async fn insert_secret_within_limit(
     pool: &SqlitePool,
@@ -118,6 +121,7 @@ pub(super) async fn update_secret(
     let done = sqlx::query(
         "UPDATE secrets SET description = ?, expiration = ?, hash_kind = ?, hash = ?, credential = ?, \
          hint = ?, previous_hash_kind = ?, previous_hash = ?, previous_credential = ?, grace_until = ?, \
+         previous_last_used_at = CASE WHEN previous_credential = ? THEN previous_last_used_at END, \
          revision = revision + 1 \
          WHERE client_pk = ? AND id = ? AND revoked_at IS NULL AND revision = ?",
     )
@@ -131,6 +135,7 @@ pub(super) async fn update_secret(
     .bind(s.previous_hash.as_ref().map(|h| h.digest.as_slice()))
     .bind(s.previous_hash.as_ref().map(rows::credential_column))
     .bind(s.grace_until)
+    .bind(s.previous_hash.as_ref().map(rows::credential_column))
     .bind(client_pk)
     .bind(s.id.0)
     .bind(s.revision)
@@ -186,18 +191,110 @@ pub(super) async fn record_last_used(
     let mut tx = pool.begin().await?;
     for u in uses {
         sqlx::query(
-            "UPDATE secrets SET last_used_at = ? WHERE client_pk = ? AND id = ? \
-             AND (last_used_at IS NULL OR last_used_at < ?)",
+            "UPDATE secrets SET \
+             last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? \
+                 THEN ? ELSE last_used_at END, \
+             previous_last_used_at = CASE WHEN previous_credential = ? \
+                 AND (previous_last_used_at IS NULL OR previous_last_used_at < ?) \
+                 THEN ? ELSE previous_last_used_at END \
+             WHERE client_pk = ? AND id = ?",
         )
+        .bind(u.at)
+        .bind(u.at)
+        .bind(u.credential.to_string())
+        .bind(u.at)
         .bind(u.at)
         .bind(u.client_pk)
         .bind(u.secret_id.0)
-        .bind(u.at)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+pub(super) async fn record_refused_uses(
+    pool: &SqlitePool,
+    uses: &[RefusedUse],
+    event_before: DateTime<Utc>,
+) -> Result<Vec<RefusedSecret>, StorageError> {
+    let mut tx = pool.begin().await?;
+    let mut due = Vec::new();
+    for u in uses {
+        let row = sqlx::query(
+            "UPDATE secrets SET refused_count = refused_count + ?, \
+             last_refused_from = CASE WHEN last_refused_at IS NULL OR last_refused_at <= ? \
+                 THEN ? ELSE last_refused_from END, \
+             last_refused_at = CASE WHEN last_refused_at IS NULL OR last_refused_at <= ? \
+                 THEN ? ELSE last_refused_at END \
+             WHERE client_pk = ? AND id = ? \
+             RETURNING refused_event_at",
+        )
+        .bind(i64::from(u.count))
+        .bind(u.at)
+        .bind(&u.from)
+        .bind(u.at)
+        .bind(u.at)
+        .bind(u.client_pk)
+        .bind(u.secret_id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { continue };
+        let last_event: Option<DateTime<Utc>> = row.try_get("refused_event_at")?;
+        if last_event.is_some_and(|at| at >= event_before) {
+            continue;
+        }
+        let found = sqlx::query(concat!(
+            "SELECT c.tenant_id, c.kind AS client_kind, c.id AS client_id, ",
+            secret_columns!("s."),
+            " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+             WHERE s.client_pk = ? AND s.id = ?"
+        ))
+        .bind(u.client_pk)
+        .bind(u.secret_id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let secret = secret_from_row(&found)?;
+        let tenant: String = found.try_get("tenant_id")?;
+        let tenant = TenantId::parse(&tenant)
+            .ok_or_else(|| StorageError::Corrupt(format!("clients.tenant_id: {tenant:?}")))?;
+        let kind: String = found.try_get("client_kind")?;
+        let client_id: String = found.try_get("client_id")?;
+        due.push(RefusedSecret {
+            client_pk: u.client_pk,
+            subject: secret.subject(tenant, rows::parse_kind(&kind)?, &client_id),
+            refused: secret.refused,
+        });
+    }
+    tx.commit().await?;
+    Ok(due)
+}
+
+pub(super) async fn raise_refused_use(
+    pool: &SqlitePool,
+    client_pk: i64,
+    id: SecretId,
+    event_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    journal: &Journal,
+) -> Result<bool, StorageError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE secrets SET refused_event_at = ? WHERE client_pk = ? AND id = ? \
+         AND (refused_event_at IS NULL OR refused_event_at < ?)",
+    )
+    .bind(now)
+    .bind(client_pk)
+    .bind(id.0)
+    .bind(event_before)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(super) async fn insert_secret(

@@ -143,7 +143,7 @@ async fn a_new_value_set_by_update_stops_the_remembered_one() {
         .update(&caller, f.at(), id, patch)
         .await
         .unwrap();
-    assert_eq!(f.attempt(&value).await, (Err(Refusal::NoMatch), 1));
+    assert_eq!(f.attempt(&value).await, (Err(Refusal::Superseded(id)), 1));
     let new = SecretValue::presented(&supplied(3));
     assert_eq!(f.attempt(&new).await, (Ok(id), 1));
     assert_eq!(f.attempt(&new).await, (Ok(id), 0));

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::extract::At;
 use super::form::{FormData, ddmmyyyy};
 use super::frame::{ShownPage, frame};
-use super::respond::{failure, render, see_other};
+use super::respond::{failure, render};
 use super::secret_form::{SecretForm, expiry_from_form};
 use super::session::Signed;
 use super::view::{
@@ -23,11 +23,6 @@ use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
 use crate::service::{Page, ServiceError};
 use crate::web::AppState;
-
-pub async fn tenant_home(Path(tenant): Path<String>) -> Response {
-    see_other(&format!("/console/tenants/{tenant}/clients"))
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(rename = "type")]

@@ -40,6 +40,7 @@ mod frame;
 mod inventory;
 mod lookup;
 mod notifications;
+mod overview;
 mod pages;
 mod policy_form;
 mod respond;
@@ -73,7 +74,7 @@ pub fn routes() -> Router<AppState> {
             "/console/tenants",
             get(pages::tenants).post(pages::create_tenant),
         )
-        .route(t, get(clients::tenant_home))
+        .route(t, get(overview::overview))
         .route(
             &format!("{t}/clients"),
             get(clients::list).post(clients::create),

@@ -23,6 +23,7 @@ pub mod policy;
 pub mod secret_hash;
 pub mod secret_status;
 pub mod secret_value;
+pub mod summary;
 pub mod throttle;
 pub mod verification;
 pub mod webhook_signature;

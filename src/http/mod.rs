@@ -22,6 +22,7 @@ pub mod openapi;
 mod policies;
 mod secret_lookup;
 mod secrets;
+mod summary;
 mod tenants;
 mod webhooks;
 
@@ -37,6 +38,7 @@ pub fn routes() -> (Router<AppState>, serde_json::Value) {
         .merge(secret_lookup::routes())
         .merge(leak_reports::routes())
         .merge(inventory::routes())
+        .merge(summary::routes())
         .merge(policies::routes())
         .merge(audit::routes())
         .merge(webhooks::routes())

@@ -19,6 +19,7 @@ use crate::domain::events::EventType;
 use crate::domain::expiry::{self, ExpiryRequest};
 use crate::domain::ids::{SecretId, TenantId};
 use crate::domain::secret_value::SecretValue;
+use crate::domain::summary::{SecretSummary, SummaryWindows};
 use crate::storage::{
     ClientRecord, Journal, Page, Paged, SecretRecord, StorageError, TenantRecord, TenantSecret,
 };
@@ -70,6 +71,19 @@ impl Secrets {
             .store
             .list_tenant_secrets(tenant, &filter, page)
             .await?)
+    }
+
+    /// The estate at a glance: the tenant's live secrets counted by state, and
+    /// expirations per week for the next weeks (one storage read).
+    pub async fn summary(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+    ) -> Result<(SummaryWindows, SecretSummary), ServiceError> {
+        Tenants::require(&self.ctx, caller, tenant, Action::ReadSecrets).await?;
+        let windows = SummaryWindows::at(self.ctx.clock.now());
+        let summary = self.ctx.store.secret_summary(tenant, &windows).await?;
+        Ok((windows, summary))
     }
 
     pub async fn get(

@@ -227,6 +227,16 @@ macro_rules! storage_impl {
                         .await
                 }
 
+                async fn secret_summary(
+                    &self,
+                    tenant: &TenantId,
+                    windows: &$crate::domain::summary::SummaryWindows,
+                ) -> Result<$crate::domain::summary::SecretSummary, StorageError> {
+                    self.breaker
+                        .run(lists::secret_summary(&self.pool, tenant, windows))
+                        .await
+                }
+
                 async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
                     self.breaker
                         .run(async {

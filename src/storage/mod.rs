@@ -27,6 +27,7 @@ use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId}
 use crate::domain::leaks::{KeyEntry, LeakPolicy};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 use crate::domain::secret_hash::StoredHash;
+use crate::domain::summary::{SecretSummary, SummaryWindows};
 use crate::domain::verification::Candidate;
 
 mod breaker;
@@ -394,6 +395,13 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         client_pk: i64,
         id: SecretId,
     ) -> Result<Option<SecretRecord>, StorageError>;
+    /// Counts of the tenant's live secrets by state and expirations per week,
+    /// at the instants of `windows` (one statement).
+    async fn secret_summary(
+        &self,
+        tenant: &TenantId,
+        windows: &SummaryWindows,
+    ) -> Result<SecretSummary, StorageError>;
     /// The non-revoked secrets of every tenant whose current value, or value replaced
     /// by a Renew, is a generated value with SHA-256 `digest` (found by index).
     async fn find_secrets_by_digest(&self, digest: &[u8])

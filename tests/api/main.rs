@@ -65,6 +65,7 @@ mod shared_throttle;
 mod shutdown;
 mod single_process;
 mod strict_nodes;
+mod summary;
 mod supplied_cache;
 mod tenants;
 mod token_binding;

@@ -51,7 +51,7 @@ enum Needs {
 type Route = (&'static str, &'static str, &'static str, u16, Needs);
 
 #[rustfmt::skip]
-const ROUTES: [Route; 21] = {
+const ROUTES: [Route; 22] = {
     use Needs::*;
     [
         ("list tenants", "GET", "", 200, Platform),
@@ -74,6 +74,7 @@ const ROUTES: [Route; 21] = {
         ("renew", "POST", "/{t}/{k}/{c}/Secrets/1/Renew", 200, Write),
         ("end grace", "POST", "/{t}/{k}/{c}/Secrets/1/EndGrace", 200, Write),
         ("delete secret", "DELETE", "/{t}/{k}/{c}/Secrets/1", 204, Write),
+        ("secret summary", "GET", "/{t}/SecretSummary", 200, SecretRead),
         ("delete tenant", "DELETE", "/{t}", 204, Platform),
     ]
 };

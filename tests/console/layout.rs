@@ -42,6 +42,8 @@ async fn pages_fit_1280_and_390_pixels_with_labels_and_local_resources_only() {
         let client = format!("/console/tenants/{tenant}/client-credentials/billing");
         let pages = [
             ("/console/tenants".to_owned(), "tenants"),
+            (format!("/console/tenants/{tenant}"), "overview"),
+            (format!("/console/tenants/{tenant}/lookup"), "lookup"),
             (format!("/console/tenants/{tenant}/clients"), "clients"),
             (
                 format!("/console/tenants/{tenant}/clients/new"),

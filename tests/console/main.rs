@@ -16,6 +16,7 @@ mod clients;
 mod http_checks;
 mod layout;
 mod lookup;
+mod overview;
 mod paths;
 mod refused;
 mod secrets;

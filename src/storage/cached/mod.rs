@@ -315,6 +315,14 @@ impl<S: Storage> Storage for CachedStorage<S> {
         self.inner.record_last_used(uses).await
     }
 
+    async fn secret_summary(
+        &self,
+        tenant: &TenantId,
+        windows: &crate::domain::summary::SummaryWindows,
+    ) -> Result<crate::domain::summary::SecretSummary, StorageError> {
+        self.inner.secret_summary(tenant, windows).await
+    }
+
     async fn record_refused_uses(
         &self,
         uses: &[RefusedUse],

@@ -6,7 +6,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::secret_from_row;
 use crate::domain::ids::TenantId;
-use crate::storage::filters::push_secret_filter;
+use crate::domain::summary::{SecretSummary, SummaryWindows};
+use crate::storage::filters::{push_secret_filter, push_summary_columns, summary_from_row};
 use crate::storage::rows::{self, secret_columns};
 use crate::storage::{Page, Paged, SecretFilter, SecretRecord, StorageError, TenantSecret};
 
@@ -90,4 +91,20 @@ pub(super) async fn list_tenant_secrets(
         items,
         total: total.unsigned_abs(),
     })
+}
+
+pub(super) async fn secret_summary(
+    pool: &SqlitePool,
+    tenant: &TenantId,
+    windows: &SummaryWindows,
+) -> Result<SecretSummary, StorageError> {
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+    push_summary_columns(&mut qb, windows);
+    qb.push(
+        " FROM secrets s JOIN clients c ON c.pk = s.client_pk \
+         WHERE s.revoked_at IS NULL AND c.tenant_id = ",
+    );
+    qb.push_bind(tenant.to_string());
+    let row = qb.build().fetch_one(pool).await?;
+    summary_from_row(&row)
 }

@@ -79,6 +79,9 @@ pub struct Event {
     pub lead_seconds: Option<u64>,
     /// For `secret.leaked`: where the value was found and what was done.
     pub leak: Option<LeakDetails>,
+    /// Who made the change, for events of a management change: the actor's type
+    /// (`client`, `user`, `platform`) and name, as the audit trail records them.
+    pub actor: Option<(String, String)>,
 }
 
 impl Event {
@@ -90,7 +93,14 @@ impl Event {
             at,
             lead_seconds: None,
             leak: None,
+            actor: None,
         }
+    }
+
+    /// The event, naming who made the change.
+    pub fn by(mut self, actor_type: &str, actor: &str) -> Self {
+        self.actor = Some((actor_type.to_owned(), actor.to_owned()));
+        self
     }
 
     /// The JSON body delivered to webhooks (Standard Webhooks: `type`,
@@ -119,6 +129,10 @@ impl Event {
                     "action": leak.action,
                 }),
             );
+        }
+        if let (Some((actor_type, actor)), Some(map)) = (&self.actor, data.as_object_mut()) {
+            map.insert("actorType".into(), json!(actor_type));
+            map.insert("actor".into(), json!(actor));
         }
         json!({
             "id": self.id.to_string(),
@@ -171,5 +185,16 @@ mod tests {
         assert_eq!(p["data"]["secretId"], 3);
         assert_eq!(p["data"]["expiration"], "2026-05-01T08:00:00Z");
         assert_eq!(p["data"]["leadTimeSeconds"], 86_400);
+        assert!(
+            p["data"].get("actor").is_none(),
+            "a scheduled event has no actor"
+        );
+        let renewed =
+            Event::new(EventType::Renewed, event.subject.clone(), at).by("client", "billing");
+        let p = renewed.payload();
+        assert_eq!(
+            (&p["data"]["actorType"], &p["data"]["actor"]),
+            (&json!("client"), &json!("billing"))
+        );
     }
 }

@@ -29,6 +29,7 @@ pub struct Details {
     pub logo_uri: String,
     pub allow_offline_access: bool,
     pub allow_access_tokens_via_browser: bool,
+    pub allow_self_rotation: bool,
 }
 
 impl Details {
@@ -51,6 +52,7 @@ impl Details {
             logo_uri: h.logo_uri.unwrap_or_default(),
             allow_offline_access: h.allow_offline_access,
             allow_access_tokens_via_browser: h.allow_access_tokens_via_browser,
+            allow_self_rotation: s.allow_self_rotation,
         }
     }
 
@@ -73,6 +75,7 @@ impl Details {
             logo_uri: form.text("logo_uri"),
             allow_offline_access: form.checked("allow_offline_access"),
             allow_access_tokens_via_browser: form.checked("allow_access_tokens_via_browser"),
+            allow_self_rotation: form.checked("allow_self_rotation"),
         }
     }
 
@@ -113,6 +116,7 @@ impl Details {
             logo_uri: hybrid.then(|| self.logo_uri.clone()),
             allow_offline_access: hybrid.then_some(self.allow_offline_access),
             allow_access_tokens_via_browser: hybrid.then_some(self.allow_access_tokens_via_browser),
+            allow_self_rotation: Some(self.allow_self_rotation),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Expiry settings: the tenant's Client Secrets settings page (default
-//! expiry and maximum lifetime), through `services.policies` as the API's
-//! SecretPolicy routes. A client's Secret settings card is `policy_form.rs`.
+//! expiry, maximum lifetime and whether clients may renew their own secrets),
+//! through `services.policies` as the API's SecretPolicy routes. A client's Secret settings card is `policy_form.rs`.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,7 +16,7 @@ use super::session::Signed;
 use super::view::{Layout, may, service_message};
 use crate::domain::access::Action;
 use crate::domain::ids::TenantId;
-use crate::domain::policy::TenantPolicy;
+use crate::domain::policy::{TenantExpiry, TenantPolicyChange};
 use crate::service::ServiceError;
 use crate::web::AppState;
 
@@ -31,6 +31,7 @@ struct TenantSettingsPage {
     default: PolicyFields,
     limit: bool,
     max: PolicyFields,
+    allow_self_rotation: bool,
     units: [(&'static str, &'static str); 5],
     errors: Vec<String>,
     notice: String,
@@ -74,6 +75,7 @@ async fn tenant_page(
         default: PolicyFields::of(Some(view.default)),
         limit: view.max_lifetime.is_some(),
         max: PolicyFields::of(view.max_lifetime),
+        allow_self_rotation: view.allow_self_rotation,
         units: UNITS,
         errors: Vec::new(),
         notice,
@@ -84,6 +86,7 @@ async fn tenant_page(
             page.default = PolicyFields::from_form(form, "default");
             page.limit = form.checked("limit");
             page.max = PolicyFields::from_form(form, "max");
+            page.allow_self_rotation = form.checked("allow_self_rotation");
             page.errors = errors;
             StatusCode::BAD_REQUEST
         }
@@ -134,14 +137,17 @@ pub async fn save_tenant_settings(
     };
     let result = match (default, max) {
         (Ok(default), Ok(max_lifetime)) => {
-            let policy = TenantPolicy {
-                default,
-                max_lifetime,
+            let change = TenantPolicyChange {
+                expiry: Some(TenantExpiry {
+                    default,
+                    max_lifetime,
+                }),
+                allow_self_rotation: Some(form.checked("allow_self_rotation")),
             };
             state
                 .services
                 .policies
-                .set_tenant(&s.0.caller(), &tenant_id, policy)
+                .set_tenant(&s.0.caller(), &tenant_id, change)
                 .await
                 .map(|_| ())
                 .map_err(|e| match e {

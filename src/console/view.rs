@@ -139,6 +139,7 @@ pub fn service_message(e: &ServiceError) -> String {
             "A client with this Id already exists in the tenant: choose another Id.".into()
         }
         ServiceError::Forbidden => "You do not have permission to do this.".into(),
+        ServiceError::SelfRotation(refusal) => format!("{refusal}."),
         ServiceError::Unauthenticated => "You are not signed in.".into(),
         ServiceError::Contended => {
             "Others are changing this secret right now; nothing was changed. Try again.".into()

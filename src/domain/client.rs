@@ -42,6 +42,9 @@ pub struct ClientSettings {
     pub role_ids: Vec<String>,
     /// `Some` exactly for hybrid clients.
     pub hybrid: Option<HybridSettings>,
+    /// The client may renew its own secret with a token that secret's value issued
+    /// (only where the tenant's policy allows self-rotation too).
+    pub allow_self_rotation: bool,
 }
 
 impl ClientSettings {
@@ -196,6 +199,7 @@ mod tests {
                 redirect_uris: vec!["https://app.example/cb".into(), "myapp:/cb".into()],
                 ..HybridSettings::default()
             }),
+            allow_self_rotation: false,
         }
     }
 

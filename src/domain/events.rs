@@ -86,6 +86,9 @@ pub struct Event {
     pub leak: Option<LeakDetails>,
     /// For `secret.refused-use`: how often and when former values were presented.
     pub refused: Option<RefusedDetails>,
+    /// Who made the change, for events of a management change: the actor's type
+    /// (`client`, `user`, `platform`) and name, as the audit trail records them.
+    pub actor: Option<(String, String)>,
 }
 
 /// The refused presentations a `secret.refused-use` event reports: the secret's
@@ -107,7 +110,14 @@ impl Event {
             lead_seconds: None,
             leak: None,
             refused: None,
+            actor: None,
         }
+    }
+
+    /// The event, naming who made the change.
+    pub fn by(mut self, actor_type: &str, actor: &str) -> Self {
+        self.actor = Some((actor_type.to_owned(), actor.to_owned()));
+        self
     }
 
     /// The JSON body delivered to webhooks (Standard Webhooks: `type`,
@@ -146,6 +156,10 @@ impl Event {
                     "lastRefusedFrom": refused.last_from,
                 }),
             );
+        }
+        if let (Some((actor_type, actor)), Some(map)) = (&self.actor, data.as_object_mut()) {
+            map.insert("actorType".into(), json!(actor_type));
+            map.insert("actor".into(), json!(actor));
         }
         json!({
             "id": self.id.to_string(),
@@ -198,5 +212,16 @@ mod tests {
         assert_eq!(p["data"]["secretId"], 3);
         assert_eq!(p["data"]["expiration"], "2026-05-01T08:00:00Z");
         assert_eq!(p["data"]["leadTimeSeconds"], 86_400);
+        assert!(
+            p["data"].get("actor").is_none(),
+            "a scheduled event has no actor"
+        );
+        let renewed =
+            Event::new(EventType::Renewed, event.subject.clone(), at).by("client", "billing");
+        let p = renewed.payload();
+        assert_eq!(
+            (&p["data"]["actorType"], &p["data"]["actor"]),
+            (&json!("client"), &json!("billing"))
+        );
     }
 }

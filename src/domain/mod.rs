@@ -1,5 +1,6 @@
 //! Domain rules of Latchkey, with no I/O: identifiers, secret values and their
-//! hashes, expiry policies, input validation and the verification decision.
+//! hashes, expiry policies, input validation, the verification decision and
+//! when a client may renew its own secret (self-rotation).
 //!
 //! Nothing here touches a database, the network, the clock or the environment:
 //! time and randomness come in as arguments (randomness from the OS through
@@ -23,6 +24,7 @@ pub mod policy;
 pub mod secret_hash;
 pub mod secret_status;
 pub mod secret_value;
+pub mod self_rotation;
 pub mod summary;
 pub mod throttle;
 pub mod verification;

@@ -1,6 +1,7 @@
 //! Secret policies: the tenant's rule for how long new and renewed
-//! secrets live, with an optional maximum lifetime, and a client's choice to keep
-//! the tenant's rules or set its own (including `NONE`: never expires).
+//! secrets live, with an optional maximum lifetime and whether its clients may
+//! renew their own secrets (self-rotation, off by default), and a client's choice
+//! to keep the tenant's rules or set its own (including `NONE`: never expires).
 //!
 //! [`effective_rules`] turns them into the [`ExpiryRules`] that
 //! [`super::expiry::resolve`] applies. Changing a policy never touches existing
@@ -18,6 +19,47 @@ pub struct TenantPolicy {
     pub default: Option<ExpiryPolicy>,
     /// The longest a secret may live, counted from creation or renewal.
     pub max_lifetime: Option<ExpiryPolicy>,
+    /// Clients that allow it themselves may renew their own secret with a token
+    /// that secret's value issued (see [`super::self_rotation`]).
+    pub allow_self_rotation: bool,
+}
+
+/// A tenant's expiry rules, which a change sets together: the default (`None`: the
+/// configured one) and the maximum lifetime (`None`: no maximum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TenantExpiry {
+    pub default: Option<ExpiryPolicy>,
+    pub max_lifetime: Option<ExpiryPolicy>,
+}
+
+/// A change to a tenant's policy: each part `None` stays as it is, so a change of
+/// the expiry rules keeps the self-rotation switch and the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TenantPolicyChange {
+    pub expiry: Option<TenantExpiry>,
+    pub allow_self_rotation: Option<bool>,
+}
+
+impl TenantPolicyChange {
+    /// `policy` with this change made.
+    pub fn apply(&self, policy: TenantPolicy) -> TenantPolicy {
+        let expiry = self.expiry.unwrap_or(TenantExpiry {
+            default: policy.default,
+            max_lifetime: policy.max_lifetime,
+        });
+        TenantPolicy {
+            default: expiry.default,
+            max_lifetime: expiry.max_lifetime,
+            allow_self_rotation: self
+                .allow_self_rotation
+                .unwrap_or(policy.allow_self_rotation),
+        }
+    }
+
+    /// Checks the expiry rules it sets (see [`validate_tenant_policy`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        validate_tenant_policy(&self.apply(TenantPolicy::default()))
+    }
 }
 
 /// A client's secret policy: the tenant's rules (`None`) or its own.
@@ -107,7 +149,7 @@ mod tests {
     fn the_client_policy_wins_over_the_tenant_and_the_tenant_over_the_default() {
         let tenant = TenantPolicy {
             default: Some(days(30)),
-            max_lifetime: None,
+            ..TenantPolicy::default()
         };
         let own = ClientPolicy { own: Some(days(7)) };
         let inherit = ClientPolicy::default();
@@ -130,7 +172,7 @@ mod tests {
             ExpiryPolicy::ONE_YEAR,
             &TenantPolicy {
                 default: Some(days(30)),
-                max_lifetime: None,
+                ..TenantPolicy::default()
             },
             &own,
             now(),
@@ -141,8 +183,8 @@ mod tests {
     #[test]
     fn the_maximum_lifetime_counts_calendar_units_from_now() {
         let tenant = TenantPolicy {
-            default: None,
             max_lifetime: Some(ExpiryPolicy::new(ExpiryUnit::Months, 1).unwrap()),
+            ..TenantPolicy::default()
         };
         let rules = effective_rules(days(1), &tenant, &ClientPolicy::default(), now());
         // March has 31 days.
@@ -188,12 +230,53 @@ mod tests {
     #[test]
     fn a_maximum_lifetime_of_none_is_refused() {
         let policy = TenantPolicy {
-            default: None,
             max_lifetime: Some(ExpiryPolicy::NEVER),
+            ..TenantPolicy::default()
         };
         assert_eq!(
             validate_tenant_policy(&policy).unwrap_err().field,
             "MaximumLifetime"
         );
+    }
+
+    #[test]
+    fn a_policy_change_keeps_the_parts_it_does_not_name() {
+        let before = TenantPolicy {
+            default: Some(days(30)),
+            max_lifetime: Some(days(90)),
+            allow_self_rotation: true,
+        };
+        let switch_only = TenantPolicyChange {
+            allow_self_rotation: Some(false),
+            ..TenantPolicyChange::default()
+        };
+        assert_eq!(
+            switch_only.apply(before),
+            TenantPolicy {
+                allow_self_rotation: false,
+                ..before
+            }
+        );
+        let expiry_only = TenantPolicyChange {
+            expiry: Some(TenantExpiry::default()),
+            ..TenantPolicyChange::default()
+        };
+        assert_eq!(
+            expiry_only.apply(before),
+            TenantPolicy {
+                default: None,
+                max_lifetime: None,
+                allow_self_rotation: true,
+            }
+        );
+        assert_eq!(TenantPolicyChange::default().apply(before), before);
+        let never_max = TenantPolicyChange {
+            expiry: Some(TenantExpiry {
+                default: None,
+                max_lifetime: Some(ExpiryPolicy::NEVER),
+            }),
+            allow_self_rotation: None,
+        };
+        assert_eq!(never_max.validate().unwrap_err().field, "MaximumLifetime");
     }
 }

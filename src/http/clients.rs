@@ -49,6 +49,9 @@ pub struct ClientCreate {
     pub allow_offline_access: Option<bool>,
     /// Hybrid clients only.
     pub allow_access_tokens_via_browser: Option<bool>,
+    /// The client may renew its own secret with a token that secret issued
+    /// (`…/Secrets/Self/Renew`), where the tenant's policy allows it too. Default false.
+    pub allow_self_rotation: Option<bool>,
     /// Description of the first secret.
     pub secret_description: Option<String>,
     /// Expiration of the first secret (the rules of `Expiration` on a secret).
@@ -74,6 +77,8 @@ pub struct ClientUpdate {
     pub logo_uri: Option<String>,
     pub allow_offline_access: Option<bool>,
     pub allow_access_tokens_via_browser: Option<bool>,
+    /// The client may renew its own secret (where the tenant's policy allows it too).
+    pub allow_self_rotation: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,6 +102,8 @@ pub struct Client {
     pub allow_offline_access: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_access_tokens_via_browser: Option<bool>,
+    /// The client may renew its own secret (where the tenant's policy allows it too).
+    pub allow_self_rotation: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -118,6 +125,7 @@ impl From<ClientRecord> for Client {
             logo_uri: h.as_ref().map(|h| h.logo_uri.clone()),
             allow_offline_access: h.as_ref().map(|h| h.allow_offline_access),
             allow_access_tokens_via_browser: h.as_ref().map(|h| h.allow_access_tokens_via_browser),
+            allow_self_rotation: s.allow_self_rotation,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -138,6 +146,7 @@ impl From<ClientUpdate> for ClientPatch {
             logo_uri: b.logo_uri,
             allow_offline_access: b.allow_offline_access,
             allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
+            allow_self_rotation: b.allow_self_rotation,
         }
     }
 }
@@ -156,6 +165,7 @@ impl From<ClientCreate> for NewClientRequest {
             logo_uri: b.logo_uri,
             allow_offline_access: b.allow_offline_access,
             allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
+            allow_self_rotation: b.allow_self_rotation,
         };
         Self {
             id: b.id,

@@ -1,5 +1,6 @@
 //! `…/SecretPolicy` of a tenant and of a client: how long new and
-//! renewed secrets live. A change never alters existing secrets.
+//! renewed secrets live (a change never alters existing secrets), and whether a
+//! tenant's clients may renew their own secrets.
 
 use axum::Json;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use super::clients::ClientKindSegment;
 use super::extract::{Authenticated, JsonBody, Resource, canonical_names};
 use crate::domain::ValidationError;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
-use crate::domain::policy::{ClientPolicy, TenantPolicy, parse_policy};
+use crate::domain::policy::{ClientPolicy, TenantExpiry, TenantPolicyChange, parse_policy};
 use crate::service::policies::{ClientPolicyView, TenantPolicyView};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ErrorResponse};
@@ -51,7 +52,9 @@ impl<'de> Deserialize<'de> for Lifetime {
     }
 }
 
-/// A tenant's secret policy.
+/// A tenant's secret policy. The expiry rules (`UsesConfiguredDefault`, `Unit`,
+/// `Duration`, `MaximumLifetime`) are set together when any of them is given, and
+/// kept as they are when none is; `AllowSelfRotation` absent or null is kept too.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct TenantPolicyUpdate {
@@ -61,8 +64,24 @@ pub struct TenantPolicyUpdate {
     /// NONE, DAYS, WEEKS, MONTHS or YEARS.
     pub unit: Option<String>,
     pub duration: Option<u32>,
-    /// The longest any secret may live from its creation or renewal; null: no maximum.
-    pub maximum_lifetime: Option<Lifetime>,
+    /// The longest any secret may live from its creation or renewal; null (or absent
+    /// beside the other expiry fields): no maximum.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Lifetime>)]
+    pub maximum_lifetime: Option<Option<Lifetime>>,
+    /// Clients may renew their own secrets (`…/Secrets/Self/Renew`) where their own
+    /// `AllowSelfRotation` is true as well. Default false.
+    pub allow_self_rotation: Option<bool>,
+}
+
+/// A field that may be given as null: `Some(None)`, told apart from an absent
+/// one (`None`, through `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,6 +92,8 @@ pub struct TenantSecretPolicy {
     pub maximum_lifetime: Option<Lifetime>,
     /// True while the tenant follows the server's `secrets.defaultExpiry`.
     pub uses_configured_default: bool,
+    /// Clients that allow it themselves may renew their own secrets.
+    pub allow_self_rotation: bool,
 }
 
 /// A client's secret policy.
@@ -118,6 +139,7 @@ impl From<TenantPolicyView> for TenantSecretPolicy {
             duration,
             maximum_lifetime: v.max_lifetime.map(lifetime),
             uses_configured_default: v.configured_default,
+            allow_self_rotation: v.allow_self_rotation,
         }
     }
 }
@@ -142,33 +164,60 @@ fn required_unit(unit: Option<String>, field: &'static str) -> Result<String, Va
     })
 }
 
-impl TryFrom<TenantPolicyUpdate> for TenantPolicy {
+impl TryFrom<TenantPolicyUpdate> for TenantPolicyChange {
     type Error = ValidationError;
 
     fn try_from(body: TenantPolicyUpdate) -> Result<Self, Self::Error> {
-        let default = if body.uses_configured_default == Some(true) {
-            None
+        let names_expiry = body.uses_configured_default.is_some()
+            || body.unit.is_some()
+            || body.duration.is_some()
+            || body.maximum_lifetime.is_some();
+        let expiry = if names_expiry {
+            Some(tenant_expiry(
+                body.uses_configured_default,
+                body.unit,
+                body.duration,
+                body.maximum_lifetime.flatten(),
+            )?)
         } else {
-            let unit = required_unit(body.unit, "Unit")?;
-            Some(parse_policy(&unit, body.duration, "Unit", "Duration")?)
-        };
-        let max_lifetime = match body.maximum_lifetime {
-            None => None,
-            Some(l) => {
-                let unit = required_unit(l.unit, "MaximumLifetime.Unit")?;
-                Some(parse_policy(
-                    &unit,
-                    l.duration,
-                    "MaximumLifetime.Unit",
-                    "MaximumLifetime.Duration",
-                )?)
-            }
+            None
         };
         Ok(Self {
-            default,
-            max_lifetime,
+            expiry,
+            allow_self_rotation: body.allow_self_rotation,
         })
     }
+}
+
+/// The expiry rules of a tenant policy update, from its fields.
+fn tenant_expiry(
+    uses_configured_default: Option<bool>,
+    unit: Option<String>,
+    duration: Option<u32>,
+    maximum_lifetime: Option<Lifetime>,
+) -> Result<TenantExpiry, ValidationError> {
+    let default = if uses_configured_default == Some(true) {
+        None
+    } else {
+        let unit = required_unit(unit, "Unit")?;
+        Some(parse_policy(&unit, duration, "Unit", "Duration")?)
+    };
+    let max_lifetime = match maximum_lifetime {
+        None => None,
+        Some(l) => {
+            let unit = required_unit(l.unit, "MaximumLifetime.Unit")?;
+            Some(parse_policy(
+                &unit,
+                l.duration,
+                "MaximumLifetime.Unit",
+                "MaximumLifetime.Duration",
+            )?)
+        }
+    };
+    Ok(TenantExpiry {
+        default,
+        max_lifetime,
+    })
 }
 
 impl TryFrom<ClientPolicyUpdate> for ClientPolicy {
@@ -206,7 +255,9 @@ async fn get_tenant_policy(
 }
 
 /// Set the tenant's secret policy (for secrets created or renewed from now on), or
-/// with `UsesConfiguredDefault: true` go back to the server's configured default.
+/// with `UsesConfiguredDefault: true` go back to the server's configured default;
+/// and whether its clients may renew their own secrets (`AllowSelfRotation`).
+/// Parts the body does not name stay as they are.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/SecretPolicy", tag = "Policies",
     params(("tenantId" = String, Path)), request_body = TenantPolicyUpdate,
     responses((status = 200, body = TenantSecretPolicy), (status = 400, body = ErrorResponse),
@@ -218,11 +269,11 @@ async fn put_tenant_policy(
     at: Resource,
     JsonBody(body): JsonBody<TenantPolicyUpdate>,
 ) -> Result<Json<TenantSecretPolicy>, ApiError> {
-    let policy = TenantPolicy::try_from(body)?;
+    let change = TenantPolicyChange::try_from(body)?;
     let view = app
         .services
         .policies
-        .set_tenant(&caller, &at.tenant, policy)
+        .set_tenant(&caller, &at.tenant, change)
         .await?;
     Ok(Json(view.into()))
 }

@@ -1,4 +1,5 @@
-//! `…/{clientKind}/{clientId}/Secrets`: the secret lifecycle (list, add, get, update, Renew, EndGrace, revoke). The
+//! `…/{clientKind}/{clientId}/Secrets`: the secret lifecycle (list, add, get, update, Renew, EndGrace, revoke),
+//! and a client renewing its own secret (`Secrets/Self/Renew`). The
 //! value appears only in the responses of add and Renew (`Secret`), with
 //! `Cache-Control: no-store`.
 
@@ -56,6 +57,15 @@ fn supplied_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretValue>
 pub struct SecretRenew {
     pub expiration: Option<DateTime<Utc>>,
     pub expires: Option<bool>,
+    /// How long the old value keeps working (default 0, at most `secrets.maxGracePeriod`).
+    pub grace_period_seconds: Option<u64>,
+}
+
+/// A client renewing its own secret: only a grace period may be asked for (the
+/// expiration comes from the effective policy); any other field is refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SelfRenew {
     /// How long the old value keeps working (default 0, at most `secrets.maxGracePeriod`).
     pub grace_period_seconds: Option<u64>,
 }
@@ -148,6 +158,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             delete_secret
         ))
         .routes(routes!(renew_secret))
+        .routes(routes!(renew_own_secret))
         .routes(routes!(end_grace))
 }
 
@@ -313,6 +324,37 @@ async fn renew_secret(
         .services
         .secrets
         .renew(&caller, at.client()?, at.secret()?, req)
+        .await?;
+    Ok(with_value(
+        StatusCode::OK,
+        secret,
+        &value,
+        app.services.now(),
+    ))
+}
+
+/// A client renews its own secret: the one whose value issued the bearer token, of
+/// the client and tenant the token names (the path must name them too). No role is
+/// needed, but the tenant's policy and the client must both have
+/// `AllowSelfRotation`. The new value is shown this once; the token's value stops
+/// working now, or when the grace period ends.
+#[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/Self/Renew", tag = "Secrets",
+    params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
+    request_body(content = SelfRenew, description = "Optional: an empty body renews with no grace"),
+    responses((status = 200, body = SecretWithValue), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse, description = "No token, or its value no longer works"),
+              (status = 403, body = ErrorResponse, description = "Not the token's own client, self-rotation not allowed, or the token's value was replaced"),
+              (status = 404, body = ErrorResponse)))]
+async fn renew_own_secret(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<SelfRenew>,
+) -> Result<Response, ApiError> {
+    let (secret, value) = app
+        .services
+        .secrets
+        .renew_own(&caller, at.client()?, body.grace_period_seconds)
         .await?;
     Ok(with_value(
         StatusCode::OK,

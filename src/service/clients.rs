@@ -34,6 +34,7 @@ pub struct ClientPatch {
     pub logo_uri: Option<String>,
     pub allow_offline_access: Option<bool>,
     pub allow_access_tokens_via_browser: Option<bool>,
+    pub allow_self_rotation: Option<bool>,
 }
 
 impl ClientPatch {
@@ -52,6 +53,9 @@ impl ClientPatch {
         }
         if let Some(v) = self.role_ids {
             s.role_ids = v;
+        }
+        if let Some(v) = self.allow_self_rotation {
+            s.allow_self_rotation = v;
         }
         if let Some(h) = s.hybrid.as_mut() {
             if let Some(v) = self.redirect_uris {
@@ -132,6 +136,7 @@ impl Clients {
             tags: Vec::new(),
             role_ids: Vec::new(),
             hybrid: (kind == ClientKind::Hybrid).then(HybridSettings::default),
+            allow_self_rotation: false,
         };
         req.settings.apply(&mut settings);
         settings.validate()?;
@@ -276,7 +281,9 @@ fn creation_journal(caller: &Caller, new: &NewClient, first: &NewSecret) -> Jour
         hint: first.hint.clone(),
         expiration: first.expiration,
     };
-    Journal::new(entry).with_event(Event::new(EventType::Created, subject, new.now))
+    let event =
+        Event::new(EventType::Created, subject, new.now).by(&entry.actor_type, &entry.actor);
+    Journal::new(entry).with_event(event)
 }
 
 /// Names first-secret problems by the client request's own fields.

@@ -65,7 +65,8 @@ pub(crate) fn client_journal(
     Journal::new(audit)
 }
 
-/// The journal of a change to a secret: its audit entry and the event it raises.
+/// The journal of a change to a secret: its audit entry and the event it raises,
+/// both naming the caller as the actor.
 pub(crate) fn secret_journal(
     caller: &Caller,
     client: &ClientRecord,
@@ -75,7 +76,9 @@ pub(crate) fn secret_journal(
 ) -> Journal {
     let mut journal = client_journal(caller, client, action_of(kind), at);
     journal.audit.secret_id = Some(secret.id);
-    journal.with_event(Event::new(kind, subject(client, secret), at))
+    let event = Event::new(kind, subject(client, secret), at)
+        .by(&journal.audit.actor_type, &journal.audit.actor);
+    journal.with_event(event)
 }
 
 /// The event subject describing `secret` of `client`.

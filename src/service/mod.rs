@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::ValidationError;
 use crate::domain::access::{Action, any_allows};
-use crate::domain::ids::{ClientId, TenantId};
+use crate::domain::ids::{ClientId, CredentialId, SecretId, TenantId};
+use crate::domain::self_rotation::{self, Bearer};
 use crate::storage::{Storage, StorageError};
 
 pub mod accounts;
@@ -57,6 +58,10 @@ pub enum Caller {
         tenant: TenantId,
         client: ClientId,
         roles: Vec<String>,
+        /// The secret whose value issued the token, and that value's credential id
+        /// (what a self-renew may renew).
+        secret: SecretId,
+        credential: CredentialId,
     },
     User {
         name: String,
@@ -77,6 +82,26 @@ impl Caller {
                     ..
                 }
         )
+    }
+
+    /// The client and the token's issuing value, when the caller is a client
+    /// acting through an access token.
+    pub(crate) fn bearer(&self) -> Option<Bearer<'_>> {
+        match self {
+            Self::Client {
+                tenant,
+                client,
+                secret,
+                credential,
+                ..
+            } => Some(Bearer {
+                tenant,
+                client,
+                secret: *secret,
+                credential: *credential,
+            }),
+            _ => None,
+        }
     }
 
     /// The actor's type and name, as the audit trail records them.
@@ -134,6 +159,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("not allowed")]
     Forbidden,
+    /// A client may not renew its own secret (here and now).
+    #[error(transparent)]
+    SelfRotation(#[from] self_rotation::Refusal),
     /// The request's signature (or credentials) could not be verified.
     #[error("not authenticated")]
     Unauthenticated,

@@ -1,6 +1,7 @@
 //! Secret policies of tenants and clients: read and set. A change
 //! applies to secrets created or renewed afterwards; existing secrets keep
-//! their expiration.
+//! their expiration. A tenant's policy also says whether its clients may renew
+//! their own secrets (self-rotation).
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::ids::TenantId;
-use crate::domain::policy::{ClientPolicy, TenantPolicy, validate_tenant_policy};
+use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
 use crate::storage::{Journal, StorageError};
 
 /// A tenant's policy as shown: the default new secrets follow (its own or the
@@ -22,6 +23,8 @@ pub struct TenantPolicyView {
     /// True while the tenant follows `secrets.defaultExpiry`.
     pub configured_default: bool,
     pub max_lifetime: Option<ExpiryPolicy>,
+    /// Clients that allow it themselves may renew their own secrets.
+    pub allow_self_rotation: bool,
 }
 
 /// A client's policy as shown, with the policy its new secrets follow.
@@ -55,23 +58,26 @@ impl Policies {
         Ok(self.tenant_view(&record.policy))
     }
 
+    /// Changes the parts of the tenant's policy that `change` names; the others
+    /// stay as they are.
     pub async fn set_tenant(
         &self,
         caller: &Caller,
         tenant: &TenantId,
-        policy: TenantPolicy,
+        change: TenantPolicyChange,
     ) -> Result<TenantPolicyView, ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
-        validate_tenant_policy(&policy)?;
+        change.validate()?;
         let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
             "tenant.policy.update",
             self.ctx.clock.now(),
         ));
-        self.ctx
+        let policy = self
+            .ctx
             .store
-            .update_tenant_policy(tenant, &policy, &journal)
+            .update_tenant_policy(tenant, &change, &journal)
             .await
             .map_err(|e| match e {
                 StorageError::NotFound => ServiceError::TenantNotFound,
@@ -117,6 +123,7 @@ impl Policies {
             default: policy.default.unwrap_or(self.ctx.limits.default_expiry),
             configured_default: policy.default.is_none(),
             max_lifetime: policy.max_lifetime,
+            allow_self_rotation: policy.allow_self_rotation,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Secrets of a client: list, get, add, update, renew, end grace, revoke.
+//! Secrets of a client: list, get, add, update, renew, end grace, revoke; and a
+//! client renewing its own secret (`self_renew.rs`).
 //!
 //! Values are generated here (or taken from the caller), hashed by the
 //! [`super::Hasher`] and returned exactly once, by `add` and `renew`.
@@ -6,6 +7,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+
+mod self_renew;
 
 use super::lookup;
 pub use super::lookup::ClientRef;
@@ -199,6 +202,25 @@ impl Secrets {
         req: RenewRequest,
     ) -> Result<(SecretRecord, SecretValue), ServiceError> {
         let (tenant, client, _) = self.secret(caller, at, id, Action::WriteSecrets).await?;
+        self.renew_checked(caller, &tenant, &client, id, req, |_, _| Ok(()))
+            .await
+    }
+
+    /// The Renew of secret `id` of `client`, once the caller may renew it.
+    /// `may_renew` is asked again on each attempt, with the secret's latest state,
+    /// so what it checks still holds when the change is written.
+    async fn renew_checked<G>(
+        &self,
+        caller: &Caller,
+        tenant: &TenantRecord,
+        client: &ClientRecord,
+        id: SecretId,
+        req: RenewRequest,
+        may_renew: G,
+    ) -> Result<(SecretRecord, SecretValue), ServiceError>
+    where
+        G: Fn(&SecretRecord, DateTime<Utc>) -> Result<(), ServiceError>,
+    {
         let grace = grace_period(req.grace_period_seconds, self.ctx.limits.max_grace_period)?;
         let value = SecretValue::generate()?;
         let hash = self
@@ -207,8 +229,9 @@ impl Secrets {
             .hash_for_storage(&value, &client.argon_salt)
             .await?;
         let secret = self
-            .change(&client, id, |secret, now| {
-                let rules = expiry_rules(&self.ctx, &tenant, &client.policy, now);
+            .change(client, id, |secret, now| {
+                may_renew(secret, now)?;
+                let rules = expiry_rules(&self.ctx, tenant, &client.policy, now);
                 secret.expiration = expiry::resolve(req.expiry, rules, now)?;
                 let old = std::mem::replace(&mut secret.hash, hash.clone());
                 secret.hint = value.hint();
@@ -220,14 +243,14 @@ impl Secrets {
                     Some(grace.and_then(|g| now.checked_add_signed(g)).unwrap_or(now));
                 Ok(journal::secret_journal(
                     caller,
-                    &client,
+                    client,
                     secret,
                     EventType::Renewed,
                     now,
                 ))
             })
             .await?;
-        tracing::info!(tenant.id = %at.tenant, client.id = %client.id, secret.id = %id, "renewed secret {id} of client {}", client.id);
+        tracing::info!(tenant.id = %client.tenant_id, client.id = %client.id, secret.id = %id, "renewed secret {id} of client {}", client.id);
         Ok((secret, value))
     }
 

@@ -333,12 +333,13 @@ impl Tokens {
         if claims.get("aud").and_then(Value::as_str) != Some(self.management_audience().as_str()) {
             return Ok(None);
         }
-        let (Some(sub), Some(roles)) = (
+        let (Some(sub), Some(roles), Some((secret, credential))) = (
             claims
                 .get("sub")
                 .and_then(Value::as_str)
                 .and_then(|s| ClientId::parse(s).ok()),
             claims.get("roles").and_then(Value::as_array),
+            issuing_value(&claims),
         ) else {
             return Ok(None);
         };
@@ -351,6 +352,8 @@ impl Tokens {
             tenant,
             client: sub,
             roles,
+            secret,
+            credential,
         }))
     }
 
@@ -371,14 +374,9 @@ impl Tokens {
         if text("iss") != Some(self.issuer(&tenant).as_str()) || expired {
             return Ok(None);
         }
-        let (Some(client), Some(secret_id), Some(credential)) = (
+        let (Some(client), Some((secret_id, credential))) = (
             text("sub").and_then(|s| ClientId::parse(s).ok()),
-            claims
-                .get("secret_id")
-                .and_then(Value::as_i64)
-                .and_then(|id| i32::try_from(id).ok())
-                .map(SecretId),
-            text("cid").and_then(CredentialId::parse),
+            issuing_value(&claims),
         ) else {
             return Ok(None);
         };
@@ -395,6 +393,21 @@ impl Tokens {
         restrict_roles(&mut claims, &credentials.role_ids);
         Ok(Some((tenant, claims)))
     }
+}
+
+/// The secret whose value issued a token (claim `secret_id`) and that value's
+/// credential id (claim `cid`).
+fn issuing_value(claims: &Value) -> Option<(SecretId, CredentialId)> {
+    let secret = claims
+        .get("secret_id")
+        .and_then(Value::as_i64)
+        .and_then(|id| i32::try_from(id).ok())
+        .map(SecretId)?;
+    let credential = claims
+        .get("cid")
+        .and_then(Value::as_str)
+        .and_then(CredentialId::parse)?;
+    Some((secret, credential))
 }
 
 /// The claims of an access token (serialised straight into the JWS payload).

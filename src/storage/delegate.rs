@@ -24,7 +24,7 @@ macro_rules! storage_impl {
             use $crate::domain::client::ClientSettings;
             use $crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
             use $crate::domain::leaks::{KeyEntry, LeakPolicy};
-            use $crate::domain::policy::{ClientPolicy, TenantPolicy};
+            use $crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
             use $crate::storage::{
                 ClientCredentials, ClientRecord, FoundSecret, Journal, LeakRecord, NewClient,
                 NewSecret, Page, Paged, RefusalKept, RefusedSecret, RefusedUse, SecretFilter, SecretRecord, SecretUse,
@@ -97,12 +97,12 @@ macro_rules! storage_impl {
                 async fn update_tenant_policy(
                     &self,
                     id: &TenantId,
-                    policy: &TenantPolicy,
+                    change: &TenantPolicyChange,
                     journal: &Journal,
-                ) -> Result<(), StorageError> {
+                ) -> Result<TenantPolicy, StorageError> {
                     self.breaker
                         .run(tenants::update_tenant_policy(
-                            &self.pool, id, policy, journal,
+                            &self.pool, id, change, journal,
                         ))
                         .await
                 }

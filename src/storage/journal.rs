@@ -45,7 +45,7 @@ impl Journal {
     }
 
     /// The `secret.revoked` events of a deleted client's live `secrets`, at the
-    /// time of this journal's audit entry.
+    /// time of this journal's audit entry and by its actor.
     pub fn revocations(
         &self,
         tenant: &TenantId,
@@ -58,6 +58,7 @@ impl Journal {
             .map(|s| {
                 let subject = s.subject(*tenant, kind, client_id);
                 Event::new(EventType::Revoked, subject, self.audit.at)
+                    .by(&self.audit.actor_type, &self.audit.actor)
             })
             .collect()
     }

@@ -25,7 +25,7 @@ use crate::domain::client::ClientSettings;
 use crate::domain::events::SecretSubject;
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::leaks::{KeyEntry, LeakPolicy};
-use crate::domain::policy::{ClientPolicy, TenantPolicy};
+use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
 use crate::domain::secret_hash::StoredHash;
 use crate::domain::summary::{SecretSummary, SummaryWindows};
 use crate::domain::verification::Candidate;
@@ -314,13 +314,15 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError>;
     /// Deletes the tenant, its clients and their secrets. `NotFound` when absent.
     async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError>;
-    /// Writes the tenant's secret policy. `NotFound` when absent.
+    /// Changes the tenant's secret policy (the parts `change` names, in one
+    /// statement, so concurrent changes of different parts all hold); returns the
+    /// policy after it. `NotFound` when absent.
     async fn update_tenant_policy(
         &self,
         id: &TenantId,
-        policy: &TenantPolicy,
+        change: &TenantPolicyChange,
         journal: &Journal,
-    ) -> Result<(), StorageError>;
+    ) -> Result<TenantPolicy, StorageError>;
 
     /// Inserts a client and its first secret (id 1) atomically. `NotFound` (tenant),
     /// `Duplicate` (client id taken in the tenant, any kind), `LimitReached(clients_max)`.

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::operation;
 use crate::domain::ValidationError;
+use crate::domain::self_rotation::Refusal;
 use crate::service::ServiceError;
 
 /// The error body of every failed request (the classic shape, plus `Field` and `Status`).
@@ -54,6 +55,11 @@ pub enum ApiError {
     LimitReached(String),
     Unauthorized,
     Forbidden,
+    /// 403 with its own reason and resolution.
+    Refused {
+        reason: String,
+        resolution: &'static str,
+    },
     NotFound(&'static str),
     Conflict(String),
     MethodNotAllowed,
@@ -117,6 +123,13 @@ impl ApiError {
                 "Forbidden",
                 "the caller may not perform this operation".into(),
                 "Use credentials with a role that allows it.".into(),
+                None,
+            ),
+            Self::Refused { reason, resolution } => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                reason.clone(),
+                (*resolution).into(),
                 None,
             ),
             Self::NotFound(what) => (
@@ -244,6 +257,12 @@ impl From<ServiceError> for ApiError {
             )),
             ServiceError::NotFound(what) => Self::NotFound(what),
             ServiceError::Forbidden => Self::Forbidden,
+            // The token's value no longer works: the token is dead, as at any other route.
+            ServiceError::SelfRotation(Refusal::ValueEnded) => Self::Unauthorized,
+            ServiceError::SelfRotation(refusal) => Self::Refused {
+                reason: refusal.to_string(),
+                resolution: refusal.resolution(),
+            },
             ServiceError::Unauthenticated => Self::Unauthorized,
             ServiceError::Busy => Self::Unavailable,
             ServiceError::Unavailable(cause) => {

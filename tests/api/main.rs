@@ -61,6 +61,7 @@ mod roles;
 mod secret_lookup;
 mod secret_races;
 mod secrets;
+mod self_rotation;
 mod shared_throttle;
 mod shutdown;
 mod single_process;

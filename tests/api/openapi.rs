@@ -128,6 +128,11 @@ fn routes() -> Vec<(String, Vec<&'static str>, Vec<&'static str>)> {
                 vec!["post"],
                 vec![],
             ),
+            (
+                format!("{clients}/{{}}/Secrets/Self/Renew"),
+                vec!["post"],
+                vec!["post"],
+            ),
         ]);
     }
     routes
@@ -221,6 +226,7 @@ async fn openapi_shows_the_secret_value_only_on_create_and_renew(backend: Backen
             (clients.clone(), "post", "201"),
             (secrets.clone(), "post", "201"),
             (format!("{secrets}/{{}}/Renew"), "post", "200"),
+            (format!("{secrets}/Self/Renew"), "post", "200"),
         ];
         for (path, method, status) in with_value {
             let schema = response_schema(&doc, &path_item(&doc, &path)[method], status);

@@ -94,12 +94,12 @@ async fn tenant_policy_defaults_to_the_configured_year_and_drives_new_secrets(ba
     assert_eq!(
         shown,
         json!({"Unit": "YEARS", "Duration": 1, "MaximumLifetime": null,
-               "UsesConfiguredDefault": true})
+               "UsesConfiguredDefault": true, "AllowSelfRotation": false})
     );
 
     let set = set_tenant(&server, &tenant, json!({"Unit": "MONTHS", "Duration": 3})).await;
     let want = json!({"Unit": "MONTHS", "Duration": 3, "MaximumLifetime": null,
-                      "UsesConfiguredDefault": false});
+                      "UsesConfiguredDefault": false, "AllowSelfRotation": false});
     assert_eq!(set, want);
     assert_eq!(call(server.get(&path), 200).await, want);
 
@@ -127,7 +127,7 @@ async fn tenant_policy_defaults_to_the_configured_year_and_drives_new_secrets(ba
                       "MaximumLifetime": {"Unit": "YEARS", "Duration": 2}});
     let want = json!({"Unit": "YEARS", "Duration": 1,
                       "MaximumLifetime": {"Unit": "YEARS", "Duration": 2},
-                      "UsesConfiguredDefault": true});
+                      "UsesConfiguredDefault": true, "AllowSelfRotation": false});
     assert_eq!(set_tenant(&server, &tenant, back).await, want);
     assert_eq!(call(server.get(&path), 200).await, want);
     let created = server
@@ -273,7 +273,7 @@ async fn maximum_lifetime_caps_policies_and_refuses_longer_secrets(backend: Back
         shown,
         json!({"Unit": "YEARS", "Duration": 2,
                "MaximumLifetime": {"Unit": "DAYS", "Duration": 30},
-               "UsesConfiguredDefault": false})
+               "UsesConfiguredDefault": false, "AllowSelfRotation": false})
     );
     assert_eq!(call(server.get(&tenant_policy(&tenant)), 200).await, shown);
 
@@ -395,7 +395,7 @@ async fn bad_policies_are_refused_naming_the_field(backend: Backend) {
         call(put(lower), 200).await,
         json!({"Unit": "WEEKS", "Duration": 6,
                "MaximumLifetime": {"Unit": "YEARS", "Duration": 1},
-               "UsesConfiguredDefault": false})
+               "UsesConfiguredDefault": false, "AllowSelfRotation": false})
     );
 
     let created = server
@@ -498,6 +498,7 @@ async fn tenants_follow_the_configured_default(backend: Backend) {
         let mut want = want;
         want["MaximumLifetime"] = Value::Null;
         want["UsesConfiguredDefault"] = json!(true);
+        want["AllowSelfRotation"] = json!(false);
         assert_eq!(call(server.get(&tenant_policy(&tenant)), 200).await, want);
         let created = server
             .create_client(&tenant, KINDS[0], json!({"Name": "app"}))

@@ -139,6 +139,68 @@ async fn tenant_and_client_expiry_settings_follow_the_same_rules() {
     b.quit().await;
 }
 
+/// Self-rotation is switched per tenant (Client Secrets settings) and per client (Edit
+/// Client › Details), off by default on both, each checked through the API.
+#[tokio::test]
+async fn self_rotation_is_switched_for_the_tenant_and_the_client() {
+    let server = server().await;
+    let tenant = tenant_with_client(&server).await;
+    let b = Browser::start("self-rotation", &server.base_url).await;
+    let policy_api = format!("/api/v1/Tenants/{tenant}/SecretPolicy");
+    let client_api = format!("/api/v1/Tenants/{tenant}/ClientCredentialClients/billing");
+    let selected = |css: &'static str| {
+        let b = &b;
+        async move { b.el(css).await.is_selected().await.unwrap() }
+    };
+    b.check(async {
+        b.sign_in("admin", ADMIN_PASSWORD).await;
+        b.open(&format!("/console/tenants/{tenant}/settings")).await;
+        assert!(!selected("#allow_self_rotation").await, "off by default");
+        b.click("#allow_self_rotation").await;
+        b.click("#save-tenant-settings").await;
+        b.el("#notice").await;
+        assert!(selected("#allow_self_rotation").await);
+        let p = api_get(&server, &policy_api).await;
+        assert_eq!(
+            (
+                p["AllowSelfRotation"].clone(),
+                p["UsesConfiguredDefault"].clone()
+            ),
+            (json!(true), json!(true))
+        );
+
+        let client = format!("/console/tenants/{tenant}/client-credentials/billing");
+        b.open(&client).await;
+        assert!(!selected("#allow_self_rotation").await, "off by default");
+        b.click("#allow_self_rotation").await;
+        b.click("#save-client").await;
+        b.el("#notice").await;
+        assert!(selected("#allow_self_rotation").await);
+        assert_eq!(
+            api_get(&server, &client_api).await["AllowSelfRotation"],
+            true
+        );
+        b.click("#allow_self_rotation").await;
+        b.click("#save-client").await;
+        b.el("#notice").await;
+        assert_eq!(
+            api_get(&server, &client_api).await["AllowSelfRotation"],
+            false
+        );
+
+        b.open(&format!("/console/tenants/{tenant}/settings")).await;
+        b.click("#allow_self_rotation").await;
+        b.click("#save-tenant-settings").await;
+        b.el("#notice").await;
+        assert_eq!(
+            api_get(&server, &policy_api).await["AllowSelfRotation"],
+            false
+        );
+    })
+    .await;
+    b.quit().await;
+}
+
 #[tokio::test]
 async fn audit_trail_webhooks_and_notification_emails() {
     let server = server().await;

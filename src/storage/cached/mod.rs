@@ -35,7 +35,7 @@ use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::leaks::{KeyEntry, LeakPolicy};
-use crate::domain::policy::{ClientPolicy, TenantPolicy};
+use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
 
 mod notify;
 mod state;
@@ -119,10 +119,10 @@ impl<S: Storage> Storage for CachedStorage<S> {
     async fn update_tenant_policy(
         &self,
         id: &TenantId,
-        policy: &TenantPolicy,
+        change: &TenantPolicyChange,
         journal: &Journal,
-    ) -> Result<(), StorageError> {
-        self.inner.update_tenant_policy(id, policy, journal).await
+    ) -> Result<TenantPolicy, StorageError> {
+        self.inner.update_tenant_policy(id, change, journal).await
     }
 
     async fn insert_client_with_secret(

@@ -231,6 +231,7 @@ pub(super) async fn update_client_writes_settings(s: Store) {
             allow_access_tokens_via_browser: true,
             ..HybridSettings::default()
         }),
+        allow_self_rotation: true,
     };
     let updated = s.update_client(c.pk, &changed, t(50), &j()).await.unwrap();
     assert_eq!(updated.settings, changed);

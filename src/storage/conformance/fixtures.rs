@@ -11,7 +11,7 @@ use crate::domain::client::{ClientSettings, HybridSettings};
 use crate::domain::events::{Event, EventType, SecretSubject};
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
-use crate::domain::policy::TenantPolicy;
+use crate::domain::policy::{TenantPolicy, TenantPolicyChange};
 use crate::domain::secret_hash::{HashKind, StoredHash};
 use crate::storage::{
     AttemptRecord, ClaimedDelivery, DeliveryRecord, Journal, NewClient, NewSecret, Page, Storage,
@@ -58,6 +58,7 @@ pub(super) fn settings(kind: ClientKind, name: &str) -> ClientSettings {
             allow_offline_access: true,
             ..HybridSettings::default()
         }),
+        allow_self_rotation: false,
     }
 }
 
@@ -192,7 +193,7 @@ pub(super) fn event(kind: EventType, tenant: TenantId, secret: i32, at: DateTime
 pub(super) async fn emit(s: &Store, event: &Event) {
     s.update_tenant_policy(
         &event.subject.tenant,
-        &TenantPolicy::default(),
+        &TenantPolicyChange::default(),
         &j().with_event(event.clone()),
     )
     .await

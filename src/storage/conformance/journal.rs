@@ -13,7 +13,7 @@ use super::{
 use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::events::{Event, EventType};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
-use crate::domain::policy::{ClientPolicy, TenantPolicy};
+use crate::domain::policy::{ClientPolicy, TenantPolicyChange};
 use crate::storage::{Channel, DeliveryState, Journal, StorageError, WebhookRecord};
 
 /// A write's audit entry and event commit with it, and a refused write leaves
@@ -116,7 +116,7 @@ pub(super) async fn journal_is_atomic_with_its_write(s: Store) {
         .unwrap();
     expected.push(jr.audit);
     let jr = journal(a, "tenant.policy", t(106));
-    s.update_tenant_policy(&a, &TenantPolicy::default(), &jr)
+    s.update_tenant_policy(&a, &TenantPolicyChange::default(), &jr)
         .await
         .unwrap();
     expected.push(jr.audit);
@@ -201,7 +201,7 @@ pub(super) async fn journal_is_atomic_with_its_write(s: Store) {
         StorageError::NotFound
     );
     refused!(
-        s.update_tenant_policy(&nowhere, &TenantPolicy::default(), &jf)
+        s.update_tenant_policy(&nowhere, &TenantPolicyChange::default(), &jf)
             .await,
         StorageError::NotFound
     );

@@ -89,6 +89,7 @@ conformance!(
     tenants_insert_get_list,
     tenant_delete_cascades,
     policies_round_trip,
+    concurrent_policy_changes_keep_each_others_parts,
     // clients.rs
     client_insert_with_first_secret,
     client_ids_unique_per_tenant,

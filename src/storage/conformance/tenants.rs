@@ -6,7 +6,7 @@ use super::{
 };
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
-use crate::domain::policy::{ClientPolicy, TenantPolicy};
+use crate::domain::policy::{ClientPolicy, TenantExpiry, TenantPolicy, TenantPolicyChange};
 use crate::storage::{Page, SecretFilter, StorageError, TenantRecord};
 
 pub(super) async fn tenants_insert_get_list(s: Store) {
@@ -92,23 +92,65 @@ pub(super) async fn policies_round_trip(s: Store) {
         TenantPolicy {
             default: Some(days(90)),
             max_lifetime: Some(ExpiryPolicy::new(ExpiryUnit::Years, 1).unwrap()),
+            allow_self_rotation: true,
         },
         TenantPolicy {
             default: Some(ExpiryPolicy::NEVER),
             max_lifetime: None,
+            allow_self_rotation: true,
         },
         TenantPolicy {
             default: Some(ExpiryPolicy::new(ExpiryUnit::Weeks, 3).unwrap()),
             max_lifetime: Some(ExpiryPolicy::new(ExpiryUnit::Months, 6).unwrap()),
+            allow_self_rotation: false,
         },
         TenantPolicy::default(),
     ];
     for policy in tenant_policies {
-        s.update_tenant_policy(&a, &policy, &j()).await.unwrap();
+        let change = whole(policy);
+        assert_eq!(
+            s.update_tenant_policy(&a, &change, &j()).await.unwrap(),
+            policy
+        );
         assert_eq!(s.get_tenant(&a).await.unwrap().unwrap().policy, policy);
     }
+    // A change keeps the parts it does not name.
+    let switch_on = TenantPolicyChange {
+        allow_self_rotation: Some(true),
+        expiry: None,
+    };
+    let on = TenantPolicy {
+        allow_self_rotation: true,
+        ..TenantPolicy::default()
+    };
+    assert_eq!(
+        s.update_tenant_policy(&a, &switch_on, &j()).await.unwrap(),
+        on
+    );
+    let expiry_only = TenantPolicyChange {
+        expiry: Some(TenantExpiry {
+            default: Some(days(30)),
+            max_lifetime: Some(days(60)),
+        }),
+        allow_self_rotation: None,
+    };
+    let both = TenantPolicy {
+        default: Some(days(30)),
+        max_lifetime: Some(days(60)),
+        allow_self_rotation: true,
+    };
+    assert_eq!(
+        s.update_tenant_policy(&a, &expiry_only, &j())
+            .await
+            .unwrap(),
+        both
+    );
+    assert_eq!(s.get_tenant(&a).await.unwrap().unwrap().policy, both);
+    s.update_tenant_policy(&a, &whole(TenantPolicy::default()), &j())
+        .await
+        .unwrap();
     refused!(
-        s.update_tenant_policy(&TenantId::generate(), &TenantPolicy::default(), &j())
+        s.update_tenant_policy(&TenantId::generate(), &switch_on, &j())
             .await,
         StorageError::NotFound
     );
@@ -138,5 +180,54 @@ pub(super) async fn policies_round_trip(s: Store) {
     assert_eq!(
         s.get_tenant(&other).await.unwrap().unwrap().policy,
         TenantPolicy::default()
+    );
+}
+
+/// The change that sets every part of a tenant's policy to `policy`'s.
+fn whole(policy: TenantPolicy) -> TenantPolicyChange {
+    TenantPolicyChange {
+        expiry: Some(TenantExpiry {
+            default: policy.default,
+            max_lifetime: policy.max_lifetime,
+        }),
+        allow_self_rotation: Some(policy.allow_self_rotation),
+    }
+}
+
+/// Concurrent changes of different parts of a tenant's policy all hold: switching
+/// self-rotation on is never undone by a change of the expiry rules that read the
+/// policy before it.
+pub(super) async fn concurrent_policy_changes_keep_each_others_parts(s: Store) {
+    let a = tenant(&s, 0).await;
+    let tasks: Vec<_> = (0..32u32)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let change = if i == 16 {
+                    TenantPolicyChange {
+                        allow_self_rotation: Some(true),
+                        expiry: None,
+                    }
+                } else {
+                    TenantPolicyChange {
+                        expiry: Some(TenantExpiry {
+                            default: Some(days(i + 1)),
+                            max_lifetime: None,
+                        }),
+                        allow_self_rotation: None,
+                    }
+                };
+                s.update_tenant_policy(&a, &change, &j()).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let policy = s.get_tenant(&a).await.unwrap().unwrap().policy;
+    assert!(policy.allow_self_rotation, "{policy:?}");
+    assert!(
+        (1..=32).any(|n| policy.default == Some(days(n))),
+        "{policy:?}"
     );
 }

@@ -46,7 +46,8 @@ pub(super) async fn insert_client_with_secret(
     let row = sqlx::query(concat!(
         "INSERT INTO clients (tenant_id, id, kind, name, enabled, access_token_lifetime, \
          tags, role_ids, hybrid, argon_salt, active_secrets, next_secret_id, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 2, $11, $11) RETURNING ",
+         updated_at, allow_self_rotation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 2, $11, $11, $12) RETURNING ",
         client_columns!()
     ))
     .bind(c.tenant_id.as_uuid())
@@ -60,6 +61,7 @@ pub(super) async fn insert_client_with_secret(
     .bind(hybrid)
     .bind(&c.argon_salt)
     .bind(c.now)
+    .bind(st.allow_self_rotation)
     .fetch_one(&mut *tx)
     .await
     .map_err(rows::on_unique_violation)?;
@@ -129,7 +131,8 @@ pub(super) async fn update_client(
     let mut tx = pool.begin().await?;
     let row = sqlx::query(concat!(
         "UPDATE clients SET name = $1, enabled = $2, access_token_lifetime = $3, tags = $4, \
-         role_ids = $5, hybrid = $6, updated_at = $7 WHERE pk = $8 RETURNING ",
+         role_ids = $5, hybrid = $6, updated_at = $7, allow_self_rotation = $9 \
+         WHERE pk = $8 RETURNING ",
         client_columns!()
     ))
     .bind(&st.name)
@@ -140,6 +143,7 @@ pub(super) async fn update_client(
     .bind(rows::hybrid_json(&st.hybrid)?)
     .bind(now)
     .bind(pk)
+    .bind(st.allow_self_rotation)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StorageError::NotFound)?;

@@ -146,6 +146,7 @@ fn tenant_from_row(row: &PgRow) -> Result<TenantRecord, StorageError> {
                 row.try_get("max_lifetime_unit")?,
                 row.try_get("max_lifetime_duration")?,
             )?,
+            allow_self_rotation: row.try_get("allow_self_rotation")?,
         },
         created_at: row.try_get("created_at")?,
     })
@@ -165,6 +166,7 @@ fn client_from_row(row: &PgRow) -> Result<ClientRecord, StorageError> {
             row.try_get("tags")?,
             row.try_get("role_ids")?,
             row.try_get("hybrid")?,
+            row.try_get("allow_self_rotation")?,
         )?,
         policy: ClientPolicy {
             own: rows::policy_from_columns(

@@ -24,7 +24,8 @@ pub(crate) use notify::{audit_columns, delivery_columns, due_columns, webhook_co
 /// Tenant columns every `SELECT` of a tenant lists.
 macro_rules! tenant_columns {
     () => {
-        "id, name, policy_unit, policy_duration, max_lifetime_unit, max_lifetime_duration, created_at"
+        "id, name, policy_unit, policy_duration, max_lifetime_unit, max_lifetime_duration, \
+         allow_self_rotation, created_at"
     };
 }
 pub(crate) use tenant_columns;
@@ -33,7 +34,7 @@ pub(crate) use tenant_columns;
 macro_rules! client_columns {
     () => {
         "pk, tenant_id, id, kind, name, enabled, access_token_lifetime, tags, role_ids, hybrid, \
-         argon_salt, policy_unit, policy_duration, created_at, updated_at"
+         argon_salt, policy_unit, policy_duration, allow_self_rotation, created_at, updated_at"
     };
 }
 pub(crate) use client_columns;
@@ -113,6 +114,7 @@ pub fn client_settings(
     tags: &str,
     role_ids: &str,
     hybrid: Option<&str>,
+    allow_self_rotation: bool,
 ) -> Result<ClientSettings, StorageError> {
     Ok(ClientSettings {
         name,
@@ -125,6 +127,7 @@ pub fn client_settings(
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| StorageError::Corrupt(format!("clients.hybrid: {e}")))?,
+        allow_self_rotation,
     })
 }
 

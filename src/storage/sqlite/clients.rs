@@ -43,8 +43,8 @@ pub(super) async fn insert_client_with_secret(
     }
     let st = &c.settings;
     let row = sqlx::query(concat!("INSERT INTO clients (tenant_id, id, kind, name, enabled, access_token_lifetime, tags, role_ids, \
-         hybrid, argon_salt, active_secrets, next_secret_id, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 2, ?, ?) RETURNING ", client_columns!()))
+         hybrid, allow_self_rotation, argon_salt, active_secrets, next_secret_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 2, ?, ?) RETURNING ", client_columns!()))
     .bind(c.tenant_id.to_string())
     .bind(c.id.as_str())
     .bind(c.kind.as_db())
@@ -54,6 +54,7 @@ pub(super) async fn insert_client_with_secret(
     .bind(rows::json_list(&st.tags))
     .bind(rows::json_list(&st.role_ids))
     .bind(rows::hybrid_json(&st.hybrid)?)
+    .bind(st.allow_self_rotation)
     .bind(&c.argon_salt)
     .bind(c.now)
     .bind(c.now)
@@ -129,13 +130,14 @@ pub(super) async fn update_client(
 ) -> Result<ClientRecord, StorageError> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query(concat!("UPDATE clients SET name = ?, enabled = ?, access_token_lifetime = ?, tags = ?, role_ids = ?, \
-         hybrid = ?, updated_at = ? WHERE pk = ? RETURNING ", client_columns!()))
+         hybrid = ?, allow_self_rotation = ?, updated_at = ? WHERE pk = ? RETURNING ", client_columns!()))
     .bind(&st.name)
     .bind(st.enabled)
     .bind(st.access_token_lifetime)
     .bind(rows::json_list(&st.tags))
     .bind(rows::json_list(&st.role_ids))
     .bind(rows::hybrid_json(&st.hybrid)?)
+    .bind(st.allow_self_rotation)
     .bind(now)
     .bind(pk)
     .fetch_optional(&mut *tx)

@@ -6,7 +6,7 @@ use sqlx::SqlitePool;
 use super::journal::write_journal;
 use super::tenant_from_row;
 use crate::domain::ids::TenantId;
-use crate::domain::policy::TenantPolicy;
+use crate::domain::policy::{TenantPolicy, TenantPolicyChange};
 use crate::storage::rows::{self, tenant_columns};
 use crate::storage::{Journal, Page, Paged, StorageError, TenantRecord};
 
@@ -20,7 +20,7 @@ pub(super) async fn insert_tenant(
     let (max_unit, max_duration) = rows::policy_columns(t.policy.max_lifetime);
     sqlx::query(
         "INSERT INTO tenants (id, name, policy_unit, policy_duration, max_lifetime_unit, \
-         max_lifetime_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+         max_lifetime_duration, allow_self_rotation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(t.id.to_string())
     .bind(&t.name)
@@ -28,6 +28,7 @@ pub(super) async fn insert_tenant(
     .bind(duration)
     .bind(max_unit)
     .bind(max_duration)
+    .bind(t.policy.allow_self_rotation)
     .bind(t.created_at)
     .execute(&mut *tx)
     .await
@@ -100,27 +101,40 @@ pub(super) async fn delete_tenant(
 pub(super) async fn update_tenant_policy(
     pool: &SqlitePool,
     id: &TenantId,
-    policy: &TenantPolicy,
+    change: &TenantPolicyChange,
     journal: &Journal,
-) -> Result<(), StorageError> {
-    let (unit, duration) = rows::policy_columns(policy.default);
-    let (max_unit, max_duration) = rows::policy_columns(policy.max_lifetime);
+) -> Result<TenantPolicy, StorageError> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE tenants SET policy_unit = ?, policy_duration = ?, max_lifetime_unit = ?, \
-         max_lifetime_duration = ? WHERE id = ?",
-    )
-    .bind(unit)
-    .bind(duration)
-    .bind(max_unit)
-    .bind(max_duration)
-    .bind(id.to_string())
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
-    }
+    // One statement: the parts the change does not name are kept as they are then.
+    let query = match change.expiry {
+        Some(expiry) => {
+            let (unit, duration) = rows::policy_columns(expiry.default);
+            let (max_unit, max_duration) = rows::policy_columns(expiry.max_lifetime);
+            sqlx::query(concat!(
+                "UPDATE tenants SET policy_unit = ?, policy_duration = ?, max_lifetime_unit = ?, \
+             max_lifetime_duration = ?, allow_self_rotation = COALESCE(?, allow_self_rotation) \
+             WHERE id = ? RETURNING ",
+                tenant_columns!()
+            ))
+            .bind(unit)
+            .bind(duration)
+            .bind(max_unit)
+            .bind(max_duration)
+        }
+        None => sqlx::query(concat!(
+            "UPDATE tenants SET allow_self_rotation = COALESCE(?, allow_self_rotation) \
+             WHERE id = ? RETURNING ",
+            tenant_columns!()
+        )),
+    };
+    let row = query
+        .bind(change.allow_self_rotation)
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let tenant = tenant_from_row(&row)?;
     write_journal(&mut tx, journal).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(tenant.policy)
 }

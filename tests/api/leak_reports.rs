@@ -329,6 +329,43 @@ async fn alert_policy_keeps_the_secret_and_concurrent_reports_act_once(backend: 
     assert_eq!(listed, json!([]), "rotated: no longer leaked");
 }
 
+/// Under the default `revoke` policy, 32 identical reports at once (and a Renew
+/// racing them) revoke the secret once: one audit entry, one event, and the
+/// client's secret count is decremented once (`applications.secretsMax` still holds).
+async fn concurrent_reports_revoke_once(backend: Backend) {
+    let scanner = Scanner::new("k-race");
+    let (server, _keys) = start_trusting(backend, &scanner).await;
+    let tenant = server.create_tenant().await;
+    let receiver = WebhookReceiver::start(None).await;
+    let hook = subscribe(&server, &tenant, &receiver, &["secret.leaked"]).await;
+    let leaked = cc_client(&server, &tenant, &[]).await;
+    let body = body_of(&[&leaked.secret]);
+    let sig = scanner.sign(&body);
+    let sends = (0..32).map(|_| send(&server, &body, Some(&scanner.id), Some(&sig)));
+    let renew = server
+        .post(&format!("{}/Renew", secret_path(&leaked)))
+        .json(&json!({}))
+        .send();
+    let (answers, renewed) = tokio::join!(futures_util::future::join_all(sends), renew);
+    let renewed = renewed.expect("the Renew is answered").status().as_u16();
+    assert!(renewed == 200 || renewed == 404, "Renew: {renewed}");
+    for (status, answer) in answers {
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(leak_audits(&server, &tenant).await.len(), 1, "acted once");
+    receiver.wait_for(1, Duration::from_secs(30)).await;
+    let (_, total) = crate::webhooks::deliveries(&server, &tenant, &hook).await;
+    assert_eq!(total, 1, "one event");
+    call(server.get(&secret_path(&leaked)), 404).await;
+    // Ten secrets fit again (the default limit), the eleventh does not.
+    let list = crate::lifecycle::secrets_path(&tenant, CC, &leaked.id);
+    for _ in 0..10 {
+        call(server.post(&list).json(&json!({})), 201).await;
+    }
+    let (status, _, answer) = crate::lifecycle::exchange(server.post(&list).json(&json!({}))).await;
+    assert_eq!(status, 400, "the limit holds: {answer}");
+}
+
 async fn platform_administrators_replace_the_scanner_keys(backend: Backend) {
     let old = Scanner::new("old");
     let (server, _keys) = start_trusting(backend, &old).await;
@@ -399,6 +436,7 @@ async fn a_leak_is_emailed_to_the_tenants_recipients(backend: Backend) {
 }
 
 both_backends!(
+    concurrent_reports_revoke_once,
     a_leak_is_emailed_to_the_tenants_recipients,
     a_signed_report_revokes_the_leaked_secret_once,
     alert_policy_keeps_the_secret_and_concurrent_reports_act_once,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prints the path of a Python interpreter that can run aiosmtpd 1.4.6, the SMTP server the
-# email tests start on loopback (tests/support/smtp.rs). Creates it once, as a virtualenv
-# cached in target/test-venv; later runs only check it.
+# Prints the path of the tests' Python interpreter: it runs aiosmtpd 1.4.6, the SMTP server the
+# email tests start on loopback (tests/support/smtp.rs), and openapi-spec-validator 0.7.1, the
+# independent check of the OpenAPI document (tests/api/openapi.rs). Creates it once, as a
+# virtualenv cached in target/test-venv; later runs only check it.
 #
 #   LATCHKEY_TEST_SMTP_PYTHON="$(bash scripts/smtp-venv.sh)" cargo nextest run --lib notify
 #
@@ -18,14 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AIOSMTPD_VERSION=1.4.6
+VALIDATOR_VERSION=0.7.1
 VENV="$PWD/target/test-venv"
-MARKER="$VENV/.aiosmtpd-$AIOSMTPD_VERSION"
+MARKER="$VENV/.aiosmtpd-$AIOSMTPD_VERSION-validator-$VALIDATOR_VERSION"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
 venv_ok() {
     [ -f "$MARKER" ] && [ -x "$VENV/bin/python" ] &&
-        "$VENV/bin/python" -c 'import aiosmtpd.smtp' >/dev/null 2>&1
+        "$VENV/bin/python" -c 'import aiosmtpd.smtp, openapi_spec_validator' >/dev/null 2>&1
 }
 
 can_make_venv() { "$1" -c 'import venv, ensurepip' >/dev/null 2>&1; }
@@ -56,12 +58,12 @@ if ! venv_ok; then
             exit 1
         }
     fi
-    log "creating the SMTP test virtualenv in $VENV with $PYTHON (aiosmtpd $AIOSMTPD_VERSION from PyPI)"
+    log "creating the test virtualenv in $VENV with $PYTHON (aiosmtpd $AIOSMTPD_VERSION, openapi-spec-validator $VALIDATOR_VERSION from PyPI)"
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV" >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-        "aiosmtpd==$AIOSMTPD_VERSION" >&2
-    "$VENV/bin/python" -c 'import aiosmtpd.smtp' >&2
+        "aiosmtpd==$AIOSMTPD_VERSION" "openapi-spec-validator==$VALIDATOR_VERSION" >&2
+    "$VENV/bin/python" -c 'import aiosmtpd.smtp, openapi_spec_validator' >&2
     touch "$MARKER"
 fi
 

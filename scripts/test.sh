@@ -10,7 +10,8 @@
 # free port in a temporary directory, exports
 # LATCHKEY_TEST_POSTGRES_URL for the tests, and removes the cluster on exit. It also makes
 # (once, cached in target/test-venv) a Python virtualenv with aiosmtpd for the SMTP tests and
-# exports LATCHKEY_TEST_SMTP_PYTHON (scripts/smtp-venv.sh; installs python3-venv if needed).
+# exports LATCHKEY_TEST_SMTP_PYTHON and LATCHKEY_TEST_PYTHON (the same interpreter, which also
+# has openapi-spec-validator; scripts/smtp-venv.sh; installs python3-venv if needed).
 # It exits with the tests' status; when the tests pass, any other failed check fails the run.
 set -euo pipefail
 
@@ -31,7 +32,8 @@ fi
 
 # --- Python with aiosmtpd, for the SMTP server the email tests start ---------------------
 LATCHKEY_TEST_SMTP_PYTHON="$(bash scripts/smtp-venv.sh)"
-export LATCHKEY_TEST_SMTP_PYTHON
+LATCHKEY_TEST_PYTHON="$LATCHKEY_TEST_SMTP_PYTHON"
+export LATCHKEY_TEST_SMTP_PYTHON LATCHKEY_TEST_PYTHON
 log "SMTP test server: LATCHKEY_TEST_SMTP_PYTHON=$LATCHKEY_TEST_SMTP_PYTHON"
 
 # --- PostgreSQL binaries ------------------------------------------------------------------
@@ -67,6 +69,16 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     log "installing Chromium and chromedriver"
     # A font too, so that the screenshots the tests write (docs/screenshots) show text.
     apt_install chromium chromium-driver fonts-dejavu-core
+fi
+
+# --- The container image (Dockerfile), where a container engine answers ------------------
+# Without one (the usual CI machine) the image's build stage is what the tests below build
+# anyway: `cargo build --release --bin latchkey` of this checkout.
+if command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; then
+    log "building the container image (docker build)"
+    docker build --quiet -t latchkey-test-image . >/dev/null
+else
+    log "no container engine answers: the Dockerfile's image is not built here"
 fi
 
 # --- Throwaway cluster --------------------------------------------------------------------

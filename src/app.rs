@@ -3,10 +3,8 @@
 //! request passes: OperationId and client address, body limit, panic guard, timeout.
 //! Only this module (and `server.rs`, which builds the state) knows every front end.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -19,20 +17,17 @@ use crate::web::{AppState, BODY_LIMIT, operation};
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = crate::http::routes();
-    let doc = Arc::new(doc);
     let trusted_proxies = state.trusted_proxies.clone();
+    // The document at /api/openapi.json and the interactive reference (Swagger UI,
+    // served from the binary) at /api/docs.
+    let reference = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .external_url_unchecked("/api/openapi.json", doc);
     Router::new()
         .merge(api)
         .merge(crate::oauth::routes())
         .merge(crate::console::routes())
-        .route(
-            "/api/openapi.json",
-            axum::routing::get(move || {
-                let doc = doc.clone();
-                async move { Json(doc.as_ref().clone()) }
-            }),
-        )
         .with_state(state)
+        .merge(reference)
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_| {

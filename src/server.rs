@@ -189,7 +189,7 @@ async fn flush_usage(
 fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
     println!("Latchkey listening on http://{addr}");
     println!("  Management API: http://{addr}/api/v1/Tenants");
-    println!("  OpenAPI:        http://{addr}/api/openapi.json");
+    println!("  OpenAPI:        http://{addr}/api/openapi.json (reference: /api/docs)");
     println!(
         "  Issuers:        {}/identity/{{tenantId}} (token endpoint: …/connect/token)",
         public_url

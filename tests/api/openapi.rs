@@ -255,7 +255,76 @@ async fn openapi_shows_the_secret_value_only_on_create_and_renew(backend: Backen
     }
 }
 
+/// The document passes an independent OpenAPI 3.1 validator (`openapi-spec-validator`,
+/// in the tests' virtualenv: `LATCHKEY_TEST_PYTHON`, set by scripts/test.sh), and
+/// every operation has an `operationId`, every response a description, and the
+/// bearer scheme applies to every route but the scanners' signed intake.
+async fn openapi_document_passes_an_independent_validator(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let doc = document(&server).await;
+    let python = std::env::var("LATCHKEY_TEST_PYTHON")
+        .or_else(|_| std::env::var("LATCHKEY_TEST_SMTP_PYTHON"))
+        .expect(
+            "LATCHKEY_TEST_PYTHON names a python with openapi-spec-validator (run scripts/test.sh)",
+        );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).expect("write the document");
+    let out = std::process::Command::new(&python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("run openapi-spec-validator");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "the validator refused the document:\n{said}"
+    );
+    assert!(said.contains("OK"), "{said}");
+
+    assert_eq!(
+        doc["security"],
+        serde_json::json!([{"bearer": []}]),
+        "bearer by default"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(!id.is_empty(), "{method} {path}: no operationId");
+            assert!(
+                ids.insert(id.to_owned()),
+                "{method} {path}: operationId {id} twice"
+            );
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                let text = response["description"].as_str().unwrap_or_default();
+                assert!(!text.is_empty(), "{method} {path} {status}: no description");
+            }
+            let open = path == "/api/v1/LeakReports" && method == "post";
+            assert_eq!(
+                op.get("security") == Some(&serde_json::json!([])),
+                open,
+                "{method} {path}: only the signed intake is open"
+            );
+        }
+    }
+    let page = server.get("/api/docs/").send().await.expect("the reference");
+    assert_eq!(page.status(), 200, "the interactive reference is served");
+    let html = page.text().await.expect("a page");
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("https://"), "no asset from another origin: {html}");
+}
+
 both_backends!(
+    openapi_document_passes_an_independent_validator,
     openapi_document_is_version_3_1,
     openapi_documents_every_route_with_its_methods_and_bodies,
     openapi_documents_head_routes,

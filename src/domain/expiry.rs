@@ -179,6 +179,25 @@ pub struct ExpiryRules {
     pub max_lifetime: Option<Duration>,
 }
 
+/// What a Renew asks for: as given, except that a Renew naming no expiration
+/// keeps a secret that never expires never expiring — unless a maximum lifetime
+/// requires one (then the policy's default applies, as for a new secret).
+pub fn renewal(
+    req: ExpiryRequest,
+    current: Option<DateTime<Utc>>,
+    rules: &ExpiryRules,
+) -> ExpiryRequest {
+    let unspecified = req.expires.is_none() && req.expiration.is_none();
+    if unspecified && current.is_none() && rules.max_lifetime.is_none() {
+        ExpiryRequest {
+            expires: Some(false),
+            expiration: None,
+        }
+    } else {
+        req
+    }
+}
+
 /// Resolves the expiration of a secret created or renewed at `now` (`None` = never).
 pub fn resolve(
     req: ExpiryRequest,
@@ -386,5 +405,41 @@ mod tests {
         ] {
             assert!(bad.parse::<ExpiryPolicy>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_renew_keeps_never_expiring_unless_asked_or_capped() {
+        let now = Utc::now();
+        let rules = ExpiryRules {
+            policy: ExpiryPolicy::ONE_YEAR,
+            max_lifetime: None,
+        };
+        let none = ExpiryRequest::default();
+        let kept = renewal(none, None, &rules);
+        assert_eq!(kept.expires, Some(false), "never expiring stays so");
+        assert_eq!(resolve(kept, rules, now).unwrap(), None);
+        let expiring = renewal(none, Some(now), &rules);
+        assert_eq!(
+            expiring, none,
+            "an expiring secret gets the policy's default"
+        );
+        let asked = ExpiryRequest {
+            expires: Some(true),
+            expiration: None,
+        };
+        assert_eq!(
+            renewal(asked, None, &rules),
+            asked,
+            "an explicit request wins"
+        );
+        let capped = ExpiryRules {
+            max_lifetime: Some(Duration::days(30)),
+            ..rules
+        };
+        assert_eq!(
+            renewal(none, None, &capped),
+            none,
+            "a maximum lifetime requires an expiration"
+        );
     }
 }

@@ -232,7 +232,8 @@ impl Secrets {
             .change(client, id, |secret, now| {
                 may_renew(secret, now)?;
                 let rules = expiry_rules(&self.ctx, tenant, &client.policy, now);
-                secret.expiration = expiry::resolve(req.expiry, rules, now)?;
+                let asked = expiry::renewal(req.expiry, secret.expiration, &rules);
+                secret.expiration = expiry::resolve(asked, rules, now)?;
                 let old = std::mem::replace(&mut secret.hash, hash.clone());
                 secret.hint = value.hint();
                 // The replaced hash is kept even without grace (its grace ends now), so

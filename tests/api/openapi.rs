@@ -316,11 +316,18 @@ async fn openapi_document_passes_an_independent_validator(backend: Backend) {
             );
         }
     }
-    let page = server.get("/api/docs/").send().await.expect("the reference");
+    let page = server
+        .get("/api/docs/")
+        .send()
+        .await
+        .expect("the reference");
     assert_eq!(page.status(), 200, "the interactive reference is served");
     let html = page.text().await.expect("a page");
     assert!(html.contains("swagger-ui"), "{html}");
-    assert!(!html.contains("https://"), "no asset from another origin: {html}");
+    assert!(
+        !html.contains("https://"),
+        "no asset from another origin: {html}"
+    );
 }
 
 both_backends!(

@@ -161,11 +161,16 @@ async fn renew_keeps_id_and_issues_new_value(backend: Backend) {
         assert_eq!(renewed["Hint"], value[..9]);
         assert_eq!(renewed["GraceUntil"], Value::Null);
         assert_eq!(
-            renewed["Expires"], true,
-            "the expiration is re-computed from the policy"
+            never(&renewed),
+            NEVER,
+            "a secret that never expires keeps doing so when the Renew names no expiration"
         );
-        assert_near(&renewed["Expiration"], in_one_year());
         assert_eq!(get_secret(&server, &one).await, without_value(&renewed));
+        let asked = call(server.post(&renew).json(&json!({"Expires": true})), 200).await;
+        assert_eq!(asked["Expires"], true, "Expires: true takes the policy's default");
+        assert_near(&asked["Expiration"], in_one_year());
+        let again = call(server.post(&renew).json(&json!({})), 200).await;
+        assert_near(&again["Expiration"], in_one_year());
         let endless = call(server.post(&renew).json(&json!({"Expires": false})), 200).await;
         assert_eq!(never(&endless), NEVER);
         let (at, wire) = days_from_now(3);

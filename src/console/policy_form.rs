@@ -96,7 +96,7 @@ pub async fn client_card(
     state: &AppState,
     s: &Signed,
     at: &At,
-) -> Result<(ClientPolicyCard, ExpiryPolicy), ServiceError> {
+) -> Result<(ClientPolicyCard, (ExpiryPolicy, bool)), ServiceError> {
     let view = state
         .services
         .policies
@@ -106,13 +106,18 @@ pub async fn client_card(
         use_tenant_rules: view.policy.uses_tenant_rules(),
         own: PolicyFields::of(view.policy.own),
         effective: format!(
-            "New and renewed secrets of this client {}.",
-            describe(view.effective)
+            "New and renewed secrets of this client {}{}.",
+            describe(view.effective),
+            if view.capped {
+                " (the tenant's maximum lifetime caps the rule)"
+            } else {
+                ""
+            }
         ),
         errors: Vec::new(),
         notice: String::new(),
     };
-    Ok((card, view.effective))
+    Ok((card, (view.effective, view.capped)))
 }
 
 /// Saves the client's Secret settings; on bad input, the card with the error.

@@ -2,7 +2,9 @@
 //! dialog's Expiration and Never expires become an [`ExpiryRequest`].
 
 use super::form::{FormData, ddmmyyyy, end_of_day, parse_ddmmyyyy};
-use crate::domain::expiry::ExpiryRequest;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::expiry::{ExpiryPolicy, ExpiryRequest};
 use crate::service::SecretRecord;
 
 /// What a secret dialog shows in its fields (never a value).
@@ -27,6 +29,19 @@ pub struct SecretForm {
     pub errors: Vec<String>,
     /// Renew and Delete: [`super::view::presentation_notes`] of the secret.
     pub notes: Vec<String>,
+}
+
+/// The date the Add dialog proposes (DD/MM/YYYY, or `None`: never expires): the
+/// effective rule's expiration; when a maximum lifetime caps the rule, two days
+/// earlier, so that the end of that day in any time zone stays within the cap.
+pub fn proposed_expiration(
+    effective: ExpiryPolicy,
+    capped: bool,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let at = effective.expiration_from(now)?;
+    let at = if capped { at - Duration::days(2) } else { at };
+    Some(ddmmyyyy(at))
 }
 
 impl SecretForm {

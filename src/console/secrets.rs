@@ -18,7 +18,7 @@ use super::form::{FormData, ddmmyyyy};
 use super::frame::{ShownPage, load, tenant_layout};
 use super::policy_form::{ClientPolicyCard, client_card, save_client_policy};
 use super::respond::{failure, render, see_other};
-use super::secret_form::{SecretForm, expiry_from_form};
+use super::secret_form::{SecretForm, expiry_from_form, proposed_expiration};
 use super::session::Signed;
 use super::view::{Layout, SecretRow, ShownOnce, service_message};
 use crate::domain::expiry::ExpiryRequest;
@@ -97,7 +97,7 @@ async fn secrets_page_with(
     page.dialog = if writable { dialog } else { "" };
     page.secret = match (dialog, form) {
         (_, Some(f)) => f,
-        ("add", None) => SecretForm::for_add(effective.expiration_from(now).map(ddmmyyyy)),
+        ("add", None) => SecretForm::for_add(proposed_expiration(effective.0, effective.1, now)),
         _ => SecretForm::default(),
     };
     render(status, &page)

@@ -111,6 +111,24 @@ pub fn validate_tenant_policy(policy: &TenantPolicy) -> Result<(), ValidationErr
     Ok(())
 }
 
+/// The rule a new secret actually follows under a tenant's maximum lifetime:
+/// `policy`, or the maximum when the policy would give a later expiration (or
+/// none) — with `true` when the maximum caps it.
+pub fn capped(
+    policy: ExpiryPolicy,
+    max_lifetime: Option<ExpiryPolicy>,
+    now: DateTime<Utc>,
+) -> (ExpiryPolicy, bool) {
+    let Some(max) = max_lifetime else {
+        return (policy, false);
+    };
+    match (policy.expiration_from(now), max.expiration_from(now)) {
+        (Some(own), Some(latest)) if own <= latest => (policy, false),
+        (_, Some(_)) => (max, true),
+        (_, None) => (policy, false),
+    }
+}
+
 /// The rules for a secret created or renewed at `now`: the client's own policy,
 /// else the tenant's, else the configured default; plus the tenant's maximum
 /// lifetime, which also caps an expiration taken from a policy.
@@ -278,5 +296,24 @@ mod tests {
             allow_self_rotation: None,
         };
         assert_eq!(never_max.validate().unwrap_err().field, "MaximumLifetime");
+    }
+
+    #[test]
+    fn a_maximum_lifetime_caps_longer_and_endless_rules() {
+        let month = ExpiryPolicy::new(ExpiryUnit::Months, 1).unwrap();
+        let week = ExpiryPolicy::new(ExpiryUnit::Weeks, 1).unwrap();
+        assert_eq!(
+            capped(ExpiryPolicy::NEVER, Some(month), now()),
+            (month, true)
+        );
+        assert_eq!(
+            capped(ExpiryPolicy::ONE_YEAR, Some(month), now()),
+            (month, true)
+        );
+        assert_eq!(capped(week, Some(month), now()), (week, false));
+        assert_eq!(
+            capped(ExpiryPolicy::NEVER, None, now()),
+            (ExpiryPolicy::NEVER, false)
+        );
     }
 }

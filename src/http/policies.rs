@@ -100,7 +100,8 @@ pub struct TenantSecretPolicy {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClientPolicyUpdate {
-    /// True (the default): follow the tenant's policy; Unit and Duration are ignored.
+    /// True: follow the tenant's policy (then Unit and Duration must be absent).
+    /// Omitted: true, unless a Unit is given, which makes it the client's own rule.
     pub use_tenant_rules: Option<bool>,
     pub unit: Option<String>,
     pub duration: Option<u32>,
@@ -113,9 +114,13 @@ pub struct ClientSecretPolicy {
     /// The client's own policy (null while it uses the tenant's rules).
     pub unit: Option<String>,
     pub duration: Option<u32>,
-    /// The policy new and renewed secrets of this client follow.
+    /// The rule new and renewed secrets of this client follow: the client's own,
+    /// else the tenant's, capped by the tenant's maximum lifetime.
     pub effective_unit: String,
     pub effective_duration: Option<u32>,
+    /// True when the tenant's maximum lifetime caps the rule (then the effective
+    /// rule is that maximum).
+    pub effective_capped: bool,
 }
 
 fn parts(p: ExpiryPolicy) -> (String, Option<u32>) {
@@ -154,6 +159,7 @@ impl From<ClientPolicyView> for ClientSecretPolicy {
             duration: own.and_then(|(_, d)| d),
             effective_unit,
             effective_duration,
+            effective_capped: v.capped,
         }
     }
 }
@@ -224,8 +230,18 @@ impl TryFrom<ClientPolicyUpdate> for ClientPolicy {
     type Error = ValidationError;
 
     fn try_from(body: ClientPolicyUpdate) -> Result<Self, Self::Error> {
-        if body.use_tenant_rules.unwrap_or(true) {
-            return Ok(Self { own: None });
+        let names_rule = body.unit.is_some() || body.duration.is_some();
+        match body.use_tenant_rules {
+            Some(true) if names_rule => {
+                return Err(ValidationError::new(
+                    "UseTenantRules",
+                    "is true, which contradicts the Unit/Duration given: send UseTenantRules: \
+                     false (or omit it) to give the client its own rule, or drop Unit and Duration",
+                ));
+            }
+            Some(true) => return Ok(Self { own: None }),
+            None if !names_rule => return Ok(Self { own: None }),
+            _ => {}
         }
         let unit = required_unit(body.unit, "Unit")?;
         Ok(Self {

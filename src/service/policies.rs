@@ -31,7 +31,11 @@ pub struct TenantPolicyView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientPolicyView {
     pub policy: ClientPolicy,
+    /// The rule new secrets follow: the client's, else the tenant's, else the
+    /// configured default — capped by the tenant's maximum lifetime.
     pub effective: ExpiryPolicy,
+    /// True when the maximum lifetime caps the rule.
+    pub capped: bool,
 }
 
 #[derive(Clone)]
@@ -128,10 +132,16 @@ impl Policies {
     }
 
     fn client_view(&self, tenant: &TenantPolicy, policy: ClientPolicy) -> ClientPolicyView {
-        let effective = policy
+        let rule = policy
             .own
             .or(tenant.default)
             .unwrap_or(self.ctx.limits.default_expiry);
-        ClientPolicyView { policy, effective }
+        let (effective, capped) =
+            crate::domain::policy::capped(rule, tenant.max_lifetime, self.ctx.clock.now());
+        ClientPolicyView {
+            policy,
+            effective,
+            capped,
+        }
     }
 }

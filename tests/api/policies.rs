@@ -118,7 +118,7 @@ async fn tenant_policy_defaults_to_the_configured_year_and_drives_new_secrets(ba
         assert_eq!(
             own,
             json!({"UseTenantRules": true, "Unit": null, "Duration": null,
-                   "EffectiveUnit": "MONTHS", "EffectiveDuration": 3})
+                   "EffectiveUnit": "MONTHS", "EffectiveDuration": 3, "EffectiveCapped": false})
         );
     }
 
@@ -158,7 +158,7 @@ async fn client_policy_wins_and_none_means_never(backend: Backend) {
         let own = json!({"UseTenantRules": false, "Unit": "DAYS", "Duration": 7});
         let shown = call(server.put(&policy).json(&own), 200).await;
         let want = json!({"UseTenantRules": false, "Unit": "DAYS", "Duration": 7,
-                          "EffectiveUnit": "DAYS", "EffectiveDuration": 7});
+                          "EffectiveUnit": "DAYS", "EffectiveDuration": 7, "EffectiveCapped": false});
         assert_eq!(shown, want);
         assert_eq!(call(server.get(&policy), 200).await, want);
         let weekly = add_secret(&server, &secrets, json!({})).await;
@@ -169,7 +169,7 @@ async fn client_policy_wins_and_none_means_never(backend: Backend) {
         assert_eq!(
             shown,
             json!({"UseTenantRules": false, "Unit": "NONE", "Duration": null,
-                   "EffectiveUnit": "NONE", "EffectiveDuration": null})
+                   "EffectiveUnit": "NONE", "EffectiveDuration": null, "EffectiveCapped": false})
         );
         let forever = add_secret(&server, &secrets, json!({})).await;
         assert_eq!(
@@ -181,12 +181,29 @@ async fn client_policy_wins_and_none_means_never(backend: Backend) {
         let req = server.post(&secrets).json(&json!({"Expires": true}));
         expect_invalid(req, "Expiration").await;
 
-        let back = json!({"UseTenantRules": true, "Unit": "DAYS", "Duration": 7});
+        // A rule with UseTenantRules: true is a contradiction, named; nothing changes.
+        let both = json!({"UseTenantRules": true, "Unit": "DAYS", "Duration": 7});
+        expect_invalid(server.put(&policy).json(&both), "UseTenantRules").await;
+        let unchanged = call(server.get(&policy), 200).await;
+        assert_eq!(unchanged["Unit"], "NONE", "{unchanged}");
+        // A rule without UseTenantRules is used (not thrown away).
+        let weeks = json!({"Unit": "WEEKS", "Duration": 4});
+        let shown = call(server.put(&policy).json(&weeks), 200).await;
+        assert_eq!(
+            (
+                &shown["UseTenantRules"],
+                &shown["EffectiveUnit"],
+                &shown["EffectiveDuration"]
+            ),
+            (&json!(false), &json!("WEEKS"), &json!(4)),
+            "{shown}"
+        );
+        let back = json!({"UseTenantRules": true});
         let shown = call(server.put(&policy).json(&back), 200).await;
         assert_eq!(
             shown,
             json!({"UseTenantRules": true, "Unit": null, "Duration": null,
-                   "EffectiveUnit": "MONTHS", "EffectiveDuration": 3})
+                   "EffectiveUnit": "MONTHS", "EffectiveDuration": 3, "EffectiveCapped": false})
         );
         // UseTenantRules defaults to true.
         call(server.put(&policy).json(&json!({})), 200).await;
@@ -308,7 +325,17 @@ async fn maximum_lifetime_caps_policies_and_refuses_longer_secrets(backend: Back
         // A client whose own policy is NONE still gets the maximum lifetime.
         let policy = client_policy(&tenant, kind, client);
         let none = json!({"UseTenantRules": false, "Unit": "NONE"});
-        call(server.put(&policy).json(&none), 200).await;
+        let shown = call(server.put(&policy).json(&none), 200).await;
+        assert_eq!(
+            (
+                &shown["Unit"],
+                &shown["EffectiveUnit"],
+                &shown["EffectiveDuration"],
+                &shown["EffectiveCapped"]
+            ),
+            (&json!("NONE"), &json!("DAYS"), &json!(30), &json!(true)),
+            "the rule that applies is reported, capped: {shown}"
+        );
         let capped = add_secret(&server, &secrets, json!({})).await;
         assert_days_after_creation(&capped, 30);
         // So does a renewal.

@@ -167,7 +167,10 @@ async fn renew_keeps_id_and_issues_new_value(backend: Backend) {
         );
         assert_eq!(get_secret(&server, &one).await, without_value(&renewed));
         let asked = call(server.post(&renew).json(&json!({"Expires": true})), 200).await;
-        assert_eq!(asked["Expires"], true, "Expires: true takes the policy's default");
+        assert_eq!(
+            asked["Expires"], true,
+            "Expires: true takes the policy's default"
+        );
         assert_near(&asked["Expiration"], in_one_year());
         let again = call(server.post(&renew).json(&json!({})), 200).await;
         assert_near(&again["Expiration"], in_one_year());

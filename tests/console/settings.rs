@@ -108,7 +108,20 @@ async fn tenant_and_client_expiry_settings_follow_the_same_rules() {
             p["MaximumLifetime"],
             json!({"Unit": "YEARS", "Duration": 1})
         );
+        // The client's NONE rule is capped: the dialog proposes a date within the
+        // maximum (never "Never expires", which would be refused), and it is accepted.
         b.open(&format!("{client}/secrets?dialog=add")).await;
+        assert!(!b.el("#never_expires").await.is_selected().await.unwrap());
+        assert!(!b.value("#expiration").await.is_empty());
+        b.fill("#description", "capped").await;
+        b.click("#save-secret").await;
+        b.el("#secret-value").await;
+        let s = api_secrets(&server, &tenant, "billing").await;
+        let added = s.iter().find(|s| s["Description"] == "capped").unwrap();
+        assert_eq!(added["Expires"], true, "{added}");
+        // Choosing "Never expires" anyway is refused, as by the API.
+        b.open(&format!("{client}/secrets?dialog=add")).await;
+        b.click("#never_expires").await;
         b.fill("#description", "forever again").await;
         b.click("#save-secret").await;
         let error = b.text("#form-error").await;
@@ -182,7 +195,13 @@ async fn self_rotation_is_switched_for_the_tenant_and_the_client() {
         );
         b.click("#allow_self_rotation").await;
         b.click("#save-client").await;
-        b.el("#notice").await;
+        // The notice of the first save is still on the page: wait for the change itself.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while api_get(&server, &client_api).await["AllowSelfRotation"] != false
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         assert_eq!(
             api_get(&server, &client_api).await["AllowSelfRotation"],
             false

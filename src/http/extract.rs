@@ -43,8 +43,18 @@ where
         let Some(object) = value.as_object_mut() else {
             return Err(ApiError::invalid("body", "must be a JSON object"));
         };
-        let canonical = canonical_names(std::mem::take(object), struct_fields::<T>())
-            .map_err(|name| ApiError::invalid(name, "is given more than once"))?;
+        let canonical = canonical_names(std::mem::take(object), struct_fields::<T>()).map_err(
+            |bad| match bad {
+                BadName::Repeated(name) => ApiError::invalid(name, "is given more than once"),
+                BadName::Unknown(name, None) => {
+                    ApiError::invalid(name, "is not a field of this request")
+                }
+                BadName::Unknown(name, Some(near)) => ApiError::invalid(
+                    name,
+                    format!("is not a field of this request; did you mean {near}?"),
+                ),
+            },
+        )?;
         serde_path_to_error::deserialize(serde_json::Value::Object(canonical))
             .map(JsonBody)
             .map_err(|e| {
@@ -59,23 +69,62 @@ where
     }
 }
 
+/// Why a body's field names are refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BadName {
+    /// The same field twice (in two spellings).
+    Repeated(String),
+    /// A name the request does not have, with the closest one it has.
+    Unknown(String, Option<&'static str>),
+}
+
 /// `object` with each key that matches one of `fields` case-insensitively
-/// spelled as that field; `Err` names a field given more than once.
+/// spelled as that field. A key that matches none is refused (unless `fields` is
+/// empty: a body whose fields serde does not list, which checks its own keys).
 pub(crate) fn canonical_names(
     object: serde_json::Map<String, serde_json::Value>,
-    fields: &[&str],
-) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    fields: &'static [&'static str],
+) -> Result<serde_json::Map<String, serde_json::Value>, BadName> {
     let mut canonical = serde_json::Map::with_capacity(object.len());
     for (key, v) in object {
-        let name = fields
-            .iter()
-            .find(|f| f.eq_ignore_ascii_case(&key))
-            .map_or(key, |f| (*f).to_owned());
+        let name = match fields.iter().find(|f| f.eq_ignore_ascii_case(&key)) {
+            Some(f) => (*f).to_owned(),
+            None if fields.is_empty() => key,
+            None => return Err(BadName::Unknown(key.clone(), closest(&key, fields))),
+        };
         if canonical.insert(name.clone(), v).is_some() {
-            return Err(name);
+            return Err(BadName::Repeated(name));
         }
     }
     Ok(canonical)
+}
+
+/// The field `name` was probably meant to be: the nearest by edit distance
+/// (case-insensitive), when it is near enough to be a typo.
+fn closest(name: &str, fields: &'static [&'static str]) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    fields
+        .iter()
+        .map(|f| (edit_distance(&name, &f.to_ascii_lowercase()), *f))
+        .filter(|(d, f)| *d <= 2.max(f.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, f)| f)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// The field names of a `Deserialize` struct, read from serde's own derive.

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::clients::ClientKindSegment;
-use super::extract::{Authenticated, JsonBody, Resource, canonical_names};
+use super::extract::{Authenticated, BadName, JsonBody, Resource, canonical_names};
 use crate::domain::ValidationError;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::policy::{ClientPolicy, TenantExpiry, TenantPolicyChange, parse_policy};
@@ -41,8 +41,17 @@ impl<'de> Deserialize<'de> for Lifetime {
             duration: Option<u32>,
         }
         let object = serde_json::Map::deserialize(d)?;
-        let canonical = canonical_names(object, &["Unit", "Duration"])
-            .map_err(|name| D::Error::custom(format!("{name} is given more than once")))?;
+        let canonical = canonical_names(object, &["Unit", "Duration"]).map_err(|bad| {
+            D::Error::custom(match bad {
+                BadName::Repeated(name) => format!("{name} is given more than once"),
+                BadName::Unknown(name, Some(near)) => {
+                    format!("{name} is not a field of a lifetime; did you mean {near}?")
+                }
+                BadName::Unknown(name, None) => {
+                    format!("{name} is not a field of a lifetime (Unit, Duration)")
+                }
+            })
+        })?;
         let wire =
             Wire::deserialize(serde_json::Value::Object(canonical)).map_err(D::Error::custom)?;
         Ok(Self {

@@ -379,7 +379,53 @@ async fn odd_bodies_never_give_500(backend: Backend) {
     assert_eq!(ready.status(), 200, "the server is still up");
 }
 
+/// An unknown field is a 400 naming it and the field it was probably meant to be,
+/// at the top level and in a nested object; nothing is written.
+async fn unknown_fields_are_400_naming_the_closest_field(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (tenant, client, _) = client_of(&server, KINDS[0]).await;
+    let secrets = secrets_path(&tenant, KINDS[0], &client);
+    let res = expect_invalid(
+        server.post(&secrets).json(&json!({"Descripton": "typo"})),
+        "Descripton",
+    )
+    .await;
+    let reason = res["Reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("did you mean Description?"), "{res}");
+    let listed = crate::lifecycle::call(server.get(&secrets), 200).await;
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "nothing added: {listed}"
+    );
+
+    let res = expect_invalid(
+        server.post(&secrets).json(&json!({"Colour": "blue"})),
+        "Colour",
+    )
+    .await;
+    assert!(
+        !res["Reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did you mean"),
+        "{res}"
+    );
+
+    let policy = format!("/api/v1/Tenants/{tenant}/SecretPolicy");
+    let nested = json!({"Unit": "DAYS", "Duration": 30, "MaximumLifetime": {"Unti": "YEARS", "Duration": 1}});
+    let res = expect_invalid(server.put(&policy).json(&nested), "MaximumLifetime").await;
+    assert!(
+        res["Reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did you mean Unit?"),
+        "{res}"
+    );
+}
+
 both_backends!(
+    unknown_fields_are_400_naming_the_closest_field,
     error_responses_have_one_shape_from_400_to_413,
     success_responses_carry_a_fresh_operation_id_header,
     mistyped_fields_are_400_naming_the_field,

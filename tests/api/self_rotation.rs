@@ -273,7 +273,7 @@ async fn a_grace_keeps_the_old_value_until_it_ends(backend: Backend) {
         )
         .await;
         assert!(
-            res["Reason"].as_str().unwrap().contains("unknown field"),
+            res["Reason"].as_str().unwrap().contains("not a field"),
             "{body}: {res}"
         );
     }

@@ -73,7 +73,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit, count_audit))
 }
 
-/// The tenant's audit trail, oldest first.
+/// The tenant's audit trail, newest first (like the delivery log).
 #[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/AuditEvents", tag = "Audit",
     params(("tenantId" = String, Path),
            ("clientId" = Option<String>, Query, description = "Only entries about this client"),

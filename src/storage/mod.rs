@@ -463,7 +463,7 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         entry: &AuditEntry,
         fold: &RefusalFold,
     ) -> Result<RefusalKept, StorageError>;
-    /// The tenant's audit trail, oldest first.
+    /// The tenant's audit trail, newest first.
     async fn list_audit(
         &self,
         tenant: &TenantId,

@@ -56,7 +56,17 @@ async fn trail(server: &TestServer, tenant: &str, query: &str) -> (Vec<Value>, u
     let path = format!("{}{query}", audit_path(tenant));
     let (status, headers, body) = exchange(server.get(&path)).await;
     assert_eq!(status, 200, "{body}");
-    let entries = body.as_array().expect("a JSON array").clone();
+    let mut entries = body.as_array().expect("a JSON array").clone();
+    let seqs: Vec<i64> = entries
+        .iter()
+        .map(|e| e["Sequence"].as_i64().expect("a Sequence"))
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    // The assertions below read the page oldest first.
+    entries.reverse();
     for entry in &entries {
         let keys: Vec<&str> = entry
             .as_object()
@@ -333,12 +343,12 @@ async fn the_trail_filters_and_pages(backend: Backend) {
         .iter()
         .map(|e| e["Sequence"].as_i64().unwrap())
         .collect();
-    assert_eq!(page_seqs, seqs[2..5]);
+    assert_eq!(page_seqs, seqs[5..8], "pages count from the newest");
     let (page, total) = trail(&server, &tenant, "?action=secret.create&skip=5&count=10").await;
     assert_eq!((page.len(), total), (1, 6));
     assert_eq!(
         (&page[0]["ClientId"], &page[0]["SecretId"]),
-        (&json!("beta"), &json!(4))
+        (&json!("alpha"), &json!(2))
     );
     let (page, total) = trail(&server, &tenant, "?count=0").await;
     assert_eq!((page.len(), total), (0, 10));
@@ -414,7 +424,9 @@ async fn refusals_are_audited_and_only_administrators_and_auditors_read_the_trai
     ))
     .await;
     assert_eq!(status, 200, "{refused}");
-    let refused = refused.as_array().unwrap();
+    // Listed newest first; read oldest first.
+    let mut refused = refused.as_array().unwrap().clone();
+    refused.reverse();
     // The policy change's refusal is identical to the added secret's (same actor,
     // action, client, reason, source): within the same minute the two fold into
     // one entry counting both, else each has its own.

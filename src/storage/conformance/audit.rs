@@ -54,7 +54,7 @@ pub(super) async fn audit_trail_filters_pages_and_outlives_deletions(s: Store) {
         let s = s.clone();
         async move {
             let got = s.list_audit(&a, &filter, page).await.unwrap();
-            let keys: Vec<(i64, String, String)> = got
+            let mut keys: Vec<(i64, String, String)> = got
                 .items
                 .iter()
                 .map(|e| {
@@ -65,6 +65,14 @@ pub(super) async fn audit_trail_filters_pages_and_outlives_deletions(s: Store) {
                     )
                 })
                 .collect();
+            // Listed newest first; compared oldest first below.
+            assert!(
+                got.items
+                    .windows(2)
+                    .all(|w| (w[0].at, w[0].seq) > (w[1].at, w[1].seq)),
+                "newest first"
+            );
+            keys.reverse();
             (keys, got.total)
         }
     };
@@ -151,13 +159,14 @@ pub(super) async fn audit_trail_filters_pages_and_outlives_deletions(s: Store) {
         ..AuditFilter::default()
     };
     assert_eq!(list(nobody, ALL).await, (vec![], 0));
+    // Pages count from the newest.
     assert_eq!(
         list(AuditFilter::default(), Page { skip: 1, count: 2 }).await,
-        (everything[1..3].to_vec(), 6)
+        (everything[3..5].to_vec(), 6)
     );
     assert_eq!(
         list(svc.clone(), Page { skip: 3, count: 10 }).await,
-        (vec![k(105, "secret.create", "svc")], 4)
+        (vec![k(102, "token.request", "svc")], 4)
     );
     assert_eq!(
         list(AuditFilter::default(), Page { skip: 6, count: 10 }).await,
@@ -182,15 +191,15 @@ pub(super) async fn audit_trail_filters_pages_and_outlives_deletions(s: Store) {
         .await
         .unwrap();
     assert_eq!(after.total, 8);
-    assert_eq!(after.items[..6], before[..]);
+    assert_eq!(after.items[2..], before[..], "newest first: theirs, then the others");
     assert_eq!(
-        after.items[6..]
+        after.items[..2]
             .iter()
             .map(|e| e.action.as_str())
             .collect::<Vec<_>>(),
-        ["client.delete", "tenant.delete"]
+        ["tenant.delete", "client.delete"]
     );
-    assert_eq!(after.items[7].client_id, None);
+    assert_eq!(after.items[0].client_id, None);
     assert_eq!(list(svc, ALL).await.1, 5);
     assert_eq!(
         s.list_audit(&b, &AuditFilter::default(), ALL)

@@ -100,7 +100,11 @@ pub(super) async fn identical_refusals_fold_exactly_under_concurrency(s: Store) 
         .await
         .unwrap();
     let counts: Vec<i64> = trail.items.iter().map(|e| e.count).collect();
-    assert_eq!(counts, [40, 1], "the folded minute, then the next");
+    assert_eq!(
+        counts,
+        [1, 40],
+        "newest first: the next minute, then the folded one"
+    );
 }
 
 pub(super) async fn refusals_past_the_cap_are_counted_in_one_overflow_entry(s: Store) {

@@ -124,7 +124,7 @@ pub(super) async fn list_audit(
         qb
     };
     let mut select = scoped(concat!("SELECT ", audit_columns!("::text")));
-    select.push(" ORDER BY at, seq LIMIT ");
+    select.push(" ORDER BY at DESC, seq DESC LIMIT ");
     select
         .push_bind(i64::from(page.count))
         .push(" OFFSET ")

@@ -124,7 +124,7 @@ pub(super) async fn list_audit(
         qb
     };
     let mut select = scoped(concat!("SELECT ", audit_columns!("")));
-    select.push(" ORDER BY at, seq LIMIT ");
+    select.push(" ORDER BY at DESC, seq DESC LIMIT ");
     select
         .push_bind(page.count)
         .push(" OFFSET ")

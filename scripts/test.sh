@@ -64,6 +64,12 @@ if [ -z "$INITDB" ]; then
 fi
 PGBIN="$(dirname "$INITDB")"
 
+# --- jq, which the README's walk-through uses (tests/api/readme.rs runs it) ---------------
+if ! command -v jq >/dev/null 2>&1; then
+    log "installing jq"
+    apt_install jq
+fi
+
 # --- Chromium for the console's browser tests (tests/console) -----------------------------
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     log "installing Chromium and chromedriver"

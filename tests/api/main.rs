@@ -55,6 +55,7 @@ mod oauth_requests;
 mod oauth_tokens;
 mod openapi;
 mod policies;
+mod readme;
 mod receiver_selftest;
 mod refused_use;
 mod roles;

@@ -191,7 +191,11 @@ pub(super) async fn audit_trail_filters_pages_and_outlives_deletions(s: Store) {
         .await
         .unwrap();
     assert_eq!(after.total, 8);
-    assert_eq!(after.items[2..], before[..], "newest first: theirs, then the others");
+    assert_eq!(
+        after.items[2..],
+        before[..],
+        "newest first: theirs, then the others"
+    );
     assert_eq!(
         after.items[..2]
             .iter()

@@ -112,6 +112,10 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{c}/secrets/{{id}}"), post(secrets::edit))
         .route(&format!("{c}/secrets/{{id}}/renew"), post(secrets::renew))
         .route(&format!("{c}/secrets/{{id}}/delete"), post(secrets::delete))
+        .route(
+            &format!("{c}/secrets/{{id}}/end-grace"),
+            post(secrets::end_grace),
+        )
         .route("/console/users", get(users::list).post(users::create))
         .route("/console/users/{name}", get(users::edit).post(users::save))
         .route("/console/users/{name}/delete", post(users::delete))

@@ -143,12 +143,13 @@ pub async fn tab(
 ) -> Response {
     let (dialog, form): (&'static str, Option<SecretForm>) = match (q.dialog.as_deref(), q.secret) {
         (Some("add"), _) => ("add", None),
-        (Some(d @ ("edit" | "renew" | "delete")), Some(id)) => {
+        (Some(d @ ("edit" | "renew" | "delete" | "end-grace")), Some(id)) => {
             match secret_for_dialog(&state, &s, &at, id).await {
                 Ok(secret) => {
                     let d = match d {
                         "edit" => "edit",
                         "renew" => "renew",
+                        "end-grace" => "end-grace",
                         _ => "delete",
                     };
                     let mut f = SecretForm::for_secret(&secret);
@@ -374,6 +375,25 @@ pub async fn renew(
             };
             refused_dialog(&state, &s, &at, "renew", typed, message, fill).await
         }
+    }
+}
+
+/// Ends a running grace: the value replaced by the last Renew stops working now.
+pub async fn end_grace(
+    State(state): State<AppState>,
+    s: Signed,
+    at: At,
+    Path(SecretPath { id }): Path<SecretPath>,
+    _form: FormData,
+) -> Response {
+    match state
+        .services
+        .secrets
+        .end_grace(&s.0.caller(), at.secrets_ref(), SecretId(id))
+        .await
+    {
+        Ok(_) => see_other(&format!("{}/secrets", at.base())),
+        Err(e) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
     }
 }
 

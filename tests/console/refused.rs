@@ -88,6 +88,28 @@ async fn the_secrets_tab_and_dialogs_say_who_still_presents_an_old_value() {
             !b.source().await.contains(&old_value),
             "never a value in the page"
         );
+        b.click("#cancel-delete").await;
+
+        // End grace: a dialog with the same note, then the grace is over.
+        assert!(
+            !b.exists("tr[data-secret='2'] [data-action='end-grace']")
+                .await,
+            "no grace, no action"
+        );
+        b.click("tr[data-secret='1'] [data-action='end-grace']")
+            .await;
+        let note = b.text("#end-grace-dialog .presented").await;
+        assert_eq!(note, "The old value has not been used since the Renew.");
+        b.click("#confirm-end-grace").await;
+        b.wait_for_path("the Secrets tab", |p| p.ends_with("/billing/secrets"))
+            .await;
+        let listed = api_secrets(&server, &tenant, "billing").await;
+        let one = listed.iter().find(|x| x["Id"] == 1).expect("secret 1");
+        assert_eq!(one["GraceUntil"], Value::Null, "the grace has ended: {one}");
+        assert!(
+            !b.exists("tr[data-secret='1'] [data-action='end-grace']")
+                .await
+        );
     })
     .await;
     b.quit().await;

@@ -36,6 +36,7 @@
 //!   shutdown, flags + YAML + environment validated once into each part's settings.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;

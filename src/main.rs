@@ -28,7 +28,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "latchkey", &mut std::io::stdout());
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "latchkey",
+            &mut std::io::stdout(),
+        );
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -69,7 +74,11 @@ fn main() -> ExitCode {
             runtime.block_on(local::backup(&url, &file, key.as_deref()))
         }),
         Command::Restore { file, database } => with_database(&database, |url| {
-            runtime.block_on(local::restore(&url, &latchkey::server::redact_url(&url), &file))
+            runtime.block_on(local::restore(
+                &url,
+                &latchkey::server::redact_url(&url),
+                &file,
+            ))
         }),
         Command::Completions { .. } => ExitCode::SUCCESS,
     }

@@ -32,7 +32,9 @@ impl Api {
             .map(str::trim)
             .filter(|u| !u.is_empty())
             .ok_or_else(|| {
-                Failure::bad_input("no server: set LATCHKEY_URL (or --url), e.g. http://127.0.0.1:8080")
+                Failure::bad_input(
+                    "no server: set LATCHKEY_URL (or --url), e.g. http://127.0.0.1:8080",
+                )
             })?;
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Failure::bad_input(format!(
@@ -120,14 +122,19 @@ fn api_failure(status: u16, body: &Value) -> Failure {
         "" => format!("the server answered {status}"),
         reason => reason.to_owned(),
     };
-    if let Some(field) = body.get("Field").and_then(Value::as_str) {
+    if let Some(field) = body.get("Field").and_then(Value::as_str)
+        && !message.starts_with(field)
+    {
         message = format!("{field}: {message}");
     }
     if !text("Resolution").is_empty() {
         message.push_str(&format!(" ({})", text("Resolution")));
     }
     if !text("OperationId").is_empty() {
-        message.push_str(&format!(" [{status} {error}, OperationId {}]", text("OperationId")));
+        message.push_str(&format!(
+            " [{status} {error}, OperationId {}]",
+            text("OperationId")
+        ));
     }
     Failure::new(kind, message)
 }
@@ -158,7 +165,10 @@ mod tests {
         });
         let failure = api_failure(400, &body);
         assert_eq!(failure.kind, Kind::BadInput);
-        assert!(failure.message.starts_with("from: must be an RFC 3339"), "{failure}");
+        assert!(
+            failure.message.starts_with("from: must be an RFC 3339"),
+            "{failure}"
+        );
         assert!(failure.message.contains("op-1"), "{failure}");
         assert_eq!(api_failure(502, &Value::Null).kind, Kind::Other);
     }

@@ -59,7 +59,10 @@ pub fn add_expiry(body: &mut Map<String, Value>, expiry: &ExpiryArgs) {
 pub async fn run(api: Api, output: Output, command: ClientsCommand) -> Result<(), Failure> {
     match command {
         ClientsCommand::List { tenant, kind, page } => {
-            let query = [("skip", page.skip.to_string()), ("count", page.count.to_string())];
+            let query = [
+                ("skip", page.skip.to_string()),
+                ("count", page.count.to_string()),
+            ];
             let answer = api.get(&kind_path(&tenant.tenant, kind), &query).await?;
             table::print_list(output, &answer.body, answer.total, COLUMNS);
         }
@@ -74,9 +77,8 @@ pub async fn run(api: Api, output: Output, command: ClientsCommand) -> Result<()
         } => {
             let mut body = Map::new();
             body.insert("Id".into(), json!(client.client));
-            if let Some(name) = name {
-                body.insert("Name".into(), json!(name));
-            }
+            let name = name.unwrap_or_else(|| client.client.clone());
+            body.insert("Name".into(), json!(name));
             if !tags.is_empty() {
                 body.insert("Tags".into(), json!(tags));
             }
@@ -114,7 +116,9 @@ pub async fn run(api: Api, output: Output, command: ClientsCommand) -> Result<()
                 .send(api.request(Method::DELETE, &client_path(&client)))
                 .await?;
             match output {
-                Output::Json if !answer.body.is_null() => println!("{}", table::pretty(&answer.body)),
+                Output::Json if !answer.body.is_null() => {
+                    println!("{}", table::pretty(&answer.body))
+                }
                 _ => eprintln!("Client {} deleted, with its secrets.", client.client),
             }
         }

@@ -38,20 +38,41 @@ pub async fn run(command: RemoteCommand) -> ExitCode {
         RemoteCommand::Tenants {
             connection,
             command,
-        } => with_api(&connection, |api| tenants::run(api, connection.output, command)).await,
+        } => {
+            with_api(&connection, |api| {
+                tenants::run(api, connection.output, command)
+            })
+            .await
+        }
         RemoteCommand::Clients {
             connection,
             command,
-        } => with_api(&connection, |api| clients::run(api, connection.output, command)).await,
+        } => {
+            with_api(&connection, |api| {
+                clients::run(api, connection.output, command)
+            })
+            .await
+        }
         RemoteCommand::Secrets {
             connection,
             command,
-        } => with_api(&connection, |api| secrets::run(api, connection.output, command)).await,
+        } => {
+            with_api(&connection, |api| {
+                secrets::run(api, connection.output, command)
+            })
+            .await
+        }
         RemoteCommand::Inventory { connection, args } => {
-            with_api(&connection, |api| reports::inventory(api, connection.output, args)).await
+            with_api(&connection, |api| {
+                reports::inventory(api, connection.output, args)
+            })
+            .await
         }
         RemoteCommand::Audit { connection, args } => {
-            with_api(&connection, |api| reports::audit(api, connection.output, args)).await
+            with_api(&connection, |api| {
+                reports::audit(api, connection.output, args)
+            })
+            .await
         }
     };
     match result {
@@ -83,7 +104,9 @@ fn segment(text: &str) -> String {
 /// it belongs to on stderr), or the whole JSON with `--output json`.
 fn print_new_value(output: Output, body: &serde_json::Value, what: &str) -> Result<(), Failure> {
     let Some(value) = body.get("Secret").and_then(serde_json::Value::as_str) else {
-        return Err(Failure::other("the server's answer carries no secret value"));
+        return Err(Failure::other(
+            "the server's answer carries no secret value",
+        ));
     };
     match output {
         Output::Json => println!("{}", table::pretty(body)),
@@ -94,7 +117,10 @@ fn print_new_value(output: Output, body: &serde_json::Value, what: &str) -> Resu
                 None => "never expires".to_owned(),
             };
             let grace = match body.get("GraceUntil").and_then(serde_json::Value::as_str) {
-                Some(_) => format!("; the old value works until {}", table::cell(body.get("GraceUntil"))),
+                Some(_) => format!(
+                    "; the old value works until {}",
+                    table::cell(body.get("GraceUntil"))
+                ),
                 None => String::new(),
             };
             eprintln!(

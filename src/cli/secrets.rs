@@ -47,7 +47,10 @@ fn secret_path(secret: &SecretArg) -> String {
 pub async fn run(api: Api, output: Output, command: SecretsCommand) -> Result<(), Failure> {
     match command {
         SecretsCommand::List { client, page } => {
-            let query = [("skip", page.skip.to_string()), ("count", page.count.to_string())];
+            let query = [
+                ("skip", page.skip.to_string()),
+                ("count", page.count.to_string()),
+            ];
             let path = format!("{}/Secrets", client_path(&client));
             let answer = api.get(&path, &query).await?;
             table::print_list(output, &answer.body, answer.total, COLUMNS);

@@ -123,7 +123,11 @@ mod tests {
         ];
         let text = render(
             &rows,
-            &[("ID", "Id"), ("ENABLED", "Enabled"), ("CREATED", "CreatedAt")],
+            &[
+                ("ID", "Id"),
+                ("ENABLED", "Enabled"),
+                ("CREATED", "CreatedAt"),
+            ],
         );
         assert_eq!(
             text,

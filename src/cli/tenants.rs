@@ -13,12 +13,17 @@ const COLUMNS: &[Column] = &[("ID", "Id"), ("NAME", "Name"), ("CREATED", "Create
 pub async fn run(api: Api, output: Output, command: TenantsCommand) -> Result<(), Failure> {
     match command {
         TenantsCommand::List { page } => {
-            let query = [("skip", page.skip.to_string()), ("count", page.count.to_string())];
+            let query = [
+                ("skip", page.skip.to_string()),
+                ("count", page.count.to_string()),
+            ];
             let answer = api.get("Tenants", &query).await?;
             table::print_list(output, &answer.body, answer.total, COLUMNS);
         }
         TenantsCommand::Create { name } => {
-            let request = api.request(Method::POST, "Tenants").json(&json!({ "Name": name }));
+            let request = api
+                .request(Method::POST, "Tenants")
+                .json(&json!({ "Name": name }));
             let answer = api.send(request).await?;
             match output {
                 Output::Json => println!("{}", table::pretty(&answer.body)),

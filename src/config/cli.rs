@@ -55,9 +55,7 @@ pub enum Command {
         database: DatabaseArgs,
     },
     /// Print a shell completion script: `latchkey completions bash > /etc/bash_completion.d/latchkey`.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Subcommand)]

@@ -368,8 +368,7 @@ impl Accounts {
             .get_user(name)
             .await?
             .ok_or(AccountError::NotFound)?;
-        let password =
-            password::generate().map_err(|e| AccountError::Internal(e.to_string()))?;
+        let password = password::generate().map_err(|e| AccountError::Internal(e.to_string()))?;
         validate_password(&password)?;
         let hash = self.hash_password(&password).await?;
         self.store.update_user(name, Some(&hash), None).await?;

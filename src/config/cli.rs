@@ -94,3 +94,32 @@ pub struct ServeArgs {
     #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
     pub public_url: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn remote_flags_go_before_or_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "latchkey", "secrets", "-o", "json", "add", "--tenant", "t1", "billing",
+            "--url", "http://127.0.0.1:1",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(Cli {
+            command: Command::Remote(crate::cli::RemoteCommand::Secrets { connection, .. }),
+        }) = cli
+        else {
+            panic!("not parsed as secrets add: {cli:?}");
+        };
+        assert_eq!(connection.output, crate::cli::Output::Json);
+        assert_eq!(connection.url.as_deref(), Some("http://127.0.0.1:1"));
+    }
+}

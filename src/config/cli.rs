@@ -109,8 +109,16 @@ mod tests {
     #[test]
     fn remote_flags_go_before_or_after_the_subcommand() {
         let cli = Cli::try_parse_from([
-            "latchkey", "secrets", "-o", "json", "add", "--tenant", "t1", "billing",
-            "--url", "http://127.0.0.1:1",
+            "latchkey",
+            "secrets",
+            "-o",
+            "json",
+            "add",
+            "--tenant",
+            "t1",
+            "billing",
+            "--url",
+            "http://127.0.0.1:1",
         ])
         .map_err(|e| e.to_string());
         let Ok(Cli {

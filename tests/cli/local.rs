@@ -48,6 +48,52 @@ async fn tenant_names(server: &TestServer) -> Vec<String> {
     names
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_writes_is_one_consistent_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("latchkey.db");
+    let server = std::sync::Arc::new(server_on(&db).await);
+    // Tenants created one after another while the backup runs.
+    let writer = {
+        let server = server.clone();
+        tokio::spawn(async move {
+            for _ in 0..40 {
+                server.create_tenant().await;
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let copy = dir.path().join("copy.db");
+    let run = local(dir.path(), &db, &["backup", copy.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    writer.await.unwrap();
+
+    let mut conn = SqliteConnection::connect(&sqlite_url(&copy)).await.unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    // Every tenant in the copy has its audit entry: no write is there in part.
+    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let created: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'tenant.create'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    conn.close().await.unwrap();
+    assert!(tenants <= 40, "{tenants}");
+    assert_eq!(
+        tenants, created,
+        "tenants and their audit entries, as committed together"
+    );
+    let opened = server_on(&copy).await;
+    assert_eq!(tenant_names(&opened).await.len() as i64, tenants);
+}
+
 #[tokio::test]
 async fn migrate_creates_a_fresh_database_a_server_then_opens() {
     let dir = tempfile::tempdir().unwrap();

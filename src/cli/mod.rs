@@ -124,7 +124,7 @@ fn print_new_value(output: Output, body: &serde_json::Value, what: &str) -> Resu
                 None => String::new(),
             };
             eprintln!(
-                "{what}: secret {id}, {expiration}{grace}. The value below is shown once; store it now."
+                "{what}: secret {id}, {expiration}{grace}. Its value is printed once, on stdout: store it now."
             );
             println!("{value}");
         }

@@ -12,6 +12,7 @@ pub type Column = (&'static str, &'static str);
 pub fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "-".to_owned(),
+        Some(Value::String(s)) if s.is_empty() => "-".to_owned(),
         Some(Value::String(s)) => short_time(s).unwrap_or_else(|| s.replace(['\n', '\t'], " ")),
         Some(Value::Array(items)) if items.is_empty() => "-".to_owned(),
         Some(Value::Array(items)) => items

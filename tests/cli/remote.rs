@@ -74,7 +74,7 @@ async fn a_client_s_whole_life(backend: Backend) {
     )
     .await;
     let first = value_of(run.ok());
-    assert!(run.stderr.contains("shown once"), "{run:?}");
+    assert!(run.stderr.contains("printed once"), "{run:?}");
     assert_eq!(token_status(&server, &tenant, "billing", &first).await, 200);
     let show = cli(
         &server,

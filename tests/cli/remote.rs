@@ -359,6 +359,18 @@ async fn exit_codes_tell_not_found_refused_and_bad_input_apart() {
     .await;
     assert_eq!(conflict.code, 5, "a duplicate: {conflict:?}");
     assert!(conflict.stdout.is_empty(), "{conflict:?}");
+
+    // With --output json, stdout is the API's answer, value included, and nothing else.
+    let added = cli(
+        &server,
+        &[&["secrets", "add", "-o", "json"], &t[..], &["dup"]].concat(),
+    )
+    .await;
+    let body = added.json();
+    assert_eq!(body["Id"], 2);
+    let value = body["Secret"].as_str().unwrap();
+    assert!(value.starts_with("lkcs_"), "{body}");
+    assert!(!added.stderr.contains(value), "{added:?}");
 }
 
 #[tokio::test]

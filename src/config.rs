@@ -35,7 +35,7 @@ mod notifications;
 mod serving;
 mod validate;
 
-pub use cli::{Cli, Command, ServeArgs};
+pub use cli::{Cli, Command, DatabaseArgs, ServeArgs, UsersCommand};
 pub use serving::ServerSettings;
 
 /// Where the master key (which seals token-signing keys at rest) comes from.
@@ -95,6 +95,23 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"))
     }
+}
+
+/// The database of a local command (`migrate`, `backup`, …): the flag or
+/// `LATCHKEY_DATABASE_URL`, else `database.url` of the file or
+/// `LATCHKEY_DATABASE__URL`, else `sqlite://latchkey.db`, as for `serve`.
+pub fn database_url(args: &DatabaseArgs) -> Result<String, ConfigError> {
+    let file = file::read(args.config.as_deref())?;
+    validate::database_url(args.database.clone(), file.database.url)
+}
+
+/// The master key file of a SQLite database when `LATCHKEY_MASTER_KEY` is unset.
+pub fn key_file_of(database_url: &str) -> Option<PathBuf> {
+    let master = file::Secrets::from_environment().master_key;
+    if master.is_some_and(|k| !k.trim().is_empty()) {
+        return None;
+    }
+    validate::key_file_beside(database_url)
 }
 
 /// A configuration problem, naming the key.

@@ -6,7 +6,7 @@
 //! ```text
 //! main.rs ─► server, app, config        composition root: settings, storage, services,
 //!                    │                   the router, background workers, shutdown
-//!   http/   oauth/   console/           front ends (never import each other)
+//!   http/   oauth/   console/   cli/    front ends (never import each other)
 //!                    │
 //!   web/                                HTTP plumbing the front ends share
 //!                    │
@@ -32,10 +32,13 @@
 //! - [`http`]: the management API and its OpenAPI document.
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection.
 //! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
+//! - [`cli`]: the operator commands of `latchkey`: a client of the management API, and
+//!   the local database tasks (migrate, password reset, backup, restore).
 //! - [`app`], [`server`], [`config`]: the composition root: the router, start-up and
 //!   shutdown, flags + YAML + environment validated once into each part's settings.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;

@@ -1,9 +1,13 @@
-//! `latchkey`: parse the command line, set up logging, run the command.
+//! `latchkey`: parse the command line, set up logging, run the command: the
+//! server (`serve`), an operator command against a running server's API
+//! ([`latchkey::cli`]), a local command on the configured database (its URL
+//! resolved here as `serve` resolves it), or a completion script.
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use latchkey::config::{Cli, Command, Settings};
+use clap::{CommandFactory, Parser};
+use latchkey::cli::local;
+use latchkey::config::{self, Cli, Command, DatabaseArgs, Settings, UsersCommand};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -11,13 +15,34 @@ fn main() -> ExitCode {
     // a process-wide default and panics on first use.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
+    // The server logs at info; the operator commands only say what went wrong.
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     let filter = EnvFilter::try_from_env("LATCHKEY_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "latchkey",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("latchkey: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match cli.command {
         Command::Serve(args) => {
             let settings = match Settings::load(&args) {
@@ -27,13 +52,6 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    eprintln!("latchkey: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
             match runtime.block_on(latchkey::server::serve(settings)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -41,6 +59,38 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        Command::Remote(command) => runtime.block_on(latchkey::cli::run(command)),
+        Command::Migrate(database) => with_database(&database, |url| {
+            runtime.block_on(local::migrate(&url, &latchkey::server::redact_url(&url)))
+        }),
+        Command::Users {
+            command: UsersCommand::ResetPassword { name, database },
+        } => with_database(&database, |url| {
+            runtime.block_on(local::reset_password(&url, &name))
+        }),
+        Command::Backup { file, database } => with_database(&database, |url| {
+            let key = config::key_file_of(&url);
+            runtime.block_on(local::backup(&url, &file, key.as_deref()))
+        }),
+        Command::Restore { file, database } => with_database(&database, |url| {
+            runtime.block_on(local::restore(
+                &url,
+                &latchkey::server::redact_url(&url),
+                &file,
+            ))
+        }),
+        Command::Completions { .. } => ExitCode::SUCCESS,
+    }
+}
+
+/// Resolves the database of a local command, then runs it; a bad configuration exits 2.
+fn with_database(args: &DatabaseArgs, run: impl FnOnce(String) -> ExitCode) -> ExitCode {
+    match config::database_url(args) {
+        Ok(url) => run(url),
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::from(2)
         }
     }
 }

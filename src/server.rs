@@ -226,7 +226,7 @@ fn announce_console(settings: &Settings, addr: std::net::SocketAddr, generated: 
 }
 
 /// A database URL without its password.
-fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

@@ -1,6 +1,9 @@
 //! The `latchkey` command line: its subcommands and the flags of `serve`, each with
 //! its own environment variable (`--listen` / `LATCHKEY_LISTEN`, …). The flags beat
-//! the file and the `LATCHKEY_<SECTION>__<KEY>` variables.
+//! the file and the `LATCHKEY_<SECTION>__<KEY>` variables. The remote operator
+//! commands (`tenants`, `clients`, …) are declared by their front end,
+//! [`crate::cli`]; the local ones (`migrate`, `users`, `backup`, `restore`) take
+//! the database flags of `serve` ([`DatabaseArgs`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +15,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "latchkey",
     version,
-    about = "Self-hosted authority for OAuth 2.0 client secrets"
+    about = "Self-hosted authority for OAuth 2.0 client secrets",
+    after_help = crate::cli::EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -21,8 +25,58 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the management API (and, in later releases, the token endpoint and console).
+    /// Run the server: the management API, the token endpoints and the console.
     Serve(ServeArgs),
+    /// Commands against a running server's API (LATCHKEY_URL, LATCHKEY_TOKEN).
+    #[command(flatten)]
+    Remote(crate::cli::RemoteCommand),
+    // Signing keys (`latchkey keys rotate`) go here, as a subcommand of their own.
+    /// Apply the database migrations (serve applies them at start too).
+    Migrate(DatabaseArgs),
+    /// Console users: reset a password from the host.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the server runs
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        /// The new file (must not exist)
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Replace the SQLite database with the backup FILE; refused while a server
+    /// holds the database (PostgreSQL: use pg_restore).
+    Restore {
+        /// A file written by `latchkey backup`
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print a shell completion script: `latchkey completions bash > /etc/bash_completion.d/latchkey`.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Set a generated password for console user NAME (printed once) and end their sessions.
+    ResetPassword {
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Which database a local command works on, resolved as `serve` resolves it.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` or `postgres://…` [default: database.url of the file, else sqlite://latchkey.db]
+    #[arg(long, env = "LATCHKEY_DATABASE_URL")]
+    pub database: Option<String>,
+    /// YAML configuration file [default: latchkey.yml when present]
+    #[arg(long, env = "LATCHKEY_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -39,4 +93,41 @@ pub struct ServeArgs {
     /// The URL clients reach this server at [default: http://<listen address>]
     #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
     pub public_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn remote_flags_go_before_or_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "latchkey",
+            "secrets",
+            "-o",
+            "json",
+            "add",
+            "--tenant",
+            "t1",
+            "billing",
+            "--url",
+            "http://127.0.0.1:1",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(Cli {
+            command: Command::Remote(crate::cli::RemoteCommand::Secrets { connection, .. }),
+        }) = cli
+        else {
+            panic!("not parsed as secrets add: {cli:?}");
+        };
+        assert_eq!(connection.output, crate::cli::Output::Json);
+        assert_eq!(connection.url.as_deref(), Some("http://127.0.0.1:1"));
+    }
 }

@@ -39,20 +39,7 @@ impl Settings {
             file.server.shutdown_timeout,
         )?;
         let successes_at_info = file.logging.token_successes_at_info()?;
-        let database_url = args
-            .database
-            .clone()
-            .or(file.database.url)
-            .unwrap_or_else(|| "sqlite://latchkey.db".into());
-        if !["sqlite:", "postgres://", "postgresql://"]
-            .iter()
-            .any(|p| database_url.starts_with(p))
-        {
-            return Err(bad(
-                "database.url",
-                "must start with sqlite:// or postgres://",
-            ));
-        }
+        let database_url = database_url(args.database.clone(), file.database.url.clone())?;
         let credential_cache = match file.database.credential_cache.as_deref() {
             None => CredentialCache::default(),
             Some(text) => text
@@ -203,8 +190,28 @@ impl Settings {
     }
 }
 
+/// The database URL: the flag, else the file's, else `sqlite://latchkey.db`.
+pub(super) fn database_url(
+    flag: Option<String>,
+    file: Option<String>,
+) -> Result<String, ConfigError> {
+    let database_url = flag
+        .or(file)
+        .unwrap_or_else(|| "sqlite://latchkey.db".into());
+    if !["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| database_url.starts_with(p))
+    {
+        return Err(bad(
+            "database.url",
+            "must start with sqlite:// or postgres://",
+        ));
+    }
+    Ok(database_url)
+}
+
 /// The key file beside a SQLite database (`sqlite://dir/latchkey.db` → `dir/latchkey.key`).
-fn key_file_beside(database_url: &str) -> Option<PathBuf> {
+pub(super) fn key_file_beside(database_url: &str) -> Option<PathBuf> {
     let path = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))?;

@@ -360,6 +360,23 @@ impl Accounts {
         Ok(())
     }
 
+    /// An operator's reset from the host (`latchkey users reset-password`, which
+    /// holds the database, so no signed-in caller): a generated password for
+    /// `name`, returned once to be shown; the user's sessions end.
+    pub async fn reset_password(&self, name: &str) -> Result<Zeroizing<String>, AccountError> {
+        self.store
+            .get_user(name)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        let password = password::generate().map_err(|e| AccountError::Internal(e.to_string()))?;
+        validate_password(&password)?;
+        let hash = self.hash_password(&password).await?;
+        self.store.update_user(name, Some(&hash), None).await?;
+        self.store.delete_user_sessions(name).await?;
+        tracing::info!(user.name = %name, "console user password reset from the command line");
+        Ok(password)
+    }
+
     pub async fn delete_user(&self, by: &SignedIn, name: &str) -> Result<(), AccountError> {
         Self::require_platform_admin(by)?;
         if name == by.user.name {

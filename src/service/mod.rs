@@ -25,6 +25,7 @@ pub mod keys;
 pub mod leak_reports;
 pub mod limiter;
 mod lookup;
+pub mod maintenance;
 pub mod origin;
 pub mod policies;
 pub mod secret_lookup;

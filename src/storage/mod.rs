@@ -602,3 +602,35 @@ pub async fn open_with(
         Ok(std::sync::Arc::new(cached::CachedStorage::new(store)))
     }
 }
+
+/// True for a PostgreSQL URL.
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A consistent copy of the database at `url` in the new file `dest`, taken
+/// while a server may be running ([`sqlite::copies`]). PostgreSQL has its own
+/// tools: the error says to use `pg_dump`.
+pub async fn backup(url: &str, dest: &std::path::Path) -> Result<(), StorageError> {
+    if is_postgres(url) {
+        return Err(StorageError::CannotOpen(
+            "a PostgreSQL database is backed up with its own tools: \
+             pg_dump --format=custom --file=FILE DATABASE_URL"
+                .into(),
+        ));
+    }
+    sqlite::copies::backup(url, dest).await
+}
+
+/// Replaces the database at `url` with the backup in `source`, while no server
+/// holds it ([`sqlite::copies`]). PostgreSQL: the error says to use `pg_restore`.
+pub async fn restore(url: &str, source: &std::path::Path) -> Result<(), StorageError> {
+    if is_postgres(url) {
+        return Err(StorageError::CannotOpen(
+            "a PostgreSQL database is restored with its own tools: \
+             pg_restore --clean --dbname=DATABASE_URL FILE"
+                .into(),
+        ));
+    }
+    sqlite::copies::restore(url, source).await
+}

@@ -52,6 +52,7 @@ use crate::domain::ids::{ClientId, SecretId, TenantId};
 use crate::domain::policy::{ClientPolicy, TenantPolicy};
 
 mod clients;
+pub mod copies;
 mod credentials;
 mod journal;
 mod leaks;

@@ -17,6 +17,7 @@ use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::forwarded::TrustedProxies;
 use crate::domain::leaks::{KeysDocument, ScannerKey};
+use crate::domain::signing_keys::KeySchedule;
 use crate::service::settings::{Argon2Bound, ConsoleSettings, Limits, TokenSettings};
 use crate::storage::CredentialCache;
 
@@ -141,6 +142,7 @@ impl Settings {
                 ));
             }
         }
+        let key_schedule = key_schedule(t.signing_key_rotation, t.signing_key_overlap)?;
         let refusals = file.audit.refusals_per_tenant_per_minute;
         if !(1..=100_000).contains(&refusals) {
             return Err(bad(
@@ -184,6 +186,7 @@ impl Settings {
                 failed_attempts_per_client: t.failed_attempts_per_client,
                 failed_attempts_per_address: t.failed_attempts_per_address,
                 successes_at_info,
+                key_schedule,
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             scanner_keys,
@@ -250,6 +253,39 @@ fn scanner_keys(path: Option<&str>) -> Result<Vec<ScannerKey>, ConfigError> {
     doc.keys()
         .map_err(|e| bad("leaks.scannerKeys", format!("{path}: {}", e.reason)))
 }
+
+/// `tokens.signingKeyRotation` (days, 0: off) and `tokens.signingKeyOverlap` (seconds).
+fn key_schedule(rotation_days: u32, overlap: u64) -> Result<KeySchedule, ConfigError> {
+    if !(1..=MAX_OVERLAP).contains(&overlap) {
+        return Err(bad(
+            "tokens.signingKeyOverlap",
+            format!("must be 1 to {MAX_OVERLAP} seconds (got {overlap})"),
+        ));
+    }
+    if rotation_days > 3650 {
+        return Err(bad(
+            "tokens.signingKeyRotation",
+            format!("must be 0 (off) to 3650 days (got {rotation_days})"),
+        ));
+    }
+    let rotation = (rotation_days > 0).then(|| Duration::from_secs(u64::from(rotation_days) * 86_400));
+    if rotation.is_some_and(|r| r.as_secs() < 2 * overlap) {
+        return Err(bad(
+            "tokens.signingKeyRotation",
+            format!(
+                "must be at least twice tokens.signingKeyOverlap ({overlap} seconds) so a key signs \
+                 longer than it is published around its signing time (got {rotation_days} days)"
+            ),
+        ));
+    }
+    Ok(KeySchedule {
+        rotation,
+        overlap: Duration::from_secs(overlap),
+    })
+}
+
+/// 30 days.
+const MAX_OVERLAP: u64 = 30 * 86_400;
 
 #[cfg(test)]
 mod tests {
@@ -387,3 +423,4 @@ mod tests {
         );
     }
 }
+

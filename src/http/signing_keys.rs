@@ -21,6 +21,10 @@ pub struct SigningKeyRotate {
     /// from the JWKS, its tokens refused) — for a compromised key. `false` or absent:
     /// the new key is published now and signs after `tokens.signingKeyOverlap`.
     pub emergency: Option<bool>,
+    /// The kid of the key to replace: the rotation happens only while it is the
+    /// current key (409 otherwise), so repeated or racing requests to replace one
+    /// key add one key in all.
+    pub kid: Option<String>,
 }
 
 /// A token-signing key and where it is in its lifecycle.
@@ -76,9 +80,9 @@ async fn list_signing_keys(
     Ok(Json(keys.into_iter().map(SigningKey::from).collect()))
 }
 
-/// Rotate the token-signing key. Of concurrent rotations (on any nodes) exactly
-/// one succeeds; the others get 409, as does a rotation while one is pending
-/// (unless it is an emergency).
+/// Rotate the token-signing key. Of rotations that start from the same keys (on
+/// any nodes) exactly one succeeds; the others get 409, as does a manual rotation
+/// while one is pending, and a rotation whose `Kid` is no longer the current key.
 #[utoipa::path(post, path = "/api/v1/SigningKeys/Rotate", tag = "SigningKeys",
     request_body = SigningKeyRotate,
     responses((status = 200, body = SigningKey, description = "The new key"),
@@ -90,6 +94,10 @@ async fn rotate_signing_keys(
     JsonBody(body): JsonBody<SigningKeyRotate>,
 ) -> Result<Json<SigningKey>, ApiError> {
     let emergency = body.emergency.unwrap_or(false);
-    let key = app.tokens.keys().rotate_for(&caller, emergency).await?;
+    let key = app
+        .tokens
+        .keys()
+        .rotate_for(&caller, emergency, body.kid.as_deref())
+        .await?;
     Ok(Json(key.into()))
 }

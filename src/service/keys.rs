@@ -206,6 +206,7 @@ impl KeyRing {
     pub async fn rotate(
         &self,
         rotation: rules::Rotation,
+        replacing: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<KeyInfo>, RotateError> {
         let made = rotate(
@@ -213,6 +214,7 @@ impl KeyRing {
             &self.0.master,
             self.0.schedule,
             rotation,
+            replacing,
             now,
         )
         .await?;

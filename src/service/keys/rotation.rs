@@ -32,6 +32,9 @@ pub enum RotateError {
         "another rotation added a signing key at the same time; nothing was changed by this one"
     )]
     Concurrent,
+    /// The caller named a key to replace that is not the current one (any more).
+    #[error("key {0} is not the current signing key; nothing was changed")]
+    NotCurrent(String),
     #[error(transparent)]
     Keys(#[from] KeyRingError),
 }
@@ -47,16 +50,25 @@ impl From<crate::storage::StorageError> for RotateError {
 /// now and revokes the current one (every node drops it within
 /// [`REFRESH_INTERVAL`] plus one read); [`Rotation::Scheduled`] does a manual
 /// rotation only when the schedule says it is due (`Ok(None)` otherwise).
+/// With `replacing`, the rotation happens only while that kid is the current
+/// key, so repeated or racing requests to replace one key add one key in all.
 /// Returns the new key.
 pub async fn rotate(
     store: &dyn Storage,
     master: &MasterKey,
     schedule: KeySchedule,
     rotation: Rotation,
+    replacing: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<KeyInfo>, RotateError> {
     let records = store.signing_keys().await?;
     let all: Vec<_> = records.iter().map(times).collect();
+    if let Some(kid) = replacing {
+        let current = rules::current(&all, now).map(|i| records[i].kid.as_str());
+        if current != Some(kid) {
+            return Err(RotateError::NotCurrent(kid.to_owned()));
+        }
+    }
     let Some(plan) = rules::plan(&all, now, schedule, rotation)? else {
         return Ok(None);
     };
@@ -94,7 +106,7 @@ pub async fn run_refresh(ring: KeyRing, clock: Arc<dyn Clock>) {
         let now = clock.now();
         let mut outcome = ring.refresh(now).await.map_err(RotateError::from);
         if outcome.is_ok() && ring.rotation_due(now) {
-            outcome = match ring.rotate(Rotation::Scheduled, now).await {
+            outcome = match ring.rotate(Rotation::Scheduled, None, now).await {
                 Err(RotateError::Concurrent | RotateError::Refused(_)) => Ok(()),
                 other => other.map(|_| ()),
             };
@@ -122,12 +134,13 @@ impl KeyRing {
         Ok(self.list(self.0.clock.now()).await?)
     }
 
-    /// A manual rotation, or an emergency one (platform administrators only);
-    /// returns the new key.
+    /// A manual rotation, or an emergency one, only while `replacing` (when
+    /// given) is the current key (platform administrators only); returns the new key.
     pub async fn rotate_for(
         &self,
         caller: &Caller,
         emergency: bool,
+        replacing: Option<&str>,
     ) -> Result<KeyInfo, ServiceError> {
         if !caller.may_manage_tenants() {
             return Err(ServiceError::Forbidden);
@@ -138,7 +151,9 @@ impl KeyRing {
             Rotation::Manual
         };
         let (kind, name) = caller.actor();
-        let made = self.rotate(rotation, self.0.clock.now()).await?;
+        let made = self
+            .rotate(rotation, replacing, self.0.clock.now())
+            .await?;
         let made = made.ok_or_else(|| ServiceError::Internal("the rotation added no key".into()))?;
         tracing::info!(actor.kind = kind, actor.name = %name, key.kid = %made.kid, emergency, "signing keys rotated by {kind} {name}");
         Ok(made)
@@ -158,7 +173,9 @@ impl From<RotateError> for ServiceError {
     fn from(e: RotateError) -> Self {
         match e {
             RotateError::Refused(refusal) => Self::RotationRefused(refusal.to_string()),
-            RotateError::Concurrent => Self::RotationRefused(RotateError::Concurrent.to_string()),
+            e @ (RotateError::Concurrent | RotateError::NotCurrent(_)) => {
+                Self::RotationRefused(e.to_string())
+            }
             RotateError::Keys(e) => e.into(),
         }
     }

@@ -88,7 +88,7 @@ async fn a_manual_rotation_publishes_first_signs_later_and_removes_the_old_key_l
     let token = ring.snapshot().current().sign(&claims).unwrap();
 
     let new = ring
-        .rotate(Rotation::Manual, f.at(10))
+        .rotate(Rotation::Manual, None, f.at(10))
         .await
         .unwrap()
         .unwrap();
@@ -99,7 +99,7 @@ async fn a_manual_rotation_publishes_first_signs_later_and_removes_the_old_key_l
     // Published now, not signing yet.
     assert_eq!(published(&ring.snapshot()), [old.clone(), new.kid.clone()]);
     assert_eq!(ring.snapshot().current().kid(), old);
-    let again = ring.rotate(Rotation::Manual, f.at(20)).await.unwrap_err();
+    let again = ring.rotate(Rotation::Manual, None, f.at(20)).await.unwrap_err();
     assert!(
         matches!(
             again,
@@ -138,10 +138,10 @@ async fn an_emergency_rotation_withdraws_the_key_here_at_once_and_on_other_nodes
     let old = here.snapshot().current().kid().to_owned();
     let token = here.snapshot().current().sign(&json!({ "sub": "c" })).unwrap();
     // A pending manual rotation does not stand in the way of an emergency.
-    here.rotate(Rotation::Manual, f.at(1)).await.unwrap();
+    here.rotate(Rotation::Manual, None, f.at(1)).await.unwrap();
 
     let new = here
-        .rotate(Rotation::Emergency, f.at(5))
+        .rotate(Rotation::Emergency, None, f.at(5))
         .await
         .unwrap()
         .unwrap();
@@ -161,6 +161,13 @@ async fn an_emergency_rotation_withdraws_the_key_here_at_once_and_on_other_nodes
         [KeyState::Revoked, KeyState::Next, KeyState::Current]
     );
     assert_eq!(listed[0].revoked_at, Some(f.at(5)));
+    // Asked again to replace the withdrawn key: nothing more happens.
+    let again = here
+        .rotate(Rotation::Emergency, Some(&old), f.at(6))
+        .await
+        .unwrap_err();
+    assert!(matches!(&again, RotateError::NotCurrent(k) if *k == old), "{again:?}");
+    assert_eq!(f.store.signing_keys().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -171,8 +178,8 @@ async fn the_schedule_rotates_once_when_due_whatever_the_number_of_nodes() {
     assert!(!nodes[0].rotation_due(f.at(199)));
     assert!(nodes[0].rotation_due(f.at(200)));
     let (a, b) = tokio::join!(
-        nodes[0].rotate(Rotation::Scheduled, f.at(200)),
-        nodes[1].rotate(Rotation::Scheduled, f.at(200))
+        nodes[0].rotate(Rotation::Scheduled, None, f.at(200)),
+        nodes[1].rotate(Rotation::Scheduled, None, f.at(200))
     );
     let made: Vec<_> = [a, b]
         .into_iter()
@@ -199,23 +206,26 @@ async fn the_schedule_rotates_once_when_due_whatever_the_number_of_nodes() {
 async fn concurrent_rotations_add_exactly_one_key() {
     let f = Fixture::new().await;
     let ring = f.node(schedule(None)).await;
+    let old = ring.snapshot().current().kid().to_owned();
     let tasks: Vec<_> = (0..32)
         .map(|i| {
-            let ring = ring.clone();
+            let (ring, old) = (ring.clone(), old.clone());
             let rotation = if i % 2 == 0 {
                 Rotation::Manual
             } else {
                 Rotation::Emergency
             };
             let now = f.at(1);
-            tokio::spawn(async move { ring.rotate(rotation, now).await })
+            tokio::spawn(async move { ring.rotate(rotation, Some(&old), now).await })
         })
         .collect();
     let mut made = 0;
     for task in tasks {
         match task.await.unwrap() {
             Ok(Some(_)) => made += 1,
-            Err(RotateError::Concurrent | RotateError::Refused(_)) => {}
+            Err(
+                RotateError::Concurrent | RotateError::Refused(_) | RotateError::NotCurrent(_),
+            ) => {}
             other => panic!("{other:?}"),
         }
     }

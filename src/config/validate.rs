@@ -268,7 +268,8 @@ fn key_schedule(rotation_days: u32, overlap: u64) -> Result<KeySchedule, ConfigE
             format!("must be 0 (off) to 3650 days (got {rotation_days})"),
         ));
     }
-    let rotation = (rotation_days > 0).then(|| Duration::from_secs(u64::from(rotation_days) * 86_400));
+    let rotation =
+        (rotation_days > 0).then(|| Duration::from_secs(u64::from(rotation_days) * 86_400));
     if rotation.is_some_and(|r| r.as_secs() < 2 * overlap) {
         return Err(bad(
             "tokens.signingKeyRotation",
@@ -335,6 +336,53 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("argon2.concurrency"), "{e}");
+    }
+
+    #[test]
+    fn the_signing_key_schedule_is_checked_and_converted() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert_eq!(s.tokens.key_schedule, KeySchedule::default());
+        let with = |rotation: u32, overlap: u64| {
+            let mut f = FileConfig::default();
+            f.tokens.signing_key_rotation = rotation;
+            f.tokens.signing_key_overlap = overlap;
+            Settings::validate(&args(), f, Secrets::default()).map(|s| s.tokens.key_schedule)
+        };
+        assert_eq!(
+            with(0, 3).unwrap(),
+            KeySchedule {
+                rotation: None,
+                overlap: Duration::from_secs(3)
+            }
+        );
+        assert_eq!(
+            with(7, 60).unwrap().rotation,
+            Some(Duration::from_secs(7 * 86_400))
+        );
+        for (rotation, overlap, key, reason) in [
+            (
+                90,
+                0,
+                "tokens.signingKeyOverlap",
+                "must be 1 to 2592000 seconds (got 0)",
+            ),
+            (90, 2_592_001, "tokens.signingKeyOverlap", "(got 2592001)"),
+            (
+                3651,
+                60,
+                "tokens.signingKeyRotation",
+                "must be 0 (off) to 3650 days (got 3651)",
+            ),
+            (
+                1,
+                86_400,
+                "tokens.signingKeyRotation",
+                "at least twice tokens.signingKeyOverlap",
+            ),
+        ] {
+            let e = with(rotation, overlap).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(reason), "{e}");
+        }
     }
 
     #[test]
@@ -423,4 +471,3 @@ mod tests {
         );
     }
 }
-

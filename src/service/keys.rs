@@ -183,13 +183,22 @@ impl KeyRing {
     pub async fn refresh(&self, now: DateTime<Utc>) -> Result<(), KeyRingError> {
         let records = self.0.store.signing_keys().await?;
         let before = self.snapshot();
-        let set = build(&records, &self.0.master, self.0.schedule, now, Some(&before))?;
+        let set = build(
+            &records,
+            &self.0.master,
+            self.0.schedule,
+            now,
+            Some(&before),
+        )?;
         if set.current.kid() != before.current.kid() {
             tracing::info!(key.kid = %set.current.kid(), "signing tokens with key {}", set.current.kid());
         }
         if set.jwks != before.jwks {
             let kids: Vec<&str> = set.verifying.iter().map(VerifyingKey::kid).collect();
-            tracing::info!(keys.published = set.verifying.len(), "published signing keys now {kids:?}");
+            tracing::info!(
+                keys.published = set.verifying.len(),
+                "published signing keys now {kids:?}"
+            );
         }
         *self.0.set.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
         Ok(())

@@ -19,9 +19,7 @@ use tokio::time::{Instant, sleep};
 use crate::harness::*;
 use crate::lifecycle::{call, exchange, expect_error, expect_invalid};
 use crate::nodes::node_options;
-use crate::oauth::{
-    Cred, access_token, cc_client, introspect, jwks, jwt_part, options, signed_by,
-};
+use crate::oauth::{Cred, access_token, cc_client, introspect, jwks, jwt_part, options, signed_by};
 
 const KEYS: &str = "/api/v1/SigningKeys";
 const ROTATE: &str = "/api/v1/SigningKeys/Rotate";
@@ -74,7 +72,10 @@ where
 {
     let started = Instant::now();
     while !check().await {
-        assert!(started.elapsed() < deadline, "{what}: not within {deadline:?}");
+        assert!(
+            started.elapsed() < deadline,
+            "{what}: not within {deadline:?}"
+        );
         sleep(Duration::from_millis(50)).await;
     }
 }
@@ -148,13 +149,19 @@ async fn keys_move_through_every_stage(backend: Backend) {
     assert_eq!(kids(&server, &tenant).await, [new.clone(), old.clone()]);
     assert_eq!(
         states(&server).await,
-        [(old.clone(), "retired".into()), (new.clone(), "current".into())]
+        [
+            (old.clone(), "retired".into()),
+            (new.clone(), "current".into())
+        ]
     );
     let new_token = access_token(&server, &admin).await;
     assert_eq!(kid_of(&new_token), new);
     let keys = jwks(&server, &tenant).await;
     assert!(signed_by(&keys[0], &new_token) && signed_by(&keys[1], &old_token));
-    assert!(accepted(&server, &watcher, &old_token).await, "retired: still valid");
+    assert!(
+        accepted(&server, &watcher, &old_token).await,
+        "retired: still valid"
+    );
     assert!(accepted(&server, &watcher, &new_token).await);
 
     // Removal, the overlap after retirement: the old key and its tokens are gone.
@@ -162,7 +169,7 @@ async fn keys_move_through_every_stage(backend: Backend) {
         kids(&server, &tenant).await.len() == 1
     })
     .await;
-    assert_eq!(kids(&server, &tenant).await, [new.clone()]);
+    assert_eq!(kids(&server, &tenant).await, [new.as_str()]);
     assert!(!accepted(&server, &watcher, &old_token).await);
     assert!(accepted(&server, &watcher, &new_token).await);
     assert_eq!(
@@ -184,7 +191,7 @@ async fn an_emergency_rotation_withdraws_the_key_at_once(backend: Backend) {
     let new = rotated["Kid"].as_str().unwrap().to_owned();
     assert_eq!(rotated["State"], "current");
     // At once, on the node that rotated: no sleep before these.
-    assert_eq!(kids(&server, &tenant).await, [new.clone()]);
+    assert_eq!(kids(&server, &tenant).await, [new.as_str()]);
     assert!(!accepted(&server, &watcher, &old_token).await);
     let new_token = access_token(&server, &admin).await;
     assert_eq!(kid_of(&new_token), new);
@@ -197,8 +204,17 @@ async fn an_emergency_rotation_withdraws_the_key_at_once(backend: Backend) {
     // new key may follow at once (nothing is pending).
     let again = json!({"Emergency": true, "Kid": old});
     let refused = expect_error(server.post(ROTATE).json(&again), 409, "Conflict").await;
-    assert!(refused.to_string().contains("not the current signing key"), "{refused}");
-    call(server.post(ROTATE).json(&json!({"emergency": false, "kid": new})), 200).await;
+    assert!(
+        refused.to_string().contains("not the current signing key"),
+        "{refused}"
+    );
+    call(
+        server
+            .post(ROTATE)
+            .json(&json!({"emergency": false, "kid": new})),
+        200,
+    )
+    .await;
     assert_eq!(states(&server).await.len(), 3);
 }
 
@@ -208,7 +224,12 @@ async fn only_platform_administrators_see_and_rotate_keys(backend: Backend) {
     let admin = cc_client(&server, &tenant, &["tenant-administrator"]).await;
     let token = access_token(&server, &admin).await;
     let as_tenant_admin = |req: reqwest::RequestBuilder| req.bearer_auth(&token);
-    expect_error(as_tenant_admin(server.http.get(server.url(KEYS))), 403, "Forbidden").await;
+    expect_error(
+        as_tenant_admin(server.http.get(server.url(KEYS))),
+        403,
+        "Forbidden",
+    )
+    .await;
     let rotate = server.http.post(server.url(ROTATE)).json(&json!({}));
     expect_error(as_tenant_admin(rotate), 403, "Forbidden").await;
     let anonymous = server.http.post(server.url(ROTATE)).json(&json!({}));
@@ -260,7 +281,10 @@ async fn an_emergency_rotation_holds_on_the_other_node_within_the_bound() {
     }
     let refused_after = refused_after.expect("node two still accepts the withdrawn key");
     // Polling adds its own requests: allow them half a second over the bound.
-    assert!(refused_after <= BOUND + Duration::from_millis(500), "{refused_after:?}");
+    assert!(
+        refused_after <= BOUND + Duration::from_millis(500),
+        "{refused_after:?}"
+    );
     let new_token = access_token(&two, &admin).await;
     assert_ne!(kid_of(&new_token), old);
     assert!(accepted(&one, &watcher, &new_token).await);
@@ -289,7 +313,9 @@ async fn race(one: &TestServer, two: &TestServer, body: Value) -> Value {
         .collect();
     assert_eq!(won.len(), 1, "{answers:?}");
     assert!(
-        answers.iter().all(|(s, b)| *s == 200 || (*s == 409 && b["Error"] == "Conflict")),
+        answers
+            .iter()
+            .all(|(s, b)| *s == 200 || (*s == 409 && b["Error"] == "Conflict")),
         "{answers:?}"
     );
     won.remove(0)

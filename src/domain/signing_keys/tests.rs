@@ -177,7 +177,10 @@ fn scheduled_rotation_is_due_the_overlap_before_the_period_ends() {
 
 #[test]
 fn without_keys_only_the_schedule_stays_quiet() {
-    assert_eq!(plan(&[], at(0), schedule(Some(1)), Rotation::Scheduled), Ok(None));
+    assert_eq!(
+        plan(&[], at(0), schedule(Some(1)), Rotation::Scheduled),
+        Ok(None)
+    );
     assert_eq!(
         plan(&[], at(0), schedule(None), Rotation::Manual),
         Err(RotationRefusal::NoKey)

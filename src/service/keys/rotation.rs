@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 
 use super::{KeyInfo, KeyRing, KeyRingError, REFRESH_INTERVAL, infos, sealed_record, times};
 use crate::clock::Clock;
-use crate::service::{Caller, ServiceError};
 use crate::domain::jws::{MasterKey, SigningKey};
 use crate::domain::signing_keys::{self as rules, KeySchedule, Rotation, RotationRefusal};
+use crate::service::{Caller, ServiceError};
 use crate::storage::Storage;
 
 /// Why a rotation did not happen.
@@ -151,10 +151,9 @@ impl KeyRing {
             Rotation::Manual
         };
         let (kind, name) = caller.actor();
-        let made = self
-            .rotate(rotation, replacing, self.0.clock.now())
-            .await?;
-        let made = made.ok_or_else(|| ServiceError::Internal("the rotation added no key".into()))?;
+        let made = self.rotate(rotation, replacing, self.0.clock.now()).await?;
+        let made =
+            made.ok_or_else(|| ServiceError::Internal("the rotation added no key".into()))?;
         tracing::info!(actor.kind = kind, actor.name = %name, key.kid = %made.kid, emergency, "signing keys rotated by {kind} {name}");
         Ok(made)
     }

@@ -50,10 +50,11 @@ pub(super) async fn signing_key_generations_are_stored_once(s: Store) {
     revoked.revoked_at = Some(t(50 + won[0]));
     assert_eq!(stored, vec![revoked.clone(), second.clone()]);
     // A refused insert revokes nothing.
-    assert!(!s
-        .insert_signing_key(&key("k2-late", 2), Some((second.kid.as_str(), t(99))))
-        .await
-        .unwrap());
+    assert!(
+        !s.insert_signing_key(&key("k2-late", 2), Some((second.kid.as_str(), t(99))))
+            .await
+            .unwrap()
+    );
     second.revoked_at = None;
     assert_eq!(s.signing_keys().await.unwrap()[1], second);
 }

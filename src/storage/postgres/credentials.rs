@@ -39,11 +39,13 @@ pub(super) async fn insert_signing_key(
         return Ok(false);
     }
     if let Some((kid, at)) = revoke {
-        sqlx::query("UPDATE signing_keys SET revoked_at = $1 WHERE kid = $2 AND revoked_at IS NULL")
-            .bind(at)
-            .bind(kid)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE signing_keys SET revoked_at = $1 WHERE kid = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(kid)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -75,7 +75,12 @@ fn accepts(ring: &KeyRing, token: &str) -> bool {
 }
 
 async fn states(ring: &KeyRing, now: DateTime<Utc>) -> Vec<KeyState> {
-    ring.list(now).await.unwrap().iter().map(|k| k.state).collect()
+    ring.list(now)
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| k.state)
+        .collect()
 }
 
 #[tokio::test]
@@ -83,7 +88,7 @@ async fn a_manual_rotation_publishes_first_signs_later_and_removes_the_old_key_l
     let f = Fixture::new().await;
     let ring = f.node(schedule(None)).await;
     let old = ring.snapshot().current().kid().to_owned();
-    assert_eq!(published(&ring.snapshot()), [old.clone()]);
+    assert_eq!(published(&ring.snapshot()), [old.as_str()]);
     let claims = json!({ "sub": "client-1" });
     let token = ring.snapshot().current().sign(&claims).unwrap();
 
@@ -99,7 +104,10 @@ async fn a_manual_rotation_publishes_first_signs_later_and_removes_the_old_key_l
     // Published now, not signing yet.
     assert_eq!(published(&ring.snapshot()), [old.clone(), new.kid.clone()]);
     assert_eq!(ring.snapshot().current().kid(), old);
-    let again = ring.rotate(Rotation::Manual, None, f.at(20)).await.unwrap_err();
+    let again = ring
+        .rotate(Rotation::Manual, None, f.at(20))
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             again,
@@ -115,19 +123,25 @@ async fn a_manual_rotation_publishes_first_signs_later_and_removes_the_old_key_l
         states(&ring, f.at(110)).await,
         [KeyState::Retired, KeyState::Current]
     );
-    assert!(accepts(&ring, &token), "the old key's token still validates");
+    assert!(
+        accepts(&ring, &token),
+        "the old key's token still validates"
+    );
 
     ring.refresh(f.at(209)).await.unwrap();
     assert!(accepts(&ring, &token));
     ring.refresh(f.at(210)).await.unwrap();
-    assert_eq!(published(&ring.snapshot()), [new.kid.clone()]);
+    assert_eq!(published(&ring.snapshot()), [new.kid.as_str()]);
     assert!(!accepts(&ring, &token), "removed: its tokens are refused");
     assert_eq!(
         states(&ring, f.at(210)).await,
         [KeyState::Removed, KeyState::Current]
     );
     let fresh = ring.snapshot().current().sign(&claims).unwrap();
-    assert_eq!(verify(&fresh, ring.snapshot().verifying_keys()).unwrap(), claims);
+    assert_eq!(
+        verify(&fresh, ring.snapshot().verifying_keys()).unwrap(),
+        claims
+    );
 }
 
 #[tokio::test]
@@ -136,7 +150,11 @@ async fn an_emergency_rotation_withdraws_the_key_here_at_once_and_on_other_nodes
     let here = f.node(schedule(None)).await;
     let there = f.node(schedule(None)).await;
     let old = here.snapshot().current().kid().to_owned();
-    let token = here.snapshot().current().sign(&json!({ "sub": "c" })).unwrap();
+    let token = here
+        .snapshot()
+        .current()
+        .sign(&json!({ "sub": "c" }))
+        .unwrap();
     // A pending manual rotation does not stand in the way of an emergency.
     here.rotate(Rotation::Manual, None, f.at(1)).await.unwrap();
 
@@ -166,7 +184,10 @@ async fn an_emergency_rotation_withdraws_the_key_here_at_once_and_on_other_nodes
         .rotate(Rotation::Emergency, Some(&old), f.at(6))
         .await
         .unwrap_err();
-    assert!(matches!(&again, RotateError::NotCurrent(k) if *k == old), "{again:?}");
+    assert!(
+        matches!(&again, RotateError::NotCurrent(k) if *k == old),
+        "{again:?}"
+    );
     assert_eq!(f.store.signing_keys().await.unwrap().len(), 3);
 }
 
@@ -223,9 +244,8 @@ async fn concurrent_rotations_add_exactly_one_key() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(Some(_)) => made += 1,
-            Err(
-                RotateError::Concurrent | RotateError::Refused(_) | RotateError::NotCurrent(_),
-            ) => {}
+            Err(RotateError::Concurrent | RotateError::Refused(_) | RotateError::NotCurrent(_)) => {
+            }
             other => panic!("{other:?}"),
         }
     }

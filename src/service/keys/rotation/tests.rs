@@ -223,21 +223,18 @@ async fn the_schedule_rotates_once_when_due_whatever_the_number_of_nodes() {
     assert!(nodes[0].rotation_due(f.at(500)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_rotations_add_exactly_one_key() {
-    let f = Fixture::new().await;
-    let ring = f.node(schedule(None)).await;
-    let old = ring.snapshot().current().kid().to_owned();
+/// 32 rotations of one kind at once; how many added a key.
+async fn race(
+    ring: &KeyRing,
+    rotation: Rotation,
+    replacing: Option<&str>,
+    now: DateTime<Utc>,
+) -> usize {
     let tasks: Vec<_> = (0..32)
-        .map(|i| {
-            let (ring, old) = (ring.clone(), old.clone());
-            let rotation = if i % 2 == 0 {
-                Rotation::Manual
-            } else {
-                Rotation::Emergency
-            };
-            let now = f.at(1);
-            tokio::spawn(async move { ring.rotate(rotation, Some(&old), now).await })
+        .map(|_| {
+            let ring = ring.clone();
+            let replacing = replacing.map(str::to_owned);
+            tokio::spawn(async move { ring.rotate(rotation, replacing.as_deref(), now).await })
         })
         .collect();
     let mut made = 0;
@@ -249,10 +246,28 @@ async fn concurrent_rotations_add_exactly_one_key() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(made, 1);
+    made
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rotations_add_exactly_one_key() {
+    let f = Fixture::new().await;
+    let ring = f.node(schedule(None)).await;
+    let old = ring.snapshot().current().kid().to_owned();
+    // Manual: the first key added is pending, so the others are refused or lose.
+    assert_eq!(race(&ring, Rotation::Manual, None, f.at(1)).await, 1);
+    // Emergency, each naming the key it replaces: one replaces it.
+    assert_eq!(
+        race(&ring, Rotation::Emergency, Some(&old), f.at(2)).await,
+        1
+    );
     let keys = f.store.signing_keys().await.unwrap();
     assert_eq!(
         keys.iter().map(|k| k.generation).collect::<Vec<_>>(),
-        [1, 2]
+        [1, 2, 3]
+    );
+    assert_eq!(
+        states(&ring, f.at(2)).await,
+        [KeyState::Revoked, KeyState::Next, KeyState::Current]
     );
 }

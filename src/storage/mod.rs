@@ -506,8 +506,8 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     ) -> Result<bool, StorageError>;
 
     /// Stores `key` unless a key of its generation exists already, and revokes
-    /// the key `revoke` names (kid, at) in the same transaction, only when `key`
-    /// was stored. True when it was: of concurrent inserts of one generation (two
+    /// the key `revoke` names (kid, at; its sealed private half is erased) in the
+    /// same transaction, only when `key` was stored. True when it was: of concurrent inserts of one generation (two
     /// nodes starting on an empty database, two rotations at once) exactly one is.
     async fn insert_signing_key(
         &self,

@@ -39,10 +39,13 @@ pub(super) async fn insert_signing_key(
         return Ok(false);
     }
     if let Some((kid, at)) = revoke {
+        // The withdrawn key never signs again: its private half is erased.
         sqlx::query(
-            "UPDATE signing_keys SET revoked_at = $1 WHERE kid = $2 AND revoked_at IS NULL",
+            "UPDATE signing_keys SET revoked_at = $1, private_key_sealed = $2 \
+             WHERE kid = $3 AND revoked_at IS NULL",
         )
         .bind(at)
+        .bind(Vec::<u8>::new())
         .bind(kid)
         .execute(&mut *tx)
         .await?;

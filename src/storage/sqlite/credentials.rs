@@ -36,11 +36,16 @@ pub(super) async fn insert_signing_key(
         return Ok(false);
     }
     if let Some((kid, at)) = revoke {
-        sqlx::query("UPDATE signing_keys SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL")
-            .bind(at)
-            .bind(kid)
-            .execute(&mut *tx)
-            .await?;
+        // The withdrawn key never signs again: its private half is erased.
+        sqlx::query(
+            "UPDATE signing_keys SET revoked_at = ?, private_key_sealed = ? \
+             WHERE kid = ? AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(Vec::<u8>::new())
+        .bind(kid)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -271,3 +271,27 @@ async fn concurrent_rotations_add_exactly_one_key() {
         [KeyState::Revoked, KeyState::Next, KeyState::Current]
     );
 }
+
+#[tokio::test]
+async fn the_refresh_loop_runs_the_schedule() {
+    let f = Fixture::new().await;
+    let ring = f.node(schedule(Some(300))).await;
+    let first = ring.snapshot().current().kid().to_owned();
+    // The loop's clock says the rotation is due (the period minus the overlap).
+    let worker = tokio::spawn(run_refresh(ring.clone(), Arc::new(Fixed(f.at(200)))));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while f.store.signing_keys().await.unwrap().len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no scheduled rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let a few more ticks pass: still one rotation, and this node publishes it.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    worker.abort();
+    let keys = f.store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[1].activates_at, f.at(300));
+    assert_eq!(published(&ring.snapshot()), [first, keys[1].kid.clone()]);
+}

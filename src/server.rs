@@ -19,7 +19,7 @@ use crate::notify::email::Mailer;
 use crate::notify::expiry::ExpiryScheduler;
 use crate::notify::notice_email::NoticeMailer;
 use crate::service::accounts::Accounts;
-use crate::service::keys::{KeyRing, load_or_create_key_file};
+use crate::service::keys::{KeyRing, load_or_create_key_file, run_refresh};
 use crate::service::tokens::Tokens;
 use crate::service::usage_log::UsageLog;
 use crate::service::{Services, SystemClock};
@@ -46,15 +46,17 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let mut services = Services::new(store.clone(), settings.limits, clock.clone());
     services.lookups = services.lookups.limited(settings.tokens);
     services.leaks.set_file_keys(settings.scanner_keys.clone());
-    let keys = KeyRing::load(store.as_ref(), &master, services.now()).await?;
     let master = Arc::new(master);
+    let keys = KeyRing::load(
+        store.clone(),
+        master.clone(),
+        settings.tokens.key_schedule,
+        clock.clone(),
+    )
+    .await?;
     services.set_master_key(master.clone());
-    let tokens = Tokens::new(
-        services.clone(),
-        Arc::new(keys),
-        &public_url,
-        settings.tokens,
-    );
+    let key_refresh = tokio::spawn(run_refresh(keys.clone(), clock.clone()));
+    let tokens = Tokens::new(services.clone(), keys, &public_url, settings.tokens);
     let flusher = tokio::spawn(flush_usage(
         tokens.usage().clone(),
         clock.clone(),
@@ -102,6 +104,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     flusher.abort();
+    key_refresh.abort();
     for task in background {
         task.abort();
     }

@@ -115,6 +115,10 @@ pub(super) struct TokensSection {
     /// Failed client authentications per minute before 429.
     pub(super) failed_attempts_per_client: u32,
     pub(super) failed_attempts_per_address: u32,
+    /// Days a signing key signs before the scheduled rotation (0: off).
+    pub(super) signing_key_rotation: u32,
+    /// Seconds a signing key is published before it signs and after it stops.
+    pub(super) signing_key_overlap: u64,
 }
 
 impl Default for TokensSection {
@@ -123,6 +127,8 @@ impl Default for TokensSection {
             last_used_interval: 60,
             failed_attempts_per_client: 10,
             failed_attempts_per_address: 100,
+            signing_key_rotation: crate::domain::signing_keys::DEFAULT_ROTATION_DAYS,
+            signing_key_overlap: crate::domain::signing_keys::DEFAULT_OVERLAP.as_secs(),
         }
     }
 }
@@ -167,7 +173,7 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 39] = [
+const KEYS: [&str; 41] = [
     "server.listen",
     "server.publicUrl",
     "server.trustedProxies",
@@ -184,6 +190,8 @@ const KEYS: [&str; 39] = [
     "tokens.lastUsedInterval",
     "tokens.failedAttemptsPerClient",
     "tokens.failedAttemptsPerAddress",
+    "tokens.signingKeyRotation",
+    "tokens.signingKeyOverlap",
     "notifications.expiring.cron",
     "notifications.expiring.leadTimes",
     "notifications.expired.checkInterval",

@@ -17,6 +17,7 @@ use crate::domain::bootstrap_token::BootstrapToken;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::forwarded::TrustedProxies;
 use crate::domain::leaks::{KeysDocument, ScannerKey};
+use crate::domain::signing_keys::KeySchedule;
 use crate::service::settings::{Argon2Bound, ConsoleSettings, Limits, TokenSettings};
 use crate::storage::CredentialCache;
 
@@ -128,6 +129,7 @@ impl Settings {
                 ));
             }
         }
+        let key_schedule = key_schedule(t.signing_key_rotation, t.signing_key_overlap)?;
         let refusals = file.audit.refusals_per_tenant_per_minute;
         if !(1..=100_000).contains(&refusals) {
             return Err(bad(
@@ -171,6 +173,7 @@ impl Settings {
                 failed_attempts_per_client: t.failed_attempts_per_client,
                 failed_attempts_per_address: t.failed_attempts_per_address,
                 successes_at_info,
+                key_schedule,
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             scanner_keys,
@@ -258,6 +261,40 @@ fn scanner_keys(path: Option<&str>) -> Result<Vec<ScannerKey>, ConfigError> {
         .map_err(|e| bad("leaks.scannerKeys", format!("{path}: {}", e.reason)))
 }
 
+/// `tokens.signingKeyRotation` (days, 0: off) and `tokens.signingKeyOverlap` (seconds).
+fn key_schedule(rotation_days: u32, overlap: u64) -> Result<KeySchedule, ConfigError> {
+    if !(1..=MAX_OVERLAP).contains(&overlap) {
+        return Err(bad(
+            "tokens.signingKeyOverlap",
+            format!("must be 1 to {MAX_OVERLAP} seconds (got {overlap})"),
+        ));
+    }
+    if rotation_days > 3650 {
+        return Err(bad(
+            "tokens.signingKeyRotation",
+            format!("must be 0 (off) to 3650 days (got {rotation_days})"),
+        ));
+    }
+    let rotation =
+        (rotation_days > 0).then(|| Duration::from_secs(u64::from(rotation_days) * 86_400));
+    if rotation.is_some_and(|r| r.as_secs() < 2 * overlap) {
+        return Err(bad(
+            "tokens.signingKeyRotation",
+            format!(
+                "must be at least twice tokens.signingKeyOverlap ({overlap} seconds) so a key signs \
+                 longer than it is published around its signing time (got {rotation_days} days)"
+            ),
+        ));
+    }
+    Ok(KeySchedule {
+        rotation,
+        overlap: Duration::from_secs(overlap),
+    })
+}
+
+/// 30 days.
+const MAX_OVERLAP: u64 = 30 * 86_400;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +343,53 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("argon2.concurrency"), "{e}");
+    }
+
+    #[test]
+    fn the_signing_key_schedule_is_checked_and_converted() {
+        let s = Settings::validate(&args(), FileConfig::default(), Secrets::default()).unwrap();
+        assert_eq!(s.tokens.key_schedule, KeySchedule::default());
+        let with = |rotation: u32, overlap: u64| {
+            let mut f = FileConfig::default();
+            f.tokens.signing_key_rotation = rotation;
+            f.tokens.signing_key_overlap = overlap;
+            Settings::validate(&args(), f, Secrets::default()).map(|s| s.tokens.key_schedule)
+        };
+        assert_eq!(
+            with(0, 3).unwrap(),
+            KeySchedule {
+                rotation: None,
+                overlap: Duration::from_secs(3)
+            }
+        );
+        assert_eq!(
+            with(7, 60).unwrap().rotation,
+            Some(Duration::from_secs(7 * 86_400))
+        );
+        for (rotation, overlap, key, reason) in [
+            (
+                90,
+                0,
+                "tokens.signingKeyOverlap",
+                "must be 1 to 2592000 seconds (got 0)",
+            ),
+            (90, 2_592_001, "tokens.signingKeyOverlap", "(got 2592001)"),
+            (
+                3651,
+                60,
+                "tokens.signingKeyRotation",
+                "must be 0 (off) to 3650 days (got 3651)",
+            ),
+            (
+                1,
+                86_400,
+                "tokens.signingKeyRotation",
+                "at least twice tokens.signingKeyOverlap",
+            ),
+        ] {
+            let e = with(rotation, overlap).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(reason), "{e}");
+        }
     }
 
     #[test]

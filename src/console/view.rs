@@ -141,6 +141,7 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::Forbidden => "You do not have permission to do this.".into(),
         ServiceError::SelfRotation(refusal) => format!("{refusal}."),
         ServiceError::Unauthenticated => "You are not signed in.".into(),
+        ServiceError::RotationRefused(reason) => format!("{reason}."),
         ServiceError::Contended => {
             "Others are changing this secret right now; nothing was changed. Try again.".into()
         }

@@ -25,6 +25,7 @@ pub mod secret_hash;
 pub mod secret_status;
 pub mod secret_value;
 pub mod self_rotation;
+pub mod signing_keys;
 pub mod summary;
 pub mod throttle;
 pub mod verification;

@@ -22,6 +22,7 @@ pub mod openapi;
 mod policies;
 mod secret_lookup;
 mod secrets;
+mod signing_keys;
 mod summary;
 mod tenants;
 mod webhooks;
@@ -42,6 +43,7 @@ pub fn routes() -> (Router<AppState>, serde_json::Value) {
         .merge(policies::routes())
         .merge(audit::routes())
         .merge(webhooks::routes())
+        .merge(signing_keys::routes())
         .split_for_parts();
     (api.merge(health::routes()), openapi::finish(doc))
 }

@@ -78,7 +78,7 @@ async fn jwks(
     Path(tenant): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     known_tenant(&app, &tenant).await?;
-    Ok(Json(app.tokens.keys().jwks().clone()))
+    Ok(Json(app.tokens.keys().snapshot().jwks().clone()))
 }
 
 /// The authenticated-client part shared by the token and introspection endpoints.

@@ -1,29 +1,43 @@
-//! The key ring: the token-signing key every node uses and the public keys
-//! tokens are verified with (and the JWKS publishes), loaded once at start-up;
-//! plus the master-key file for deployments that do not pass the key in.
+//! The key ring: the token-signing key a node uses now and the public keys tokens
+//! are verified with (and the JWKS publishes), re-read from storage every
+//! [`REFRESH_INTERVAL`]; rotations (scheduled, manual, emergency); the master-key
+//! file for deployments that do not pass the key in.
 //!
-//! Owns the life of signing keys in storage; the cryptography is
-//! [`crate::domain::jws`]. Invariants:
-//! - storage holds private keys only sealed under the master key, bound to
-//!   their kid (AES-256-GCM associated data);
-//! - every node ends up signing with the same key: the first node to start on
-//!   an empty database creates it, and a node that loses that race reads the
-//!   winner's key back instead of using its own;
-//! - the JWKS carries only the checked public fields of each stored key.
+//! Owns the life of signing keys in storage; the lifecycle rules are
+//! [`crate::domain::signing_keys`], the cryptography [`crate::domain::jws`].
+//! Invariants:
+//! - storage holds private keys only sealed under the master key, bound to their
+//!   kid (AES-256-GCM associated data);
+//! - every node signs with the key the rules name for the rows and the time, so
+//!   nodes agree without talking to each other: a `next` key is published for the
+//!   overlap before any node signs with it, and a revoked key is dropped by every
+//!   node at its next refresh (bound: [`REFRESH_INTERVAL`] plus one read);
+//! - a rotation inserts the key of the next generation; generations are unique,
+//!   so of concurrent rotations on any number of nodes exactly one adds a key;
+//! - the JWKS carries only the checked public fields of the published keys.
 
-use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
+use crate::clock::Clock;
+use crate::domain::client::LIFETIME_MAX;
 use crate::domain::jws::{ALGORITHM, JwsError, MasterKey, SigningKey, VerifyingKey};
+use crate::domain::signing_keys::{self as rules, KeySchedule, KeyState, KeyTimes};
 use crate::storage::{SigningKeyRecord, Storage, StorageError};
+
+mod key_file;
+mod rotation;
+
+pub use key_file::load_or_create_key_file;
+pub use rotation::{RotateError, rotate, run_refresh};
+
+/// How often every node re-reads the signing keys (and runs the rotation
+/// schedule): the bound, plus one database read, within which a rotation made on
+/// one node (an emergency one included) holds on every node.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why the key ring or the master-key file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -39,76 +53,45 @@ pub enum KeyRingError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("master key file {}: {reason}", path.display())]
-    KeyFile { path: PathBuf, reason: String },
+    KeyFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
-/// The current signing key and every published verifying key. Cheap to clone.
-#[derive(Clone)]
-pub struct KeyRing {
+/// A stored key as the listing shows it (never its private half).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub generation: i64,
+    pub state: KeyState,
+    pub created_at: DateTime<Utc>,
+    pub activates_at: DateTime<Utc>,
+    pub retires_at: Option<DateTime<Utc>>,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The keys at one moment: the one that signs and the published ones.
+pub struct KeySet {
     current: Arc<SigningKey>,
     verifying: Vec<VerifyingKey>,
     jwks: Value,
+    times: Vec<KeyTimes>,
 }
 
-impl std::fmt::Debug for KeyRing {
+impl std::fmt::Debug for KeySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kids: Vec<&str> = self.verifying.iter().map(VerifyingKey::kid).collect();
         write!(
             f,
-            "KeyRing(current {}, published {kids:?})",
+            "KeySet(current {}, published {kids:?})",
             self.current.kid()
         )
     }
 }
 
-impl KeyRing {
-    /// Loads the current signing key, creating it first (created at `now`) when
-    /// the database has none, and every published public key.
-    pub async fn load(
-        store: &dyn Storage,
-        master: &MasterKey,
-        now: DateTime<Utc>,
-    ) -> Result<Self, KeyRingError> {
-        let record = match store.current_signing_key().await? {
-            Some(record) => record,
-            None => {
-                let key = SigningKey::generate()?;
-                store
-                    .insert_signing_key_if_absent(&SigningKeyRecord {
-                        kid: key.kid().to_owned(),
-                        algorithm: ALGORITHM.to_owned(),
-                        private_key_sealed: key.seal_with(master)?,
-                        public_jwk: key.public_jwk().to_string(),
-                        created_at: now,
-                    })
-                    .await?;
-                // Read back rather than use `key`: another node may have won the race.
-                let stored = store.current_signing_key().await?.ok_or_else(|| {
-                    StorageError::Corrupt("no current signing key right after storing one".into())
-                })?;
-                if stored.kid == key.kid() {
-                    tracing::info!(key.kid = %stored.kid, "created token-signing key {}", stored.kid);
-                }
-                stored
-            }
-        };
-        let current = Arc::new(open_record(&record, master)?);
-        let mut verifying = Vec::new();
-        for published in store.signing_keys().await? {
-            verifying.push(verifying_key(&published)?);
-        }
-        if !verifying.iter().any(|k| k.kid() == current.kid()) {
-            verifying.push(VerifyingKey::from_jwk(current.public_jwk())?);
-        }
-        let jwks = json!({ "keys": verifying.iter().map(VerifyingKey::jwk).collect::<Vec<_>>() });
-        tracing::info!(key.kid = %current.kid(), keys.published = verifying.len(), "signing tokens with key {}", current.kid());
-        Ok(Self {
-            current,
-            verifying,
-            jwks,
-        })
-    }
-
+impl KeySet {
     /// The key that signs new tokens.
     pub fn current(&self) -> &SigningKey {
         &self.current
@@ -119,10 +102,225 @@ impl KeyRing {
         &self.verifying
     }
 
-    /// The JWK Set document: `{"keys":[...]}`.
+    /// The JWK Set document: `{"keys":[...]}`, the current key first.
     pub fn jwks(&self) -> &Value {
         &self.jwks
     }
+}
+
+/// The keys every part of a node signs and verifies with; cheap to clone, and
+/// swapped whole on each refresh.
+#[derive(Clone)]
+pub struct KeyRing(Arc<Ring>);
+
+struct Ring {
+    store: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    master: Arc<MasterKey>,
+    schedule: KeySchedule,
+    set: RwLock<Arc<KeySet>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyRing({:?})", self.snapshot())
+    }
+}
+
+impl KeyRing {
+    /// Loads the keys, creating the first one (signing from now) when the
+    /// database has none.
+    pub async fn load(
+        store: Arc<dyn Storage>,
+        master: Arc<MasterKey>,
+        schedule: KeySchedule,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, KeyRingError> {
+        let now = clock.now();
+        let mut records = store.signing_keys().await?;
+        if records.is_empty() {
+            let key = SigningKey::generate()?;
+            let first = sealed_record(&key, &master, 1, now, now)?;
+            // Another node starting at once may win; the read below takes the winner.
+            if store.insert_signing_key(&first, None).await? {
+                tracing::info!(key.kid = %first.kid, "created token-signing key {}", first.kid);
+            }
+            records = store.signing_keys().await?;
+        }
+        if schedule.overlap < Duration::from_secs(u64::from(LIFETIME_MAX)) {
+            tracing::warn!(
+                "tokens.signingKeyOverlap is {} s, shorter than the longest access-token lifetime \
+                 ({LIFETIME_MAX} s): tokens of a retired key may stop validating before they expire",
+                schedule.overlap.as_secs()
+            );
+        }
+        let set = build(&records, &master, schedule, now, None)?;
+        tracing::info!(key.kid = %set.current.kid(), keys.published = set.verifying.len(), "signing tokens with key {}", set.current.kid());
+        Ok(Self(Arc::new(Ring {
+            store,
+            clock,
+            master,
+            schedule,
+            set: RwLock::new(Arc::new(set)),
+        })))
+    }
+
+    /// The keys now (as of the last refresh).
+    pub fn snapshot(&self) -> Arc<KeySet> {
+        self.0
+            .set
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The rotation schedule this node runs.
+    pub fn schedule(&self) -> KeySchedule {
+        self.0.schedule
+    }
+
+    /// Re-reads the keys and applies the rules at `now`.
+    pub async fn refresh(&self, now: DateTime<Utc>) -> Result<(), KeyRingError> {
+        let records = self.0.store.signing_keys().await?;
+        let before = self.snapshot();
+        let set = build(
+            &records,
+            &self.0.master,
+            self.0.schedule,
+            now,
+            Some(&before),
+        )?;
+        if set.current.kid() != before.current.kid() {
+            tracing::info!(key.kid = %set.current.kid(), "signing tokens with key {}", set.current.kid());
+        }
+        if set.jwks != before.jwks {
+            let kids: Vec<&str> = set.verifying.iter().map(VerifyingKey::kid).collect();
+            tracing::info!(
+                keys.published = set.verifying.len(),
+                "published signing keys now {kids:?}"
+            );
+        }
+        *self.0.set.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        Ok(())
+    }
+
+    /// Every stored key and its state at `now`, read from storage (not the last
+    /// refresh), oldest first.
+    pub async fn list(&self, now: DateTime<Utc>) -> Result<Vec<KeyInfo>, KeyRingError> {
+        let records = self.0.store.signing_keys().await?;
+        Ok(infos(&records, now, self.0.schedule))
+    }
+
+    /// Rotates (see [`rotate`]) and refreshes this node at once.
+    pub async fn rotate(
+        &self,
+        rotation: rules::Rotation,
+        replacing: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<KeyInfo>, RotateError> {
+        let made = rotate(
+            self.0.store.as_ref(),
+            &self.0.master,
+            self.0.schedule,
+            rotation,
+            replacing,
+            now,
+        )
+        .await?;
+        if made.is_some() {
+            self.refresh(now).await?;
+        }
+        Ok(made)
+    }
+
+    /// True when the schedule asks for a rotation at `now`, judged on the last
+    /// refresh (no database read).
+    fn rotation_due(&self, now: DateTime<Utc>) -> bool {
+        let set = self.snapshot();
+        matches!(
+            rules::plan(&set.times, now, self.0.schedule, rules::Rotation::Scheduled),
+            Ok(Some(_))
+        )
+    }
+}
+
+fn times(record: &SigningKeyRecord) -> KeyTimes {
+    KeyTimes {
+        generation: record.generation,
+        activates_at: record.activates_at,
+        revoked_at: record.revoked_at,
+    }
+}
+
+fn infos(records: &[SigningKeyRecord], now: DateTime<Utc>, schedule: KeySchedule) -> Vec<KeyInfo> {
+    let all: Vec<KeyTimes> = records.iter().map(times).collect();
+    rules::statuses(&all, now, schedule.overlap)
+        .into_iter()
+        .zip(records)
+        .map(|(status, r)| KeyInfo {
+            kid: r.kid.clone(),
+            generation: r.generation,
+            state: status.state,
+            created_at: r.created_at,
+            activates_at: r.activates_at,
+            retires_at: status.retires_at,
+            removed_at: status.removed_at,
+            revoked_at: r.revoked_at,
+        })
+        .collect()
+}
+
+/// The key set the rules name for `records` at `now`; the current key is
+/// unsealed only when it differs from the one in `before`.
+fn build(
+    records: &[SigningKeyRecord],
+    master: &MasterKey,
+    schedule: KeySchedule,
+    now: DateTime<Utc>,
+    before: Option<&KeySet>,
+) -> Result<KeySet, KeyRingError> {
+    let all: Vec<KeyTimes> = records.iter().map(times).collect();
+    let current = rules::current(&all, now)
+        .map(|i| &records[i])
+        .ok_or_else(|| StorageError::Corrupt("no live token-signing key is stored".into()))?;
+    let current = match before.filter(|b| b.current.kid() == current.kid) {
+        Some(before) => before.current.clone(),
+        None => Arc::new(open_record(current, master)?),
+    };
+    let statuses = rules::statuses(&all, now, schedule.overlap);
+    let mut verifying = vec![VerifyingKey::from_jwk(current.public_jwk())?];
+    for (record, status) in records.iter().zip(&statuses) {
+        if status.state.is_published() && record.kid != current.kid() {
+            verifying.push(verifying_key(record)?);
+        }
+    }
+    let jwks = json!({ "keys": verifying.iter().map(VerifyingKey::jwk).collect::<Vec<_>>() });
+    Ok(KeySet {
+        current,
+        verifying,
+        jwks,
+        times: all,
+    })
+}
+
+/// A new key as storage keeps it: the private half sealed under the master key.
+fn sealed_record(
+    key: &SigningKey,
+    master: &MasterKey,
+    generation: i64,
+    created_at: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> Result<SigningKeyRecord, KeyRingError> {
+    Ok(SigningKeyRecord {
+        kid: key.kid().to_owned(),
+        algorithm: ALGORITHM.to_owned(),
+        private_key_sealed: key.seal_with(master)?,
+        public_jwk: key.public_jwk().to_string(),
+        created_at,
+        generation,
+        activates_at,
+        revoked_at: None,
+    })
 }
 
 fn corrupt(record: &SigningKeyRecord, reason: impl ToString) -> KeyRingError {
@@ -132,7 +330,7 @@ fn corrupt(record: &SigningKeyRecord, reason: impl ToString) -> KeyRingError {
     }
 }
 
-/// Unseals the current key and checks it against its published half.
+/// Unseals a key and checks it against its published half.
 fn open_record(record: &SigningKeyRecord, master: &MasterKey) -> Result<SigningKey, KeyRingError> {
     if record.algorithm != ALGORITHM {
         return Err(corrupt(
@@ -167,86 +365,6 @@ fn verifying_key(record: &SigningKeyRecord) -> Result<VerifyingKey, KeyRingError
         return Err(corrupt(record, "its public JWK names another kid"));
     }
     Ok(key)
-}
-
-/// Reads the master key from `path`, or creates the file (mode 0600) with a
-/// fresh key when it does not exist.
-///
-/// A file that other users may read or write is refused (like ssh with a
-/// private key); a group-readable one is accepted with a warning, so a
-/// secret volume mounted `0440` with a shared group still works. The file is
-/// created complete or not at all: the key is written to a private temporary
-/// file that is then hard-linked into place, which fails if the path appeared
-/// meanwhile, so two processes starting at once both end with the same key.
-pub fn load_or_create_key_file(path: &Path) -> Result<MasterKey, KeyRingError> {
-    let fail = |reason: String| KeyRingError::KeyFile {
-        path: path.to_owned(),
-        reason,
-    };
-    match fs::metadata(path) {
-        Ok(_) => return read_key_file(path).map_err(fail),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(e.to_string())),
-    }
-    let key = MasterKey::generate().map_err(|e| fail(e.to_string()))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| fail("is not a file name".to_owned()))?;
-    let suffix = MasterKey::generate()
-        .map_err(|e| fail(e.to_string()))?
-        .to_text();
-    let mut temp_name = OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", &suffix[..12]));
-    let temp = path.with_file_name(temp_name);
-    let created = write_new(&temp, &key).and_then(|()| fs::hard_link(&temp, path));
-    let _ = fs::remove_file(&temp);
-    match created {
-        Ok(()) => {
-            sync_parent(path).map_err(|e| fail(e.to_string()))?;
-            tracing::warn!(path = %path.display(), "created a new master key file; back it up: tokens cannot be signed without it");
-            Ok(key)
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_key_file(path).map_err(fail),
-        Err(e) => Err(fail(e.to_string())),
-    }
-}
-
-fn write_new(path: &Path, key: &MasterKey) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    let mut text = key.to_text();
-    text.push('\n');
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
-
-fn sync_parent(path: &Path) -> io::Result<()> {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
-        _ => File::open(".")?.sync_all(),
-    }
-}
-
-fn read_key_file(path: &Path) -> Result<MasterKey, String> {
-    let mode = fs::metadata(path)
-        .map_err(|e| e.to_string())?
-        .permissions()
-        .mode()
-        & 0o777;
-    if mode & 0o007 != 0 {
-        return Err(format!(
-            "other users may access it (mode {mode:03o}); run `chmod 600` on it"
-        ));
-    }
-    if mode & 0o070 != 0 {
-        tracing::warn!(path = %path.display(), mode = %format!("{mode:03o}"), "the master key file is readable by its group");
-    }
-    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| e.to_string())?);
-    MasterKey::parse(&text)
 }
 
 #[cfg(test)]

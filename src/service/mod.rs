@@ -166,6 +166,9 @@ pub enum ServiceError {
     /// The request's signature (or credentials) could not be verified.
     #[error("not authenticated")]
     Unauthenticated,
+    /// A signing-key rotation was not done (one is under way, or another won).
+    #[error("{0}")]
+    RotationRefused(String),
     /// Other changes to the same resource kept winning; nothing was changed.
     #[error("changed concurrently by other requests")]
     Contended,

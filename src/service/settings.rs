@@ -12,6 +12,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::signing_keys::KeySchedule;
 use crate::domain::webhook_target::TargetPolicy;
 
 /// Limits and policies the services enforce.
@@ -86,6 +87,8 @@ pub struct TokenSettings {
     /// `logging.tokenSuccessLevel: info`: successful token requests are logged at
     /// `info` (by default at `debug`, so the log does not grow with the traffic).
     pub successes_at_info: bool,
+    /// `tokens.signingKeyRotation` and `tokens.signingKeyOverlap`.
+    pub key_schedule: KeySchedule,
 }
 
 impl Default for TokenSettings {
@@ -95,6 +98,7 @@ impl Default for TokenSettings {
             failed_attempts_per_client: 10,
             failed_attempts_per_address: 100,
             successes_at_info: false,
+            key_schedule: KeySchedule::default(),
         }
     }
 }

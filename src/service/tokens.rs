@@ -23,7 +23,6 @@
 //! a client takes effect at its next request (introspection reports the same).
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -103,7 +102,7 @@ pub struct IssuedToken {
 #[derive(Clone)]
 pub struct Tokens {
     services: Services,
-    keys: Arc<KeyRing>,
+    keys: KeyRing,
     public_url: String,
     usage: UsageLog,
     /// Failures per client id and per source address.
@@ -117,7 +116,7 @@ pub struct Tokens {
 impl Tokens {
     pub fn new(
         services: Services,
-        keys: Arc<KeyRing>,
+        keys: KeyRing,
         public_url: &str,
         settings: TokenSettings,
     ) -> Self {
@@ -296,6 +295,7 @@ impl Tokens {
         };
         let access_token = self
             .keys
+            .snapshot()
             .current()
             .sign(&claims)
             .map_err(|e| TokenError::Internal(e.to_string()))?;
@@ -359,7 +359,7 @@ impl Tokens {
 
     /// Signature, issuer, expiry, then the minting secret, in that order.
     async fn active_claims(&self, token: &str) -> Result<Option<(TenantId, Value)>, TokenError> {
-        let Ok(claims) = jws::verify(token, self.keys.verifying_keys()) else {
+        let Ok(claims) = jws::verify(token, self.keys.snapshot().verifying_keys()) else {
             return Ok(None);
         };
         let text = |name: &str| claims.get(name).and_then(Value::as_str);

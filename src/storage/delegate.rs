@@ -389,20 +389,13 @@ macro_rules! storage_impl {
                         .await
                 }
 
-                async fn insert_signing_key_if_absent(
+                async fn insert_signing_key(
                     &self,
                     key: &SigningKeyRecord,
-                ) -> Result<(), StorageError> {
+                    revoke: Option<(&str, DateTime<Utc>)>,
+                ) -> Result<bool, StorageError> {
                     self.breaker
-                        .run(credentials::insert_signing_key_if_absent(&self.pool, key))
-                        .await
-                }
-
-                async fn current_signing_key(
-                    &self,
-                ) -> Result<Option<SigningKeyRecord>, StorageError> {
-                    self.breaker
-                        .run(credentials::current_signing_key(&self.pool))
+                        .run(credentials::insert_signing_key(&self.pool, key, revoke))
                         .await
                 }
 

@@ -284,11 +284,21 @@ pub struct SigningKeyRecord {
     /// The public key as a JWK (JSON text).
     pub public_jwk: String,
     pub created_at: DateTime<Utc>,
+    /// Numbers the keys in creation order; unique.
+    pub generation: i64,
+    /// When it starts signing.
+    pub activates_at: DateTime<Utc>,
+    /// When an emergency rotation withdrew it.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for SigningKeyRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKeyRecord({}, {})", self.kid, self.algorithm)
+        write!(
+            f,
+            "SigningKeyRecord({}, {}, generation {})",
+            self.kid, self.algorithm, self.generation
+        )
     }
 }
 
@@ -495,15 +505,17 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
         journal: &Journal,
     ) -> Result<bool, StorageError>;
 
-    /// Stores `key` as the current signing key unless one exists already (two
-    /// nodes starting at once: the first insert wins, the other is a no-op).
-    async fn insert_signing_key_if_absent(
+    /// Stores `key` unless a key of its generation exists already, and revokes
+    /// the key `revoke` names (kid, at; its sealed private half is erased) in the
+    /// same transaction, only when `key` was stored. True when it was: of concurrent inserts of one generation (two
+    /// nodes starting on an empty database, two rotations at once) exactly one is.
+    async fn insert_signing_key(
         &self,
         key: &SigningKeyRecord,
-    ) -> Result<(), StorageError>;
-    /// The current signing key, if any.
-    async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError>;
-    /// Every signing key whose public part is still published (JWKS), newest first.
+        revoke: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<bool, StorageError>;
+    /// Every signing key, in generation order; which are published is for
+    /// [`crate::domain::signing_keys`] to say.
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
 
     /// Everything verification needs of one client, or `None` when it does not exist

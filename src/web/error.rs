@@ -242,6 +242,7 @@ impl From<ServiceError> for ApiError {
                  changed, retry"
                     .into(),
             ),
+            ServiceError::RotationRefused(reason) => Self::Conflict(reason),
             ServiceError::DuplicateClient => {
                 Self::Conflict("a client with this Id already exists in the tenant".into())
             }

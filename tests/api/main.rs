@@ -40,6 +40,7 @@ mod errors;
 mod expiration_bounds;
 mod file_modes;
 mod inventory;
+mod key_rotation;
 mod leak_reports;
 mod leaks;
 mod lifecycle;

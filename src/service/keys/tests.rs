@@ -1,15 +1,22 @@
 //! Tests of [`super`] against a temporary SQLite database and key files.
 
+use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use chrono::{SubsecRound, Utc};
 use serde_json::json;
 
 use super::*;
+use crate::clock::SystemClock;
 use crate::domain::jws::verify;
 
-fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+async fn load(store: &Arc<dyn Storage>, master: &MasterKey) -> Result<KeyRing, KeyRingError> {
+    KeyRing::load(
+        store.clone(),
+        Arc::new(master.clone()),
+        KeySchedule::default(),
+        Arc::new(SystemClock),
+    )
+    .await
 }
 
 async fn store(dir: &tempfile::TempDir) -> Arc<dyn Storage> {
@@ -22,8 +29,8 @@ async fn store(dir: &tempfile::TempDir) -> Arc<dyn Storage> {
 async fn load_creates_a_key_once_and_later_loads_return_it() {
     let dir = tempfile::tempdir().unwrap();
     let (store, master) = (store(&dir).await, MasterKey::generate().unwrap());
-    let first = KeyRing::load(&*store, &master, now()).await.unwrap();
-    let second = KeyRing::load(&*store, &master, now()).await.unwrap();
+    let first = load(&store, &master).await.unwrap().snapshot();
+    let second = load(&store, &master).await.unwrap().snapshot();
     assert_eq!(first.current().kid(), second.current().kid());
     assert_eq!(first.current().public_jwk(), second.current().public_jwk());
     assert_eq!(store.signing_keys().await.unwrap().len(), 1);
@@ -31,9 +38,10 @@ async fn load_creates_a_key_once_and_later_loads_return_it() {
         first.jwks(),
         &json!({ "keys": [first.current().public_jwk()] })
     );
-    let record = store.current_signing_key().await.unwrap().unwrap();
+    let record = store.signing_keys().await.unwrap().remove(0);
     assert_eq!(record.algorithm, "ES256");
     assert_eq!(record.kid, first.current().kid());
+    assert_eq!((record.generation, record.revoked_at), (1, None));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +53,7 @@ async fn two_nodes_starting_on_an_empty_database_sign_with_the_same_key() {
     let b = a.clone();
     let master = MasterKey::generate().unwrap();
     let load = |store: Arc<dyn Storage>, master: MasterKey| {
-        tokio::spawn(async move { KeyRing::load(&*store, &master, now()).await })
+        tokio::spawn(async move { load(&store, &master).await.map(|r| r.snapshot()) })
     };
     let (ring_a, ring_b) = (load(a.clone(), master.clone()), load(b, master));
     let (ring_a, ring_b) = (
@@ -65,10 +73,8 @@ async fn two_nodes_starting_on_an_empty_database_sign_with_the_same_key() {
 async fn a_wrong_master_key_is_reported_as_such() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
-    KeyRing::load(&*store, &MasterKey::generate().unwrap(), now())
-        .await
-        .unwrap();
-    let err = KeyRing::load(&*store, &MasterKey::generate().unwrap(), now())
+    load(&store, &MasterKey::generate().unwrap()).await.unwrap();
+    let err = load(&store, &MasterKey::generate().unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, KeyRingError::WrongMasterKey), "{err:?}");
@@ -92,9 +98,10 @@ fn private_scalar(pkcs8: &[u8]) -> &[u8] {
 async fn the_database_never_holds_the_private_key_in_the_clear() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
-    let ring = KeyRing::load(&*store, &MasterKey::generate().unwrap(), now())
+    let ring = load(&store, &MasterKey::generate().unwrap())
         .await
-        .unwrap();
+        .unwrap()
+        .snapshot();
     let pkcs8 = ring.current().pkcs8_for_tests();
     let scalar = private_scalar(pkcs8);
     let mut checked = 0;

@@ -344,15 +344,12 @@ impl<S: Storage> Storage for CachedStorage<S> {
             .await
     }
 
-    async fn insert_signing_key_if_absent(
+    async fn insert_signing_key(
         &self,
         key: &SigningKeyRecord,
-    ) -> Result<(), StorageError> {
-        self.inner.insert_signing_key_if_absent(key).await
-    }
-
-    async fn current_signing_key(&self) -> Result<Option<SigningKeyRecord>, StorageError> {
-        self.inner.current_signing_key().await
+        revoke: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<bool, StorageError> {
+        self.inner.insert_signing_key(key, revoke).await
     }
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {

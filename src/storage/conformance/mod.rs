@@ -27,6 +27,7 @@ mod queue;
 mod refusals;
 mod refused_uses;
 mod secrets;
+mod signing_keys;
 mod tenants;
 mod webhook_limit;
 mod webhooks;
@@ -42,6 +43,7 @@ use queue::*;
 use refusals::*;
 use refused_uses::*;
 use secrets::*;
+use signing_keys::*;
 use tenants::*;
 use webhook_limit::*;
 use webhooks::*;
@@ -85,6 +87,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    // signing_keys.rs
+    signing_key_generations_are_stored_once,
     // tenants.rs
     tenants_insert_get_list,
     tenant_delete_cascades,

@@ -291,14 +291,17 @@ where
     }))
 }
 
-/// A signing key from its columns (`kid, algorithm, private_key_sealed, public_jwk, created_at`).
+/// A signing key from its columns (`kid, algorithm, private_key_sealed, public_jwk,
+/// created_at, generation, activates_at, revoked_at`).
 pub fn signing_key<R>(r: &R) -> Result<SigningKeyRecord, StorageError>
 where
     R: Row,
     for<'a> &'a str: ColumnIndex<R>,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok(SigningKeyRecord {
         kid: r.try_get("kid")?,
@@ -306,6 +309,9 @@ where
         private_key_sealed: r.try_get("private_key_sealed")?,
         public_jwk: r.try_get("public_jwk")?,
         created_at: r.try_get("created_at")?,
+        generation: r.try_get("generation")?,
+        activates_at: r.try_get("activates_at")?,
+        revoked_at: r.try_get("revoked_at")?,
     })
 }
 

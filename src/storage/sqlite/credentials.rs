@@ -3,48 +3,64 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use crate::domain::ids::{ClientId, TenantId};
 use crate::storage::rows::{self};
 use crate::storage::{ClientCredentials, RECENTLY_REVOKED, SigningKeyRecord, StorageError};
 
-pub(super) async fn insert_signing_key_if_absent(
+pub(super) async fn insert_signing_key(
     pool: &SqlitePool,
     key: &SigningKeyRecord,
-) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO signing_keys (kid, slot, algorithm, private_key_sealed, public_jwk, created_at) \
-         VALUES (?, 'current', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    revoke: Option<(&str, DateTime<Utc>)>,
+) -> Result<bool, StorageError> {
+    let mut tx = pool.begin().await?;
+    // Any unique column (kid, generation) in conflict means another insert won.
+    let inserted = sqlx::query(
+        "INSERT INTO signing_keys (kid, algorithm, private_key_sealed, public_jwk, created_at, generation, activates_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(&key.kid)
     .bind(&key.algorithm)
     .bind(&key.private_key_sealed)
     .bind(&key.public_jwk)
     .bind(key.created_at)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn current_signing_key(
-    pool: &SqlitePool,
-) -> Result<Option<SigningKeyRecord>, StorageError> {
-    sqlx::query("SELECT kid, algorithm, private_key_sealed, public_jwk, created_at FROM signing_keys WHERE slot = 'current'")
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(rows::signing_key)
-        .transpose()
+    .bind(key.generation)
+    .bind(key.activates_at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        return Ok(false);
+    }
+    if let Some((kid, at)) = revoke {
+        // The withdrawn key never signs again: its private half is erased.
+        sqlx::query(
+            "UPDATE signing_keys SET revoked_at = ?, private_key_sealed = ? \
+             WHERE kid = ? AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(Vec::<u8>::new())
+        .bind(kid)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(super) async fn signing_keys(pool: &SqlitePool) -> Result<Vec<SigningKeyRecord>, StorageError> {
-    sqlx::query("SELECT kid, algorithm, private_key_sealed, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC")
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(rows::signing_key)
-        .collect()
+    sqlx::query(
+        "SELECT kid, algorithm, private_key_sealed, public_jwk, created_at, generation, activates_at, revoked_at \
+         FROM signing_keys ORDER BY generation",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(rows::signing_key)
+    .collect()
 }
 
 pub(super) async fn load_credentials(

@@ -35,7 +35,7 @@ mod notifications;
 mod serving;
 mod validate;
 
-pub use cli::{Cli, Command, DatabaseArgs, ServeArgs, UsersCommand};
+pub use cli::{Cli, Command, DatabaseArgs, KeysCommand, ServeArgs, UsersCommand};
 pub use serving::ServerSettings;
 
 /// Where the master key (which seals token-signing keys at rest) comes from.

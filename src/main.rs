@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use latchkey::cli::local;
-use latchkey::config::{self, Cli, Command, DatabaseArgs, Settings, UsersCommand};
+use latchkey::config::{
+    self, Cli, Command, DatabaseArgs, KeysCommand, MasterKeySource, ServeArgs, Settings,
+    UsersCommand,
+};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -64,6 +67,47 @@ fn main() -> ExitCode {
         Command::Migrate(database) => with_database(&database, |url| {
             runtime.block_on(local::migrate(&url, &latchkey::server::redact_url(&url)))
         }),
+        Command::Keys {
+            command: KeysCommand::Rotate { now, database },
+        } => {
+            let args = ServeArgs {
+                listen: None,
+                database: database.database.clone(),
+                config: database.config.clone(),
+                public_url: None,
+            };
+            let settings = match Settings::load(&args) {
+                Ok(settings) => settings,
+                Err(e) => {
+                    eprintln!("latchkey: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let master = match &settings.master_key {
+                MasterKeySource::Environment(text) => latchkey::domain::jws::MasterKey::parse(text)
+                    .map_err(|e| format!("LATCHKEY_MASTER_KEY: {e}")),
+                MasterKeySource::File(path) if !path.exists() => Err(format!(
+                    "no master key file at {} (and LATCHKEY_MASTER_KEY is not set)",
+                    path.display()
+                )),
+                MasterKeySource::File(path) => {
+                    latchkey::service::keys::load_or_create_key_file(path)
+                        .map_err(|e| e.to_string())
+                }
+            };
+            match master {
+                Ok(master) => runtime.block_on(local::rotate_keys(
+                    &settings.database_url,
+                    &master,
+                    settings.tokens.key_schedule,
+                    now,
+                )),
+                Err(e) => {
+                    eprintln!("latchkey: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Users {
             command: UsersCommand::ResetPassword { name, database },
         } => with_database(&database, |url| {

@@ -1,6 +1,6 @@
 //! The local commands, run on the host with the database of the configuration
 //! (the composition root resolves its URL as `serve` does): `migrate`,
-//! `users reset-password NAME`, `backup FILE`, `restore FILE`. They call
+//! `keys rotate [--now]`, `users reset-password NAME`, `backup FILE`, `restore FILE`. They call
 //! [`crate::service::maintenance`]; what they print goes to stderr, except a
 //! new password, which is the only thing on stdout.
 
@@ -44,6 +44,44 @@ pub async fn reset_password(url: &str, name: &str) -> ExitCode {
         )),
         Err(e) => Err(Failure::other(format!("cannot reset the password: {e}"))),
     })
+}
+
+/// `latchkey keys rotate [--now]`: prints the new key (kid, when it signs) on
+/// stdout.
+pub async fn rotate_keys(
+    url: &str,
+    master: &crate::domain::jws::MasterKey,
+    schedule: crate::domain::signing_keys::KeySchedule,
+    emergency: bool,
+) -> ExitCode {
+    use crate::service::keys::RotateError;
+    finish(
+        match maintenance::rotate_keys(url, master, schedule, emergency).await {
+            Ok(Some(key)) => {
+                if emergency {
+                    eprintln!(
+                        "Emergency rotation: the previous key is withdrawn; running servers drop it \
+                     at their next key refresh (within 2 s)."
+                    );
+                }
+                println!(
+                    "{} generation {} signs from {}",
+                    key.kid,
+                    key.generation,
+                    key.activates_at.to_rfc3339()
+                );
+                Ok(())
+            }
+            Ok(None) => Err(Failure::new(Kind::Conflict, "no key was added".to_owned())),
+            Err(
+                e
+                @ (RotateError::Refused(_) | RotateError::Concurrent | RotateError::NotCurrent(_)),
+            ) => Err(Failure::new(Kind::Conflict, e.to_string())),
+            Err(e) => Err(Failure::other(format!(
+                "cannot rotate the signing keys: {e}"
+            ))),
+        },
+    )
 }
 
 /// `latchkey backup FILE`.

@@ -2,7 +2,7 @@
 //! its own environment variable (`--listen` / `LATCHKEY_LISTEN`, …). The flags beat
 //! the file and the `LATCHKEY_<SECTION>__<KEY>` variables. The remote operator
 //! commands (`tenants`, `clients`, …) are declared by their front end,
-//! [`crate::cli`]; the local ones (`migrate`, `users`, `backup`, `restore`) take
+//! [`crate::cli`]; the local ones (`migrate`, `keys`, `users`, `backup`, `restore`) take
 //! the database flags of `serve` ([`DatabaseArgs`]).
 
 use std::net::SocketAddr;
@@ -30,7 +30,11 @@ pub enum Command {
     /// Commands against a running server's API (LATCHKEY_URL, LATCHKEY_TOKEN).
     #[command(flatten)]
     Remote(crate::cli::RemoteCommand),
-    // Signing keys (`latchkey keys rotate`) go here, as a subcommand of their own.
+    /// Token-signing keys, from the host.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Apply the database migrations (serve applies them at start too).
     Migrate(DatabaseArgs),
     /// Console users: reset a password from the host.
@@ -56,6 +60,21 @@ pub enum Command {
     },
     /// Print a shell completion script: `latchkey completions bash > /etc/bash_completion.d/latchkey`.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Publish a new signing key now; it starts signing after tokens.signingKeyOverlap.
+    /// With --now (emergency): sign with a new key at once and withdraw the current one,
+    /// whose tokens stop validating. On SQLite, stop the server first or use
+    /// POST /api/v1/SigningKeys/Rotate.
+    Rotate {
+        /// Emergency: the current key may be compromised
+        #[arg(long)]
+        now: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

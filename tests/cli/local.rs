@@ -265,3 +265,90 @@ async fn postgres_databases_are_pointed_to_their_own_tools() {
     let bad = latchkey_in(dir.path(), &[], &["migrate", "--database", "mysql://x"], "").await;
     assert_eq!(bad.code, 2, "a bad database URL is bad input: {bad:?}");
 }
+
+/// `keys rotate ARGS` with the test servers' master key.
+async fn rotate(dir: &Path, db: &Path, args: &[&str]) -> crate::Run {
+    let url = sqlite_url(db);
+    let args = [&["keys", "rotate"], args, &["--database", url.as_str()]].concat();
+    let env = [("LATCHKEY_MASTER_KEY", crate::harness::TEST_MASTER_KEY)];
+    latchkey_in(dir, &env, &args, "").await
+}
+
+/// `keys rotate` on a stopped SQLite server's database: a next key is published
+/// (a second manual rotation while it is pending is refused, exit 5); `--now`
+/// withdraws the current key at once; the restarted server lists them so, and the
+/// token the old key signed no longer works. Refused (exit 1) while a server runs.
+#[tokio::test]
+async fn keys_rotate_from_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keys.db");
+    let server = server_on(&db).await;
+    let running = rotate(dir.path(), &db, &[]).await;
+    assert_ne!(
+        running.code, 0,
+        "the database belongs to the running server: {running:?}"
+    );
+    let tenant = server.create_tenant().await;
+    let created = server
+        .create_client(
+            &tenant,
+            "ClientCredentialClients",
+            serde_json::json!({"Name": "app", "RoleIds": ["tenant-administrator"]}),
+        )
+        .await;
+    let client = created["Client"]["Id"].as_str().unwrap().to_owned();
+    let secret = created["Secret"].as_str().unwrap().to_owned();
+    let token_url = server.url(&format!("/identity/{tenant}/connect/token"));
+    let old_token: serde_json::Value = server
+        .http
+        .post(&token_url)
+        .basic_auth(&client, Some(&secret))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let old_token = old_token["access_token"].as_str().unwrap().to_owned();
+    server.terminate().await;
+
+    let manual = rotate(dir.path(), &db, &[]).await;
+    assert_eq!(manual.code, 0, "{manual:?}");
+    assert!(manual.stdout.contains("generation 2"), "{manual:?}");
+    let again = rotate(dir.path(), &db, &[]).await;
+    assert_eq!(again.code, 5, "a rotation is under way: {again:?}");
+    let emergency = rotate(dir.path(), &db, &["--now"]).await;
+    assert_eq!(emergency.code, 0, "{emergency:?}");
+    assert!(emergency.stdout.contains("generation 3"), "{emergency:?}");
+
+    let server = server_on(&db).await;
+    let keys: serde_json::Value = server
+        .get("/api/v1/SigningKeys")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["State"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        states.contains(&"revoked"),
+        "the first key is withdrawn: {keys}"
+    );
+    let status = server
+        .http
+        .get(server.url(&format!("/api/v1/Tenants/{tenant}")))
+        .bearer_auth(&old_token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "the withdrawn key's token no longer works");
+}

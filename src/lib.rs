@@ -16,13 +16,15 @@
 //!                    │
 //!   storage/                            trait Storage; sqlite/, postgres/, conformance
 //!                    │
-//!   domain/, clock                      rules without I/O; the source of time
+//!   domain/, clock, metrics             rules without I/O; the source of time; instruments
 //! ```
 //!
 //! - [`domain`]: ids, secret values (generate, checksum, hint), hashes, expiry
 //!   policy and its table of rules, the verification decision, audit entries,
 //!   events, webhook signatures and targets, account rules.
 //! - [`clock`]: the source of the current time, injectable for tests.
+//! - [`metrics`]: the process's counters, gauges and histograms and their Prometheus
+//!   text (lock-free on the token path; database-backed gauges refreshed in the background).
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`notify`]: background delivery of the event outbox (signed webhooks,
 //!   expiry emails over SMTP) and the expiry scheduler.
@@ -41,6 +43,7 @@ pub mod config;
 pub mod console;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod oauth;
 pub mod server;

@@ -1,7 +1,9 @@
 //! The OAuth 2.0 / OpenID front end: each tenant is an issuer at
 //! `{public_url}/identity/{tenantId}` with discovery, JWKS, the token endpoint
 //! (grant `client_credentials`) and introspection (RFC 7662). Handlers parse,
-//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms.
+//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms. A token
+//! response carries its [`TokenOutcome`] (an extension) for the request layer to
+//! count and log.
 
 use std::net::IpAddr;
 
@@ -14,7 +16,8 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::domain::access::ROLE_IDS;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{ClientId, TenantId};
+use crate::metrics::TokenOutcome;
 use crate::service::tokens::ClientAuthentication;
 use crate::web::AppState;
 use crate::web::error::ApiError;
@@ -139,6 +142,8 @@ async fn token(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    // Set when the service answered; otherwise the request failed before it.
+    let mut counted = None;
     let outcome: Result<Value, OAuthError> = async {
         let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
         let form = Form::parse(&body)?;
@@ -154,12 +159,16 @@ async fn token(
             ));
         }
         let req = read_request(&app, &tenant, &headers, &body)?;
+        note_client(&req);
         let auth = req.authentication(source);
         let issued = app
             .tokens
             .issue(auth, req.form.get("scope"), audience.or(resource))
             .await
-            .map_err(|e| OAuthError::from_token_error(e, req.realm.clone()))?;
+            .map_err(|e| {
+                counted = Some(e.outcome());
+                OAuthError::from_token_error(e, req.realm.clone())
+            })?;
         Ok(json!({
             "access_token": issued.access_token,
             "token_type": "Bearer",
@@ -168,13 +177,28 @@ async fn token(
         }))
     }
     .await;
+    let counted = match (&outcome, counted) {
+        (_, Some(counted)) => counted,
+        (Ok(_), None) => TokenOutcome::Issued,
+        (Err(e), None) => e.outcome_before_authentication(),
+    };
     let mut response = respond(outcome);
     if response.status().is_success() && !app.tokens.successes_at_info() {
         response
             .extensions_mut()
             .insert(crate::web::operation::QuietSuccess);
     }
+    response.extensions_mut().insert(counted);
     response
+}
+
+/// Names the tenant and the client (when its id is well formed) in the request's log line.
+fn note_client(req: &Request) {
+    let span = tracing::Span::current();
+    span.record("tenant.id", tracing::field::display(&req.tenant));
+    if let Ok(client) = ClientId::parse(&req.credentials.client_id) {
+        span.record("client.id", tracing::field::display(&client));
+    }
 }
 
 async fn introspect(

@@ -8,6 +8,12 @@
 //! audit trail's source, the token endpoint's per-address limiter and the console's sign-in
 //! throttle all read that one value.
 //!
+//! The same line carries the request's `tenant.id` and `client.id` (path parameters of
+//! the route, or what the token endpoint authenticated) and its `outcome`; this layer
+//! also counts the request in [`METRICS`]: a token request under the [`TokenOutcome`]
+//! its handler attached to the response, a management API request under its route
+//! template, method and status.
+//!
 //! It also turns any error response not written by [`ApiError`] (unknown route,
 //! wrong method, body limit, panic) into the standard `ErrorResponse`.
 
@@ -15,16 +21,18 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
+use tracing::field::Empty;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBodyWritten};
 use crate::domain::forwarded::TrustedProxies;
+use crate::metrics::{METRICS, TokenOutcome};
 use crate::service::origin::{self, Origin};
 
 /// The response header that carries the OperationId.
@@ -73,12 +81,32 @@ pub async fn scope(
 ) -> Response {
     let id = Uuid::new_v4();
     let address = client_address(&trusted, &request);
+    let path = request.uri().path();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         operation_id = %id,
-        http.method = %request.method(),
-        http.path = %request.uri().path(),
+        http.method = %method,
+        http.path = %path,
+        tenant.id = Empty,
+        client.id = Empty,
+        outcome = Empty,
+        reason = Empty,
     );
+    if let Some(template) = route.as_deref() {
+        for (name, value) in path_parameters(template, path) {
+            match name {
+                "tenantId" => span.record("tenant.id", value),
+                "clientId" => span.record("client.id", value),
+                _ => &span,
+            };
+        }
+    }
+    let management = path.starts_with("/api/");
     let started = Instant::now();
     let origin = Origin {
         operation_id: id,
@@ -100,13 +128,50 @@ pub async fn scope(
         response.headers_mut().insert(HEADER, value);
     }
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    match response.extensions().get::<TokenOutcome>() {
+        Some(outcome) => {
+            let (label, reason) = outcome.labels();
+            span.record("outcome", label);
+            if let Some(reason) = reason {
+                span.record("reason", reason);
+            }
+            METRICS.token_request(*outcome, took);
+        }
+        None => {
+            span.record("outcome", outcome_of(status));
+            if management {
+                METRICS.management_request(route.as_deref(), method.as_str(), status);
+            }
+        }
+    }
+    let duration_ms = took.as_secs_f64() * 1000.0;
     if response.extensions().get::<QuietSuccess>().is_some() && status < 400 {
         tracing::debug!(parent: &span, http.status = status, duration_ms, "answered {status}");
     } else {
         tracing::info!(parent: &span, http.status = status, duration_ms, "answered {status}");
     }
     response
+}
+
+/// The `outcome` of a request other than a token request, by its status.
+fn outcome_of(status: u16) -> &'static str {
+    match status {
+        ..400 => "succeeded",
+        400..500 => "refused",
+        _ => "failed",
+    }
+}
+
+/// The values of `{name}` segments of the route `template` in `path`.
+fn path_parameters<'a>(
+    template: &'a str,
+    path: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(t, p)| Some((t.strip_prefix('{')?.strip_suffix('}')?, p)))
 }
 
 /// Marks a success whose "answered" line goes to `debug`, not `info`: the token

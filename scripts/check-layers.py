@@ -38,6 +38,7 @@ LAYERS = {
     "server": 5,
     "lib": 5,
     "main": 5,
+    "logging": 5,
 }
 FRONT_ENDS = {"http", "oauth", "console", "cli"}
 

@@ -14,11 +14,16 @@ use axum::{Router, middleware};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::clock::Clock;
 use crate::web::{AppState, BODY_LIMIT, operation};
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let (api, doc) = crate::http::routes();
+/// The whole HTTP application; with `metrics`, `GET /metrics` for the platform
+/// administrator (off when the exposition has its own listener, [`metrics_router`]).
+pub fn router(state: AppState, metrics: bool) -> Router {
+    let (mut api, doc) = crate::http::routes();
+    if metrics {
+        api = api.merge(crate::http::metrics::routes());
+    }
     let doc = Arc::new(doc);
     let trusted_proxies = state.trusted_proxies.clone();
     Router::new()
@@ -46,4 +51,18 @@ pub fn router(state: AppState) -> Router {
             trusted_proxies,
             operation::scope,
         ))
+}
+
+/// `GET /metrics` alone, without authentication, for the separate listener of
+/// `metrics.listen`.
+pub fn metrics_router(clock: Arc<dyn Clock>) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let now = clock.now();
+                async move { crate::http::metrics::exposition(now) }
+            }),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND })
 }

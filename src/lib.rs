@@ -34,6 +34,7 @@
 //! - [`http`]: the management API and its OpenAPI document.
 //! - [`oauth`]: each tenant's issuer: discovery, JWKS, token, introspection.
 //! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
+//! - [`logging`]: log lines as text or flat JSON objects (`--log-format`).
 //! - [`app`], [`server`], [`config`]: the composition root: the router, start-up and
 //!   shutdown, flags + YAML + environment validated once into each part's settings.
 
@@ -43,6 +44,7 @@ pub mod config;
 pub mod console;
 pub mod domain;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod oauth;

@@ -4,20 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use latchkey::config::{Cli, Command, Settings};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     // One TLS crypto provider for the whole process: with two linked, rustls cannot pick
     // a process-wide default and panics on first use.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_env("LATCHKEY_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    latchkey::logging::init(cli.log_format);
     match cli.command {
         Command::Serve(args) => {
             let settings = match Settings::load(&args) {

@@ -15,6 +15,9 @@ use clap::{Args, Parser, Subcommand};
     about = "Self-hosted authority for OAuth 2.0 client secrets"
 )]
 pub struct Cli {
+    /// Log lines as readable text or one JSON object per line
+    #[arg(long, global = true, env = "LATCHKEY_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -75,18 +75,20 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
     let shutdown_clock = clock.clone();
     let metrics = start_metrics(&settings, store.clone(), clock.clone()).await?;
-    let mut background =
-        start_notifications(&settings, &public_url, store.clone(), master, clock)?;
+    let mut background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
     background.extend(metrics.tasks);
     let metrics_on_main = settings.metrics.enabled && metrics.listening.is_none();
-    let app = app::router(AppState::new(AppParts {
-        accounts,
-        services,
-        tokens: tokens.clone(),
-        bootstrap_token: settings.bootstrap_token.clone(),
-        public_url: public_url.clone(),
-        trusted_proxies: settings.trusted_proxies.clone(),
-    }), metrics_on_main);
+    let app = app::router(
+        AppState::new(AppParts {
+            accounts,
+            services,
+            tokens: tokens.clone(),
+            bootstrap_token: settings.bootstrap_token.clone(),
+            public_url: public_url.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        }),
+        metrics_on_main,
+    );
     announce(&settings, addr, &public_url);
     match metrics.listening {
         Some(at) => println!("  Metrics:        http://{at}/metrics (no authentication)"),

@@ -16,7 +16,13 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     /// Log lines as readable text or one JSON object per line
-    #[arg(long, global = true, env = "LATCHKEY_LOG_FORMAT", value_enum, default_value_t)]
+    #[arg(
+        long,
+        global = true,
+        env = "LATCHKEY_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
     pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,

@@ -47,12 +47,13 @@ pub struct MetricsSettings {
 
 impl MetricsSection {
     pub(super) fn settings(&self) -> Result<MetricsSettings, ConfigError> {
-        let listen = match self.listen.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(text.parse().map_err(|e| {
-                bad("metrics.listen", format!("{text:?} is not an address: {e}"))
-            })?),
-        };
+        let listen =
+            match self.listen.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(text) => Some(text.parse().map_err(|e| {
+                    bad("metrics.listen", format!("{text:?} is not an address: {e}"))
+                })?),
+            };
         if !(1..=86_400).contains(&self.refresh_interval) {
             return Err(bad(
                 "metrics.refreshInterval",

@@ -1,11 +1,12 @@
 //! The OAuth 2.0 / OpenID front end: each tenant is an issuer at
 //! `{public_url}/identity/{tenantId}` with discovery, JWKS, the token endpoint
 //! (grant `client_credentials`) and introspection (RFC 7662). Handlers parse,
-//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms. A token
-//! response carries its [`TokenOutcome`] (an extension) for the request layer to
-//! count and log.
+//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms. The token
+//! endpoint counts each request in [`METRICS`] under its [`TokenOutcome`] (refusal
+//! reason included) and records that outcome on the request's span for its log line.
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -17,11 +18,11 @@ use serde_json::{Value, json};
 
 use crate::domain::access::ROLE_IDS;
 use crate::domain::ids::{ClientId, TenantId};
-use crate::metrics::TokenOutcome;
+use crate::metrics::{METRICS, TokenOutcome};
 use crate::service::tokens::ClientAuthentication;
 use crate::web::AppState;
 use crate::web::error::ApiError;
-use crate::web::operation::ClientAddress;
+use crate::web::operation::{ClientAddress, OutcomeRecorded};
 
 mod error;
 mod request;
@@ -142,6 +143,7 @@ async fn token(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let started = Instant::now();
     // Set when the service answered; otherwise the request failed before it.
     let mut counted = None;
     let outcome: Result<Value, OAuthError> = async {
@@ -188,16 +190,23 @@ async fn token(
             .extensions_mut()
             .insert(crate::web::operation::QuietSuccess);
     }
-    response.extensions_mut().insert(counted);
+    METRICS.token_request(counted, started.elapsed());
+    let span = tracing::Span::current();
+    let (outcome, reason) = counted.labels();
+    span.record("outcome", outcome);
+    if let Some(reason) = reason {
+        span.record("reason", reason);
+    }
+    // A zero-sized marker: no allocation on the token path.
+    response.extensions_mut().insert(OutcomeRecorded);
     response
 }
 
-/// Names the tenant and the client (when its id is well formed) in the request's log line.
+/// Names the client (when its id is well formed) in the request's log line; the
+/// request layer names the tenant from the path.
 fn note_client(req: &Request) {
-    let span = tracing::Span::current();
-    span.record("tenant.id", tracing::field::display(&req.tenant));
     if let Ok(client) = ClientId::parse(&req.credentials.client_id) {
-        span.record("client.id", tracing::field::display(&client));
+        tracing::Span::current().record("client.id", tracing::field::display(&client));
     }
 }
 

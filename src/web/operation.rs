@@ -9,10 +9,10 @@
 //! throttle all read that one value.
 //!
 //! The same line carries the request's `tenant.id` and `client.id` (path parameters of
-//! the route, or what the token endpoint authenticated) and its `outcome`; this layer
-//! also counts the request in [`METRICS`]: a token request under the [`TokenOutcome`]
-//! its handler attached to the response, a management API request under its route
-//! template, method and status.
+//! the route, or the client the token endpoint authenticated) and its `outcome` (by
+//! status, unless the handler recorded one: [`OutcomeRecorded`]); this layer also counts
+//! each management API request in [`METRICS`] under its route template, method and
+//! status (the token endpoint counts its own, with their outcome).
 //!
 //! It also turns any error response not written by [`ApiError`] (unknown route,
 //! wrong method, body limit, panic) into the standard `ErrorResponse`.
@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBodyWritten};
 use crate::domain::forwarded::TrustedProxies;
-use crate::metrics::{METRICS, TokenOutcome};
+use crate::metrics::METRICS;
 use crate::service::origin::{self, Origin};
 
 /// The response header that carries the OperationId.
@@ -82,10 +82,8 @@ pub async fn scope(
     let id = Uuid::new_v4();
     let address = client_address(&trusted, &request);
     let path = request.uri().path();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
+    // A reference count, not a copy: the token path allocates nothing for its metrics.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
@@ -97,7 +95,7 @@ pub async fn scope(
         outcome = Empty,
         reason = Empty,
     );
-    if let Some(template) = route.as_deref() {
+    if let Some(template) = route.as_ref().map(MatchedPath::as_str) {
         for (name, value) in path_parameters(template, path) {
             match name {
                 "tenantId" => span.record("tenant.id", value),
@@ -129,21 +127,12 @@ pub async fn scope(
     }
     let status = response.status().as_u16();
     let took = started.elapsed();
-    match response.extensions().get::<TokenOutcome>() {
-        Some(outcome) => {
-            let (label, reason) = outcome.labels();
-            span.record("outcome", label);
-            if let Some(reason) = reason {
-                span.record("reason", reason);
-            }
-            METRICS.token_request(*outcome, took);
-        }
-        None => {
-            span.record("outcome", outcome_of(status));
-            if management {
-                METRICS.management_request(route.as_deref(), method.as_str(), status);
-            }
-        }
+    if response.extensions().get::<OutcomeRecorded>().is_none() {
+        span.record("outcome", outcome_of(status));
+    }
+    if management {
+        let route = route.as_ref().map(MatchedPath::as_str);
+        METRICS.management_request(route, method.as_str(), status);
     }
     let duration_ms = took.as_secs_f64() * 1000.0;
     if response.extensions().get::<QuietSuccess>().is_some() && status < 400 {
@@ -173,6 +162,11 @@ fn path_parameters<'a>(
         .zip(path.split('/'))
         .filter_map(|(t, p)| Some((t.strip_prefix('{')?.strip_suffix('}')?, p)))
 }
+
+/// Marks a response whose handler recorded the request's `outcome` on its span (the
+/// token endpoint, with its refusal reason); others get one from their status.
+#[derive(Clone, Copy)]
+pub struct OutcomeRecorded;
 
 /// Marks a success whose "answered" line goes to `debug`, not `info`: the token
 /// endpoint's, which would otherwise write a line per token (hundreds of MB an hour

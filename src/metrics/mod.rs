@@ -19,96 +19,21 @@
 //! With `metrics.enabled: false` ([`Registry::set_enabled`]) the token path records nothing.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+mod instruments;
+mod labels;
 mod text;
 
+pub use instruments::{Counter, Gauge, Histogram};
+use labels::TOKEN_OUTCOMES;
+pub use labels::{DeliveryOutcome, Refreshed, RefusalReason, SecretCounts, TokenOutcome};
 pub use text::Text;
 
 /// The process's instruments.
 pub static METRICS: Registry = Registry::new();
-
-/// A monotonically increasing count.
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    pub const fn new() -> Self {
-        Self(AtomicU64::new(0))
-    }
-
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// A value that goes up and down.
-#[derive(Debug, Default)]
-pub struct Gauge(AtomicI64);
-
-impl Gauge {
-    pub const fn new() -> Self {
-        Self(AtomicI64::new(0))
-    }
-
-    pub fn add(&self, n: i64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Durations counted into fixed buckets (upper bounds in seconds, ascending).
-#[derive(Debug)]
-pub struct Histogram<const N: usize> {
-    bounds: [f64; N],
-    /// Observations in each bucket (not cumulative); the last one is `+Inf`.
-    counts: [AtomicU64; N],
-    overflow: AtomicU64,
-    sum_nanos: AtomicU64,
-}
-
-impl<const N: usize> Histogram<N> {
-    pub const fn new(bounds: [f64; N]) -> Self {
-        Self {
-            bounds,
-            counts: [const { AtomicU64::new(0) }; N],
-            overflow: AtomicU64::new(0),
-            sum_nanos: AtomicU64::new(0),
-        }
-    }
-
-    pub fn observe(&self, d: Duration) {
-        let seconds = d.as_secs_f64();
-        let bucket = self.bounds.iter().position(|b| seconds <= *b);
-        match bucket.and_then(|i| self.counts.get(i)) {
-            Some(count) => count.fetch_add(1, Ordering::Relaxed),
-            None => self.overflow.fetch_add(1, Ordering::Relaxed),
-        };
-        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
-    }
-
-    /// Cumulative counts per bound, the total count and the sum in seconds.
-    fn snapshot(&self) -> ([(f64, u64); N], u64, f64) {
-        let mut running = 0;
-        let cumulative = std::array::from_fn(|i| {
-            running += self.counts[i].load(Ordering::Relaxed);
-            (self.bounds[i], running)
-        });
-        let total = running + self.overflow.load(Ordering::Relaxed);
-        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-        (cumulative, total, sum)
-    }
-}
 
 /// Latency buckets of the token endpoint (seconds).
 const TOKEN_BUCKETS: [f64; 14] = [
@@ -116,178 +41,6 @@ const TOKEN_BUCKETS: [f64; 14] = [
 ];
 /// Wait for an Argon2id run place (seconds).
 const WAIT_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
-
-/// Why client authentication failed at the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalReason {
-    /// No client authentication in the request (or no such tenant id).
-    NoCredentials,
-    UnknownClient,
-    WrongSecret,
-    Expired,
-    Revoked,
-    Superseded,
-    ClientDisabled,
-}
-
-impl RefusalReason {
-    pub const ALL: [Self; 7] = [
-        Self::NoCredentials,
-        Self::UnknownClient,
-        Self::WrongSecret,
-        Self::Expired,
-        Self::Revoked,
-        Self::Superseded,
-        Self::ClientDisabled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NoCredentials => "no_credentials",
-            Self::UnknownClient => "unknown_client",
-            Self::WrongSecret => "wrong_secret",
-            Self::Expired => "expired",
-            Self::Revoked => "revoked",
-            Self::Superseded => "superseded",
-            Self::ClientDisabled => "client_disabled",
-        }
-    }
-}
-
-/// How a token request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenOutcome {
-    Issued,
-    Refused(RefusalReason),
-    /// Too many failed authentications (429).
-    Throttled,
-    InvalidRequest,
-    UnauthorizedClient,
-    InvalidScope,
-    /// The Argon2id queue was full (503).
-    Busy,
-    /// The database was unreachable (503).
-    Unavailable,
-    Error,
-}
-
-const OTHER_OUTCOMES: [TokenOutcome; 8] = [
-    TokenOutcome::Issued,
-    TokenOutcome::Throttled,
-    TokenOutcome::InvalidRequest,
-    TokenOutcome::UnauthorizedClient,
-    TokenOutcome::InvalidScope,
-    TokenOutcome::Busy,
-    TokenOutcome::Unavailable,
-    TokenOutcome::Error,
-];
-const TOKEN_OUTCOMES: usize = OTHER_OUTCOMES.len() + RefusalReason::ALL.len();
-
-impl TokenOutcome {
-    /// Its place in the counter array.
-    fn index(self) -> usize {
-        match self {
-            Self::Issued => 0,
-            Self::Throttled => 1,
-            Self::InvalidRequest => 2,
-            Self::UnauthorizedClient => 3,
-            Self::InvalidScope => 4,
-            Self::Busy => 5,
-            Self::Unavailable => 6,
-            Self::Error => 7,
-            Self::Refused(reason) => OTHER_OUTCOMES.len() + reason as usize,
-        }
-    }
-
-    /// The `outcome` label and, for refusals, the `reason` label.
-    pub fn labels(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Self::Issued => ("issued", None),
-            Self::Refused(reason) => ("refused", Some(reason.as_str())),
-            Self::Throttled => ("throttled", None),
-            Self::InvalidRequest => ("invalid_request", None),
-            Self::UnauthorizedClient => ("unauthorized_client", None),
-            Self::InvalidScope => ("invalid_scope", None),
-            Self::Busy => ("busy", None),
-            Self::Unavailable => ("unavailable", None),
-            Self::Error => ("error", None),
-        }
-    }
-
-    fn all() -> impl Iterator<Item = Self> {
-        OTHER_OUTCOMES
-            .into_iter()
-            .chain(RefusalReason::ALL.into_iter().map(Self::Refused))
-    }
-}
-
-/// How a delivery attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryOutcome {
-    Delivered,
-    /// Failed; another attempt is scheduled.
-    Retry,
-    /// Failed, and the retry schedule is spent.
-    GaveUp,
-}
-
-impl DeliveryOutcome {
-    const ALL: [Self; 3] = [Self::Delivered, Self::Retry, Self::GaveUp];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Retry => "retry",
-            Self::GaveUp => "gave_up",
-        }
-    }
-}
-
-/// Counts of one tenant's live secrets (as the tenant summary counts them).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SecretCounts {
-    pub active: i64,
-    pub expiring_7d: i64,
-    pub expiring_30d: i64,
-    pub expired: i64,
-    pub never_used: i64,
-}
-
-impl SecretCounts {
-    pub fn add(&mut self, other: &Self) {
-        self.active += other.active;
-        self.expiring_7d += other.expiring_7d;
-        self.expiring_30d += other.expiring_30d;
-        self.expired += other.expired;
-        self.never_used += other.never_used;
-    }
-
-    fn by_status(&self) -> [(&'static str, i64); 5] {
-        [
-            ("active", self.active),
-            ("expiring_7d", self.expiring_7d),
-            ("expiring_30d", self.expiring_30d),
-            ("expired", self.expired),
-            ("never_used", self.never_used),
-        ]
-    }
-}
-
-/// The gauges read from the database, as of the last refresh.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Refreshed {
-    /// When this was read (Unix seconds).
-    pub at: i64,
-    /// Per tenant id, at most `metrics.maxTenants` of them.
-    pub tenants: Vec<(String, SecretCounts)>,
-    /// The tenants beyond the cap, summed: how many, and their counts.
-    pub other: Option<(u64, SecretCounts)>,
-    pub deliveries_pending: i64,
-    /// Unix seconds of the oldest pending delivery's creation.
-    pub oldest_pending_at: Option<i64>,
-    /// Unix seconds of the current signing key's creation.
-    pub signing_key_created_at: Option<i64>,
-}
 
 /// Management requests by route template, method and status.
 type RouteCounts = BTreeMap<(String, &'static str, u16), u64>;

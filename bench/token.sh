@@ -22,6 +22,8 @@
 # when run as root, 127.0.0.1 on a free port), pinned to the server's core so a
 # figure is the whole server side on one core, and stopped at exit.
 #
+# The server inherits the environment: LATCHKEY_METRICS__ENABLED=false measures
+# the token path without metrics.
 # Other knobs: CONNS (64), DURATION_S (10), WARMUP_S (3), SERVER_CPUS (1),
 # LOAD_CPUS (0), THREADS (16, parallel seeding requests), SKIP_BUILD=1.
 # Loopback only; every wait is bounded; everything it makes is under target/ or

@@ -23,6 +23,8 @@ LAYERS = {
     "domain": 0,
     # The source of the current time: the services and notify's workers share it.
     "clock": 0,
+    # The process's instruments (atomics and their text exposition): written from every layer.
+    "metrics": 0,
     "storage": 1,
     "notify": 2,
     "service": 3,
@@ -36,6 +38,7 @@ LAYERS = {
     "server": 5,
     "lib": 5,
     "main": 5,
+    "logging": 5,
 }
 FRONT_ENDS = {"http", "oauth", "console", "cli"}
 

@@ -3,6 +3,7 @@
 //! request passes: OperationId and client address, body limit, panic guard, timeout.
 //! Only this module (and `server.rs`, which builds the state) knows every front end.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -12,11 +13,16 @@ use axum::{Router, middleware};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::clock::Clock;
 use crate::web::{AppState, BODY_LIMIT, operation};
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let (api, doc) = crate::http::routes();
+/// The whole HTTP application; with `metrics`, `GET /metrics` for the platform
+/// administrator (off when the exposition has its own listener, [`metrics_router`]).
+pub fn router(state: AppState, metrics: bool) -> Router {
+    let (mut api, doc) = crate::http::routes();
+    if metrics {
+        api = api.merge(crate::http::metrics::routes());
+    }
     let trusted_proxies = state.trusted_proxies.clone();
     // The document at /api/openapi.json and the interactive reference (Swagger UI,
     // served from the binary) at /api/docs.
@@ -41,4 +47,18 @@ pub fn router(state: AppState) -> Router {
             trusted_proxies,
             operation::scope,
         ))
+}
+
+/// `GET /metrics` alone, without authentication, for the separate listener of
+/// `metrics.listen`.
+pub fn metrics_router(clock: Arc<dyn Clock>) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let now = clock.now();
+                async move { crate::http::metrics::exposition(now) }
+            }),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND })
 }

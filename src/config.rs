@@ -13,8 +13,8 @@
 //! [`crate::domain::bootstrap_token`], the notifier's schedule and SMTP settings)
 //! and the composition root hands each part its own; no part reads the
 //! configuration. Modules: `cli` (the command line), `file` (the YAML/environment
-//! shape and its merge), `validate` (checks into typed settings), `notifications`
-//! and `serving` (their sections, keys and checks).
+//! shape and its merge), `validate` (checks into typed settings), `notifications`,
+//! `serving` and `metrics` (their sections, keys and checks).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -31,11 +31,13 @@ use crate::storage::CredentialCache;
 
 mod cli;
 mod file;
+mod metrics;
 mod notifications;
 mod serving;
 mod validate;
 
 pub use cli::{Cli, Command, DatabaseArgs, KeysCommand, ServeArgs, UsersCommand};
+pub use metrics::MetricsSettings;
 pub use serving::ServerSettings;
 
 /// Where the master key (which seals token-signing keys at rest) comes from.
@@ -80,6 +82,8 @@ pub struct Settings {
     pub email: Option<EmailSettings>,
     /// `leaks.scannerKeys`: the keys trusted to sign leak reports, from the file.
     pub scanner_keys: Vec<crate::domain::leaks::ScannerKey>,
+    /// `metrics`: `/metrics`, its listener and the refresh of its database gauges.
+    pub metrics: MetricsSettings,
 }
 
 impl Settings {

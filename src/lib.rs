@@ -16,13 +16,15 @@
 //!                    │
 //!   storage/                            trait Storage; sqlite/, postgres/, conformance
 //!                    │
-//!   domain/, clock                      rules without I/O; the source of time
+//!   domain/, clock, metrics             rules without I/O; the source of time; instruments
 //! ```
 //!
 //! - [`domain`]: ids, secret values (generate, checksum, hint), hashes, expiry
 //!   policy and its table of rules, the verification decision, audit entries,
 //!   events, webhook signatures and targets, account rules.
 //! - [`clock`]: the source of the current time, injectable for tests.
+//! - [`metrics`]: the process's counters, gauges and histograms and their Prometheus
+//!   text (lock-free on the token path; database-backed gauges refreshed in the background).
 //! - [`storage`]: one interface, two databases, the same conformance tests.
 //! - [`notify`]: background delivery of the event outbox (signed webhooks,
 //!   expiry emails over SMTP) and the expiry scheduler.
@@ -34,6 +36,7 @@
 //! - [`console`]: the web console at `/console` (server-rendered pages over the same services).
 //! - [`cli`]: the operator commands of `latchkey`: a client of the management API, and
 //!   the local database tasks (migrate, password reset, backup, restore).
+//! - [`logging`]: log lines as text or flat JSON objects (`--log-format`).
 //! - [`app`], [`server`], [`config`]: the composition root: the router, start-up and
 //!   shutdown, flags + YAML + environment validated once into each part's settings.
 
@@ -44,6 +47,8 @@ pub mod config;
 pub mod console;
 pub mod domain;
 pub mod http;
+pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod oauth;
 pub mod server;

@@ -11,7 +11,6 @@ use latchkey::config::{
     self, Cli, Command, DatabaseArgs, KeysCommand, MasterKeySource, ServeArgs, Settings,
     UsersCommand,
 };
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     // One TLS crypto provider for the whole process: with two linked, rustls cannot pick
@@ -23,13 +22,7 @@ fn main() -> ExitCode {
         Command::Serve(_) => "info",
         _ => "warn",
     };
-    let filter = EnvFilter::try_from_env("LATCHKEY_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    latchkey::logging::init(cli.log_format, default_level);
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(
             shell,

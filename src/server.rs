@@ -1,5 +1,6 @@
 //! Start-up and shutdown of `latchkey serve`: open and migrate the database,
-//! build the services, bind, announce where to connect, serve until SIGTERM or
+//! build the services, bind (and the metrics listener of `metrics.listen`, with the
+//! refresh of the metrics' database gauges), announce where to connect, serve until SIGTERM or
 //! Ctrl-C. Shutdown stops accepting, writes `LastUsedAt` (the only state held in
 //! memory) at once, lets in-flight requests finish for `server.shutdownTimeout`,
 //! closes what is left ([`connections`]), writes `LastUsedAt` again and returns.
@@ -19,6 +20,7 @@ use crate::notify::email::Mailer;
 use crate::notify::expiry::ExpiryScheduler;
 use crate::notify::notice_email::NoticeMailer;
 use crate::service::accounts::Accounts;
+use crate::service::gauges;
 use crate::service::keys::{KeyRing, load_or_create_key_file, run_refresh};
 use crate::service::tokens::Tokens;
 use crate::service::usage_log::UsageLog;
@@ -74,16 +76,29 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the console administrator: {e}"))?;
     let shutdown_clock = clock.clone();
-    let background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
-    let app = app::router(AppState::new(AppParts {
-        accounts,
-        services,
-        tokens: tokens.clone(),
-        bootstrap_token: settings.bootstrap_token.clone(),
-        public_url: public_url.clone(),
-        trusted_proxies: settings.trusted_proxies.clone(),
-    }));
+    let metrics = start_metrics(&settings, store.clone(), clock.clone()).await?;
+    let mut background = start_notifications(&settings, &public_url, store.clone(), master, clock)?;
+    background.extend(metrics.tasks);
+    let metrics_on_main = settings.metrics.enabled && metrics.listening.is_none();
+    let app = app::router(
+        AppState::new(AppParts {
+            accounts,
+            services,
+            tokens: tokens.clone(),
+            bootstrap_token: settings.bootstrap_token.clone(),
+            public_url: public_url.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        }),
+        metrics_on_main,
+    );
     announce(&settings, addr, &public_url);
+    match metrics.listening {
+        Some(at) => println!("  Metrics:        http://{at}/metrics (no authentication)"),
+        None if metrics_on_main => {
+            println!("  Metrics:        http://{addr}/metrics (bootstrap token)")
+        }
+        None => {}
+    }
     announce_console(
         &settings,
         addr,
@@ -128,6 +143,52 @@ async fn flush_at_shutdown(usage: &UsageLog, clock: &Arc<dyn crate::service::Clo
             "secret uses could not be flushed {when}: the database did not answer within 5 s"
         ),
     }
+}
+
+/// What [`start_metrics`] started.
+struct MetricsTasks {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The bound address of `metrics.listen`.
+    listening: Option<std::net::SocketAddr>,
+}
+
+/// Turns recording on or off and, when on, starts the refresh of the database
+/// gauges and the separate `/metrics` listener of `metrics.listen`.
+async fn start_metrics(
+    settings: &Settings,
+    store: Arc<dyn storage::Storage>,
+    clock: Arc<dyn crate::service::Clock>,
+) -> anyhow::Result<MetricsTasks> {
+    let m = settings.metrics;
+    crate::metrics::METRICS.set_enabled(m.enabled);
+    let mut started = MetricsTasks {
+        tasks: Vec::new(),
+        listening: None,
+    };
+    if !m.enabled {
+        return Ok(started);
+    }
+    started.tasks.push(tokio::spawn(gauges::refresh_every(
+        store,
+        clock.clone(),
+        m.refresh_interval,
+        m.max_tenants,
+    )));
+    if let Some(listen) = m.listen {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (metrics.listen): {e}"))?;
+        let bound = listener.local_addr()?;
+        let router = app::metrics_router(clock);
+        started.tasks.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the metrics listener stopped: {e}");
+            }
+        }));
+        tracing::info!(listen = %bound, "serving metrics");
+        started.listening = Some(bound);
+    }
+    Ok(started)
 }
 
 /// Starts the delivery worker and the expiry scheduler (on every node: they

@@ -19,6 +19,15 @@ use clap::{Args, Parser, Subcommand};
     after_help = crate::cli::EXIT_CODES_HELP
 )]
 pub struct Cli {
+    /// Log lines as readable text or one JSON object per line
+    #[arg(
+        long,
+        global = true,
+        env = "LATCHKEY_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -142,6 +151,7 @@ mod tests {
         .map_err(|e| e.to_string());
         let Ok(Cli {
             command: Command::Remote(crate::cli::RemoteCommand::Secrets { connection, .. }),
+            ..
         }) = cli
         else {
             panic!("not parsed as secrets add: {cli:?}");

@@ -12,6 +12,7 @@ use figment::providers::{Env, Format, Serialized};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::metrics::MetricsSection;
 use super::notifications::{EMAIL_KEYS, NotificationsSection, smtp_password_from_environment};
 use super::serving::LoggingSection;
 use super::{ConfigError, bad};
@@ -32,6 +33,7 @@ pub(super) struct FileConfig {
     pub(super) argon2: Argon2Section,
     pub(super) logging: LoggingSection,
     pub(super) leaks: LeaksSection,
+    pub(super) metrics: MetricsSection,
 }
 
 /// Leak reports from secret scanners.
@@ -173,7 +175,7 @@ impl Default for AuditSection {
 }
 
 /// Every configuration key, for case-insensitive environment overrides.
-const KEYS: [&str; 41] = [
+const KEYS: [&str; 46] = [
     "server.listen",
     "server.publicUrl",
     "server.trustedProxies",
@@ -215,6 +217,11 @@ const KEYS: [&str; 41] = [
     "argon2.queue",
     "leaks",
     "leaks.scannerKeys",
+    "metrics",
+    "metrics.enabled",
+    "metrics.listen",
+    "metrics.refreshInterval",
+    "metrics.maxTenants",
 ];
 
 /// Secrets read from the environment, kept apart from the file's values.

@@ -105,6 +105,7 @@ impl Settings {
             })?),
         };
         let scanner_keys = scanner_keys(file.leaks.scanner_keys.as_deref())?;
+        let metrics = file.metrics.settings()?;
         let t = file.tokens;
         if !(1..=3600).contains(&t.last_used_interval) {
             return Err(bad(
@@ -177,6 +178,7 @@ impl Settings {
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             scanner_keys,
+            metrics,
             trusted_proxies,
             bootstrap_token,
             limits: Limits {

@@ -18,6 +18,7 @@ mod filters;
 mod health;
 mod inventory;
 mod leak_reports;
+pub mod metrics;
 pub mod openapi;
 mod policies;
 mod secret_lookup;

@@ -23,6 +23,7 @@ use super::targets::{self, PolicyResolver};
 use crate::clock::Clock;
 use crate::domain::jws::MasterKey;
 use crate::domain::webhook_signature::SigningSecret;
+use crate::metrics::{DeliveryOutcome, METRICS};
 use crate::storage::{
     AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, NextStep, Storage, StorageError,
 };
@@ -153,6 +154,11 @@ impl Dispatcher {
                 (failure.status, Some(failure.reason), next)
             }
         };
+        METRICS.delivery_attempt(match next {
+            NextStep::Delivered => DeliveryOutcome::Delivered,
+            NextStep::RetryAt(_) => DeliveryOutcome::Retry,
+            NextStep::GiveUp => DeliveryOutcome::GaveUp,
+        });
         AttemptOutcome {
             record: AttemptRecord {
                 attempt,

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::metrics::{RefusalReason, TokenOutcome};
 use crate::service::tokens::TokenError;
 use crate::web::error::ErrorBodyWritten;
 
@@ -49,7 +50,7 @@ impl OAuthError {
     pub fn from_token_error(e: TokenError, realm: String) -> Self {
         match e {
             TokenError::InvalidRequest(d) => Self::invalid_request(d),
-            TokenError::InvalidClient => Self::invalid_client(realm),
+            TokenError::InvalidClient(_) => Self::invalid_client(realm),
             TokenError::UnauthorizedClient => Self::new(
                 StatusCode::BAD_REQUEST,
                 "unauthorized_client",
@@ -92,6 +93,17 @@ impl OAuthError {
                     "an unexpected error occurred",
                 )
             }
+        }
+    }
+
+    /// How a token request that failed before reaching the service is counted: no
+    /// usable client authentication (none sent, or a tenant id that cannot exist),
+    /// or a malformed request.
+    pub fn outcome_before_authentication(&self) -> TokenOutcome {
+        if self.code == "invalid_client" {
+            TokenOutcome::Refused(RefusalReason::NoCredentials)
+        } else {
+            TokenOutcome::InvalidRequest
         }
     }
 

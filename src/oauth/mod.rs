@@ -1,9 +1,12 @@
 //! The OAuth 2.0 / OpenID front end: each tenant is an issuer at
 //! `{public_url}/identity/{tenantId}` with discovery, JWKS, the token endpoint
 //! (grant `client_credentials`) and introspection (RFC 7662). Handlers parse,
-//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms.
+//! call [`crate::service::tokens::Tokens`], and answer in RFC 6749's terms. The token
+//! endpoint counts each request in [`METRICS`] under its [`TokenOutcome`] (refusal
+//! reason included) and records that outcome on the request's span for its log line.
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -14,11 +17,12 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::domain::access::ROLE_IDS;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{ClientId, TenantId};
+use crate::metrics::{METRICS, TokenOutcome};
 use crate::service::tokens::ClientAuthentication;
 use crate::web::AppState;
 use crate::web::error::ApiError;
-use crate::web::operation::ClientAddress;
+use crate::web::operation::{ClientAddress, OutcomeRecorded};
 
 mod error;
 mod request;
@@ -139,6 +143,9 @@ async fn token(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let started = Instant::now();
+    // Set when the service answered; otherwise the request failed before it.
+    let mut counted = None;
     let outcome: Result<Value, OAuthError> = async {
         let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
         let form = Form::parse(&body)?;
@@ -154,12 +161,16 @@ async fn token(
             ));
         }
         let req = read_request(&app, &tenant, &headers, &body)?;
+        note_client(&req);
         let auth = req.authentication(source);
         let issued = app
             .tokens
             .issue(auth, req.form.get("scope"), audience.or(resource))
             .await
-            .map_err(|e| OAuthError::from_token_error(e, req.realm.clone()))?;
+            .map_err(|e| {
+                counted = Some(e.outcome());
+                OAuthError::from_token_error(e, req.realm.clone())
+            })?;
         Ok(json!({
             "access_token": issued.access_token,
             "token_type": "Bearer",
@@ -168,13 +179,35 @@ async fn token(
         }))
     }
     .await;
+    let counted = match (&outcome, counted) {
+        (_, Some(counted)) => counted,
+        (Ok(_), None) => TokenOutcome::Issued,
+        (Err(e), None) => e.outcome_before_authentication(),
+    };
     let mut response = respond(outcome);
     if response.status().is_success() && !app.tokens.successes_at_info() {
         response
             .extensions_mut()
             .insert(crate::web::operation::QuietSuccess);
     }
+    METRICS.token_request(counted, started.elapsed());
+    let span = tracing::Span::current();
+    let (outcome, reason) = counted.labels();
+    span.record("outcome", outcome);
+    if let Some(reason) = reason {
+        span.record("reason", reason);
+    }
+    // A zero-sized marker: no allocation on the token path.
+    response.extensions_mut().insert(OutcomeRecorded);
     response
+}
+
+/// Names the client (when its id is well formed) in the request's log line; the
+/// request layer names the tenant from the path.
+fn note_client(req: &Request) {
+    if let Ok(client) = ClientId::parse(&req.credentials.client_id) {
+        tracing::Span::current().record("client.id", tracing::field::display(&client));
+    }
 }
 
 async fn introspect(

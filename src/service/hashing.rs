@@ -20,6 +20,7 @@ use super::ServiceError;
 use super::settings::Argon2Bound;
 use crate::domain::secret_hash::{self, Block, PresentedDigest, StoredHash};
 use crate::domain::secret_value::SecretValue;
+use crate::metrics::METRICS;
 
 #[derive(Clone)]
 pub struct Hasher {
@@ -126,12 +127,15 @@ impl Hasher {
         with_memory: bool,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
+        let waiting = METRICS.argon2_enqueued();
         let slot = self
             .argon2_slots
             .clone()
             .acquire_owned()
             .await
             .map_err(internal)?;
+        waiting.admitted();
+        METRICS.argon2_run();
         self.argon2_runs.fetch_add(1, Ordering::Relaxed);
         let pool = self.memory.clone();
         tokio::task::spawn_blocking(move || {

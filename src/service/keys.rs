@@ -244,6 +244,15 @@ impl KeyRing {
     }
 }
 
+/// When the key that signs at `now` was created (`None`: no key yet).
+pub(crate) fn current_created_at(
+    records: &[SigningKeyRecord],
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let all: Vec<KeyTimes> = records.iter().map(times).collect();
+    rules::current(&all, now).map(|i| records[i].created_at)
+}
+
 fn times(record: &SigningKeyRecord) -> KeyTimes {
     KeyTimes {
         generation: record.generation,

@@ -19,6 +19,7 @@ use crate::storage::{Storage, StorageError};
 pub mod accounts;
 pub mod audit;
 pub mod clients;
+pub mod gauges;
 mod hashing;
 mod journal;
 pub mod keys;

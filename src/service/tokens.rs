@@ -41,6 +41,7 @@ use crate::domain::jws;
 use crate::domain::secret_value::SecretValue;
 use crate::domain::throttle::FailureWindow;
 use crate::domain::verification::Refusal;
+use crate::metrics::{RefusalReason, TokenOutcome};
 use shared::WINDOW;
 
 /// Why a token request failed, as RFC 6749 names it.
@@ -48,8 +49,9 @@ use shared::WINDOW;
 pub enum TokenError {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// Client authentication failed, for this reason (never told to the client).
     #[error("client authentication failed")]
-    InvalidClient,
+    InvalidClient(Refusal),
     #[error("the client may not use this grant")]
     UnauthorizedClient,
     #[error("invalid scope: {0}")]
@@ -65,6 +67,29 @@ pub enum TokenError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl TokenError {
+    /// The outcome a token request that failed so is counted under.
+    pub fn outcome(&self) -> TokenOutcome {
+        match self {
+            Self::InvalidRequest(_) => TokenOutcome::InvalidRequest,
+            Self::InvalidClient(refusal) => TokenOutcome::Refused(match refusal {
+                Refusal::UnknownClient => RefusalReason::UnknownClient,
+                Refusal::NoMatch => RefusalReason::WrongSecret,
+                Refusal::Expired(_) => RefusalReason::Expired,
+                Refusal::Revoked(_) => RefusalReason::Revoked,
+                Refusal::Superseded(_) => RefusalReason::Superseded,
+                Refusal::ClientDisabled => RefusalReason::ClientDisabled,
+            }),
+            Self::UnauthorizedClient => TokenOutcome::UnauthorizedClient,
+            Self::InvalidScope(_) => TokenOutcome::InvalidScope,
+            Self::TooManyAttempts(_) => TokenOutcome::Throttled,
+            Self::Busy => TokenOutcome::Busy,
+            Self::Unavailable(_) => TokenOutcome::Unavailable,
+            Self::Internal(_) => TokenOutcome::Error,
+        }
+    }
 }
 
 impl From<crate::storage::StorageError> for TokenError {
@@ -248,7 +273,10 @@ impl Tokens {
                         &refusal.to_string(),
                     )
                     .await;
-                Err(full.map_or(TokenError::InvalidClient, TokenError::TooManyAttempts))
+                Err(full.map_or(
+                    TokenError::InvalidClient(refusal),
+                    TokenError::TooManyAttempts,
+                ))
             }
             // Not judged (the check queue is full, the database failed): not a failure.
             Err(e) => {

@@ -48,7 +48,7 @@ pub use journal::{
 };
 pub use notify::{
     AttemptOutcome, AttemptRecord, Channel, ClaimedDelivery, DeliveryRecord, DeliveryState,
-    DueSecret, NextStep, NotifyStore, WebhookRecord,
+    DueSecret, NextStep, NotifyStore, PendingDeliveries, WebhookRecord,
 };
 
 #[cfg(test)]

@@ -139,6 +139,15 @@ pub struct AttemptOutcome {
     pub next: NextStep,
 }
 
+/// The pending part of the delivery queue (for the metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingDeliveries {
+    /// Deliveries not yet delivered or given up (due, leased or waiting to retry).
+    pub count: i64,
+    /// When the oldest of them was created; `None` when there are none.
+    pub oldest_created_at: Option<DateTime<Utc>>,
+}
+
 /// A secret due for an expiry notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueSecret {
@@ -237,6 +246,9 @@ pub trait NotifyStore: Send + Sync + 'static {
         delivery_id: i64,
         outcome: &AttemptOutcome,
     ) -> Result<(), StorageError>;
+
+    /// The number of pending deliveries and the creation of the oldest (one statement).
+    async fn pending_deliveries(&self) -> Result<PendingDeliveries, StorageError>;
 
     /// Non-revoked secrets whose expiration lies in `(after, until]` and that have
     /// no notice `kind` for that expiration yet (at most `limit`).

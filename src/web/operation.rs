@@ -8,6 +8,12 @@
 //! audit trail's source, the token endpoint's per-address limiter and the console's sign-in
 //! throttle all read that one value.
 //!
+//! The same line carries the request's `tenant.id` and `client.id` (path parameters of
+//! the route, or the client the token endpoint authenticated) and its `outcome` (by
+//! status, unless the handler recorded one: [`OutcomeRecorded`]); this layer also counts
+//! each management API request in [`METRICS`] under its route template, method and
+//! status (the token endpoint counts its own, with their outcome).
+//!
 //! It also turns any error response not written by [`ApiError`] (unknown route,
 //! wrong method, body limit, panic) into the standard `ErrorResponse`.
 
@@ -15,16 +21,18 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
+use tracing::field::Empty;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBodyWritten};
 use crate::domain::forwarded::TrustedProxies;
+use crate::metrics::METRICS;
 use crate::service::origin::{self, Origin};
 
 /// The response header that carries the OperationId.
@@ -73,12 +81,30 @@ pub async fn scope(
 ) -> Response {
     let id = Uuid::new_v4();
     let address = client_address(&trusted, &request);
+    let path = request.uri().path();
+    // A reference count, not a copy: the token path allocates nothing for its metrics.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         operation_id = %id,
-        http.method = %request.method(),
-        http.path = %request.uri().path(),
+        http.method = %method,
+        http.path = %path,
+        tenant.id = Empty,
+        client.id = Empty,
+        outcome = Empty,
+        reason = Empty,
     );
+    if let Some(template) = route.as_ref().map(MatchedPath::as_str) {
+        for (name, value) in path_parameters(template, path) {
+            match name {
+                "tenantId" => span.record("tenant.id", value),
+                "clientId" => span.record("client.id", value),
+                _ => &span,
+            };
+        }
+    }
+    let management = path.starts_with("/api/");
     let started = Instant::now();
     let origin = Origin {
         operation_id: id,
@@ -100,7 +126,15 @@ pub async fn scope(
         response.headers_mut().insert(HEADER, value);
     }
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    if response.extensions().get::<OutcomeRecorded>().is_none() {
+        span.record("outcome", outcome_of(status));
+    }
+    if management {
+        let route = route.as_ref().map(MatchedPath::as_str);
+        METRICS.management_request(route, method.as_str(), status);
+    }
+    let duration_ms = took.as_secs_f64() * 1000.0;
     if response.extensions().get::<QuietSuccess>().is_some() && status < 400 {
         tracing::debug!(parent: &span, http.status = status, duration_ms, "answered {status}");
     } else {
@@ -108,6 +142,31 @@ pub async fn scope(
     }
     response
 }
+
+/// The `outcome` of a request other than a token request, by its status.
+fn outcome_of(status: u16) -> &'static str {
+    match status {
+        ..400 => "succeeded",
+        400..500 => "refused",
+        _ => "failed",
+    }
+}
+
+/// The values of `{name}` segments of the route `template` in `path`.
+fn path_parameters<'a>(
+    template: &'a str,
+    path: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(t, p)| Some((t.strip_prefix('{')?.strip_suffix('}')?, p)))
+}
+
+/// Marks a response whose handler recorded the request's `outcome` on its span (the
+/// token endpoint, with its refusal reason); others get one from their status.
+#[derive(Clone, Copy)]
+pub struct OutcomeRecorded;
 
 /// Marks a success whose "answered" line goes to `debug`, not `info`: the token
 /// endpoint's, which would otherwise write a line per token (hundreds of MB an hour

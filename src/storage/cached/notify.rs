@@ -10,7 +10,7 @@ use crate::domain::events::Event;
 use crate::domain::ids::TenantId;
 use crate::storage::{
     AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NotifyStore, Page, Paged,
-    Storage, StorageError, WebhookRecord,
+    PendingDeliveries, Storage, StorageError, WebhookRecord,
 };
 
 #[async_trait]
@@ -120,6 +120,10 @@ impl<S: Storage> NotifyStore for CachedStorage<S> {
         outcome: &AttemptOutcome,
     ) -> Result<(), StorageError> {
         self.inner.finish_attempt(delivery_id, outcome).await
+    }
+
+    async fn pending_deliveries(&self) -> Result<PendingDeliveries, StorageError> {
+        self.inner.pending_deliveries().await
     }
 
     async fn due_notices(

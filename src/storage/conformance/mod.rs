@@ -137,6 +137,7 @@ conformance!(
     renewed_leases_keep_a_claim,
     concurrent_claims_never_share_a_delivery,
     resend_requeues_a_delivery,
+    pending_deliveries_count_and_oldest,
     // webhooks.rs, webhook_limit.rs
     webhooks_round_trip_and_cascade,
     recipients_are_replaced_and_deduplicated,

@@ -13,7 +13,7 @@ use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
 use crate::storage::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DeliveryState, NextStep, Page,
-    StorageError,
+    PendingDeliveries, StorageError,
 };
 
 async fn delivery(s: &Store, tenant: TenantId, hook: Uuid, id: i64) -> DeliveryRecord {
@@ -379,4 +379,51 @@ pub(super) async fn resend_requeues_a_delivery(s: Store) {
         delivery(&s, a, hook.id, failed).await.state,
         DeliveryState::Delivered
     );
+}
+
+/// The pending count and the oldest pending creation: leased and retrying
+/// deliveries are pending, delivered and given-up ones are not, over all tenants.
+pub(super) async fn pending_deliveries_count_and_oldest(s: Store) {
+    let none = PendingDeliveries {
+        count: 0,
+        oldest_created_at: None,
+    };
+    assert_eq!(s.pending_deliveries().await.unwrap(), none);
+    let (a, b) = (tenant(&s, 0).await, tenant(&s, 1).await);
+    let hook_a = add_webhook(&s, a, vec![], true, t(1)).await;
+    add_webhook(&s, b, vec![], true, t(1)).await;
+    for n in 0..3 {
+        emit(&s, &event(EventType::Updated, a, 1, t(100 + n))).await;
+    }
+    emit(&s, &event(EventType::Updated, b, 1, t(150))).await;
+    let pending = |count, at| PendingDeliveries {
+        count,
+        oldest_created_at: Some(t(at)),
+    };
+    assert_eq!(s.pending_deliveries().await.unwrap(), pending(4, 100));
+    let claimed = s.claim_deliveries(t(200), t(260), 3).await.unwrap();
+    assert_eq!(ids_of(&claimed).len(), 3);
+    assert_eq!(
+        s.pending_deliveries().await.unwrap(),
+        pending(4, 100),
+        "leased deliveries are still pending"
+    );
+    let mut ids: Vec<i64> = deliveries(&s, a, hook_a.id)
+        .await
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    ids.sort_unstable();
+    let record = || attempt(1, t(210), Some(500), Some("failed"));
+    finish(&s, ids[0], record(), NextStep::Delivered).await;
+    assert_eq!(s.pending_deliveries().await.unwrap(), pending(3, 101));
+    finish(&s, ids[1], record(), NextStep::RetryAt(t(300))).await;
+    assert_eq!(
+        s.pending_deliveries().await.unwrap(),
+        pending(3, 101),
+        "a delivery waiting to retry is pending"
+    );
+    finish(&s, ids[1], record(), NextStep::GiveUp).await;
+    finish(&s, ids[2], record(), NextStep::Delivered).await;
+    assert_eq!(s.pending_deliveries().await.unwrap(), pending(1, 150));
 }

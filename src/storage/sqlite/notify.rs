@@ -14,7 +14,7 @@ use crate::domain::ids::TenantId;
 use crate::storage::rows::{self, delivery_columns, due_columns, webhook_columns};
 use crate::storage::{
     AttemptOutcome, ClaimedDelivery, DeliveryRecord, DueSecret, Journal, NotifyStore, Page, Paged,
-    StorageError, WebhookRecord,
+    PendingDeliveries, StorageError, WebhookRecord,
 };
 
 #[async_trait]
@@ -327,6 +327,10 @@ impl NotifyStore for SqliteStorage {
         outcome: &AttemptOutcome,
     ) -> Result<(), StorageError> {
         queue::finish_attempt(&self.pool, delivery_id, outcome).await
+    }
+
+    async fn pending_deliveries(&self) -> Result<PendingDeliveries, StorageError> {
+        queue::pending_deliveries(&self.pool).await
     }
 
     async fn due_notices(

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use crate::storage::rows::{self, delivery_columns};
-use crate::storage::{AttemptOutcome, ClaimedDelivery, NextStep, StorageError};
+use crate::storage::{AttemptOutcome, ClaimedDelivery, NextStep, PendingDeliveries, StorageError};
 
 pub(super) async fn claim_deliveries(
     pool: &SqlitePool,
@@ -121,5 +121,18 @@ pub(super) fn claimed_delivery(
         tenant: rows::parse_tenant("deliveries.tenant_id", &tenant)?,
         payload: row.try_get("payload")?,
         webhook: url.zip(sealed),
+    })
+}
+
+pub(super) async fn pending_deliveries(
+    pool: &SqlitePool,
+) -> Result<PendingDeliveries, StorageError> {
+    let (count, oldest_created_at): (i64, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'")
+            .fetch_one(pool)
+            .await?;
+    Ok(PendingDeliveries {
+        count,
+        oldest_created_at,
     })
 }

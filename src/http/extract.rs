@@ -64,8 +64,29 @@ where
                 } else {
                     field
                 };
-                ApiError::invalid(field, e.into_inner().to_string())
+                ApiError::invalid(field, readable(&e.into_inner().to_string()))
             })
+    }
+}
+
+/// chrono's messages for a date-time that does not parse, as serde passes them on.
+const DATE_TIME_ERRORS: [&str; 7] = [
+    "input is out of range",
+    "no possible date and time matching input",
+    "input is not enough for unique date and time",
+    "input contains invalid characters",
+    "premature end of input",
+    "trailing input",
+    "bad or unsupported format string",
+];
+
+/// A deserialisation error as a reason a caller can act on: a date-time that
+/// does not parse gets the format with an example (as the query filters do).
+fn readable(message: &str) -> String {
+    if DATE_TIME_ERRORS.contains(&message) {
+        "must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T00:00:00Z".to_owned()
+    } else {
+        message.to_owned()
     }
 }
 

@@ -412,6 +412,22 @@ async fn unknown_fields_are_400_naming_the_closest_field(backend: Backend) {
         "{res}"
     );
 
+    // A date-time without an offset: the format, with an example.
+    let res = expect_invalid(
+        server
+            .post(&secrets)
+            .json(&json!({"Expiration": "2027-01-01T00:00:00"})),
+        "Expiration",
+    )
+    .await;
+    assert!(
+        res["Reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("RFC 3339 date-time with an offset, e.g."),
+        "{res}"
+    );
+
     let policy = format!("/api/v1/Tenants/{tenant}/SecretPolicy");
     let nested = json!({"Unit": "DAYS", "Duration": 30, "MaximumLifetime": {"Unti": "YEARS", "Duration": 1}});
     let res = expect_invalid(server.put(&policy).json(&nested), "MaximumLifetime").await;

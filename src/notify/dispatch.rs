@@ -146,7 +146,8 @@ impl Dispatcher {
         let (status, error, next) = match result {
             Ok(status) => (status, None, NextStep::Delivered),
             Err(failure) => {
-                let next = self.after_failure(attempt, at);
+                let since_resend = attempt.saturating_sub(c.delivery.attempts_before_resend);
+                let next = self.after_failure(since_resend, at);
                 tracing::info!(
                     delivery = c.delivery.id, attempt, channel = c.delivery.channel.as_str(),
                     error = %failure.reason, "delivery attempt failed"
@@ -171,7 +172,8 @@ impl Dispatcher {
         }
     }
 
-    /// Retry after the schedule's wait for this attempt, or give up when spent.
+    /// Retry after the schedule's wait for this attempt (counted since the last
+    /// re-send), or give up when spent.
     fn after_failure(&self, attempt: u32, at: DateTime<Utc>) -> NextStep {
         let index = usize::try_from(attempt)
             .unwrap_or(usize::MAX)

@@ -103,7 +103,10 @@ pub struct DeliveryRecord {
     pub channel: Channel,
     pub webhook_id: Option<Uuid>,
     pub state: DeliveryState,
+    /// Attempts so far, re-sends included (the attempt log's numbers).
     pub attempts: u32,
+    /// Attempts made before the last re-send: the retry budget counts from here.
+    pub attempts_before_resend: u32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_status: Option<u16>,
     pub last_error: Option<String>,

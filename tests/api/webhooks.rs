@@ -654,10 +654,17 @@ async fn spent_retries_fail_and_a_resend_delivers(backend: Backend) {
         .iter()
         .map(|a| a["StatusCode"].as_i64())
         .collect();
-    // A re-send starts a fresh attempt budget, and its log with it (the audit trail keeps
-    // the `webhook.resend`).
-    assert_eq!(statuses, [Some(200)], "{full:#}");
-    assert_eq!(full["Attempts"], 1);
+    // A re-send starts a fresh retry budget and keeps the log of the earlier attempts
+    // (numbered on).
+    assert_eq!(statuses, [Some(500), Some(500), Some(200)], "{full:#}");
+    let numbers: Vec<i64> = full["AttemptLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Attempt"].as_i64().unwrap_or_default())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3], "{full:#}");
+    assert_eq!(full["Attempts"], 3);
 
     // A delivered one may be re-sent too: the receiver dedups by webhook-id.
     call(server.post(&format!("{one}/Resend")), 202).await;

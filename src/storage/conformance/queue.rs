@@ -319,30 +319,38 @@ pub(super) async fn resend_requeues_a_delivery(s: Store) {
         .unwrap();
     assert_audited(&s, &jr.audit).await;
     let got = delivery(&s, a, hook.id, failed).await;
+    let made = got.attempts;
     assert_eq!(
         (
             got.state,
-            got.attempts,
+            got.attempts_before_resend,
             got.next_attempt_at,
             got.delivered_at
         ),
-        (DeliveryState::Pending, 0, t(300), None)
+        (DeliveryState::Pending, made, t(300), None)
     );
     assert_eq!(
-        (got.last_status, &got.last_error, got.attempt_log.len()),
-        (None, &None, 0),
-        "a fresh budget: the last attempt's outcome and log go too"
+        (got.last_status, &got.last_error),
+        (None, &None),
+        "a fresh budget: the last attempt's outcome goes"
+    );
+    assert_eq!(
+        got.attempt_log.len(),
+        usize::try_from(made).unwrap(),
+        "the log of the earlier attempts stays"
     );
     let again = claim_all(&s, t(300)).await;
     assert_eq!(ids_of(&again), [failed]);
-    assert_eq!(again[0].delivery.attempts, 1);
+    assert_eq!(again[0].delivery.attempts, made + 1, "numbered on");
     finish(
         &s,
         failed,
-        attempt(1, t(301), Some(200), None),
+        attempt(made + 1, t(301), Some(200), None),
         NextStep::Delivered,
     )
     .await;
+    let log = delivery(&s, a, hook.id, failed).await.attempt_log;
+    assert_eq!(log.len(), usize::try_from(made + 1).unwrap());
 
     // A delivered one can be sent again too; it is no longer "delivered".
     s.resend_delivery(&a, hook.id, delivered, t(400), &j())
@@ -350,8 +358,8 @@ pub(super) async fn resend_requeues_a_delivery(s: Store) {
         .unwrap();
     let got = delivery(&s, a, hook.id, delivered).await;
     assert_eq!(
-        (got.state, got.attempts, got.delivered_at, got.last_status),
-        (DeliveryState::Pending, 0, None, None)
+        (got.state, got.attempts_before_resend, got.delivered_at, got.last_status),
+        (DeliveryState::Pending, got.attempts, None, None)
     );
 
     // Another tenant's delivery, another subscription, an unknown id: not found,

@@ -150,8 +150,8 @@ macro_rules! delivery_columns {
         concat!(
             "d.id, d.event_id, e.type AS event_type, d.channel, d.webhook_id",
             $cast,
-            " AS webhook_id, d.state, d.attempts, d.next_attempt_at, d.last_status, d.last_error, \
-             d.created_at, d.delivered_at"
+            " AS webhook_id, d.state, d.attempts, d.attempts_before_resend, d.next_attempt_at, \
+             d.last_status, d.last_error, d.created_at, d.delivered_at"
         )
     };
 }
@@ -185,6 +185,10 @@ where
         state: DeliveryState::parse(&state)
             .ok_or_else(|| StorageError::Corrupt(format!("deliveries.state: {state:?}")))?,
         attempts: small("deliveries.attempts", r.try_get("attempts")?)?,
+        attempts_before_resend: small(
+            "deliveries.attempts_before_resend",
+            r.try_get("attempts_before_resend")?,
+        )?,
         next_attempt_at: r.try_get("next_attempt_at")?,
         last_status: r
             .try_get::<Option<i32>, _>("last_status")?

@@ -236,7 +236,7 @@ impl NotifyStore for SqliteStorage {
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, \
+            "UPDATE deliveries SET state = 'pending', attempts_before_resend = attempts, next_attempt_at = ?, \
              lease_until = NULL, delivered_at = NULL, last_status = NULL, last_error = NULL \
              WHERE tenant_id = ? AND webhook_id = ? AND id = ?",
         )
@@ -249,12 +249,8 @@ impl NotifyStore for SqliteStorage {
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound);
         }
-        // A fresh attempt budget: the log restarts too (attempt numbers are its key),
-        // and with it the last attempt's outcome (a pending delivery was not delivered).
-        sqlx::query("DELETE FROM delivery_attempts WHERE delivery_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // A fresh retry budget (counted from the attempts made so far); the log
+        // of the earlier attempts stays.
         write_journal(&mut tx, journal).await?;
         tx.commit().await?;
         Ok(())

@@ -48,6 +48,46 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
+    /// What changes from `self` to `new`, for the audit trail: each changed
+    /// field by its API name, with old and new values where they are short and
+    /// not sensitive (roles, enabled, lifetime, self-rotation); `None` when
+    /// nothing changes.
+    pub fn changes(&self, new: &Self) -> Option<String> {
+        let mut changed = Vec::new();
+        if self.name != new.name {
+            changed.push("Name".to_owned());
+        }
+        if self.enabled != new.enabled {
+            changed.push(format!("Enabled: {} → {}", self.enabled, new.enabled));
+        }
+        if self.access_token_lifetime != new.access_token_lifetime {
+            changed.push(format!(
+                "AccessTokenLifetime: {} → {}",
+                self.access_token_lifetime, new.access_token_lifetime
+            ));
+        }
+        if self.tags != new.tags {
+            changed.push("Tags".to_owned());
+        }
+        if self.role_ids != new.role_ids {
+            changed.push(format!(
+                "RoleIds: [{}] → [{}]",
+                self.role_ids.join(", "),
+                new.role_ids.join(", ")
+            ));
+        }
+        if self.hybrid != new.hybrid {
+            changed.push("hybrid settings".to_owned());
+        }
+        if self.allow_self_rotation != new.allow_self_rotation {
+            changed.push(format!(
+                "AllowSelfRotation: {} → {}",
+                self.allow_self_rotation, new.allow_self_rotation
+            ));
+        }
+        (!changed.is_empty()).then(|| format!("changed {}", changed.join("; ")))
+    }
+
     /// Checks every field; the first problem is reported with its field name.
     pub fn validate(&self) -> Result<(), ValidationError> {
         validate_name(&self.name)?;
@@ -254,6 +294,32 @@ mod tests {
                 .unwrap_err()
                 .field,
             "Description"
+        );
+    }
+
+    #[test]
+    fn changes_name_each_field_with_roles_old_and_new() {
+        let old = ClientSettings {
+            name: "a".into(),
+            enabled: true,
+            access_token_lifetime: 3600,
+            tags: vec![],
+            role_ids: vec!["tenant-member".into()],
+            hybrid: None,
+            allow_self_rotation: false,
+        };
+        assert_eq!(old.changes(&old), None);
+        let new = ClientSettings {
+            name: "b".into(),
+            enabled: false,
+            role_ids: vec!["tenant-administrator".into()],
+            ..old.clone()
+        };
+        assert_eq!(
+            old.changes(&new).as_deref(),
+            Some(
+                "changed Name; Enabled: true → false; RoleIds: [tenant-member] → [tenant-administrator]"
+            )
         );
     }
 }

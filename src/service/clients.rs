@@ -218,7 +218,13 @@ impl Clients {
         patch.apply(&mut settings);
         settings.validate()?;
         let now = self.ctx.clock.now();
-        let journal = journal::client_journal(caller, &client, "client.update", now);
+        let mut journal = journal::client_journal(caller, &client, "client.update", now);
+        journal.audit.reason = Some(
+            client
+                .settings
+                .changes(&settings)
+                .unwrap_or_else(|| "nothing changed".to_owned()),
+        );
         let updated = self
             .ctx
             .store

@@ -89,7 +89,9 @@ impl Webhooks {
             created_at: now,
             updated_at: now,
         };
-        let journal = Journal::new(journal::entry(caller, Some(*tenant), "webhook.create", now));
+        let mut entry = journal::entry(caller, Some(*tenant), "webhook.create", now);
+        entry.reason = Some(format!("Url: {}", url_for_audit(&record.url)));
+        let journal = Journal::new(entry);
         self.ctx
             .store
             .insert_webhook(&record, self.ctx.limits.webhooks_max, &journal)
@@ -130,6 +132,7 @@ impl Webhooks {
     ) -> Result<WebhookRecord, ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
         let mut record = self.find(tenant, id).await?;
+        let old_url = record.url.clone();
         if let Some(url) = req.url {
             record.url = validate_url(&url, self.ctx.limits.webhook_targets)?;
         }
@@ -144,12 +147,17 @@ impl Webhooks {
             record.enabled = enabled;
         }
         record.updated_at = self.ctx.clock.now();
-        let journal = Journal::new(journal::entry(
-            caller,
-            Some(*tenant),
-            "webhook.update",
-            record.updated_at,
-        ));
+        let mut entry = journal::entry(caller, Some(*tenant), "webhook.update", record.updated_at);
+        entry.reason = Some(if old_url == record.url {
+            format!("Url: {}", url_for_audit(&record.url))
+        } else {
+            format!(
+                "Url: {} → {}",
+                url_for_audit(&old_url),
+                url_for_audit(&record.url)
+            )
+        });
+        let journal = Journal::new(entry);
         self.ctx
             .store
             .update_webhook(&record, &journal)
@@ -164,13 +172,16 @@ impl Webhooks {
         tenant: &TenantId,
         id: Uuid,
     ) -> Result<(), ServiceError> {
+        let url = self.find(tenant, id).await.ok().map(|r| r.url);
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
-        let journal = Journal::new(journal::entry(
+        let mut entry = journal::entry(
             caller,
             Some(*tenant),
             "webhook.delete",
             self.ctx.clock.now(),
-        ));
+        );
+        entry.reason = url.map(|u| format!("Url: {}", url_for_audit(&u)));
+        let journal = Journal::new(entry);
         self.ctx
             .store
             .delete_webhook(tenant, id, &journal)
@@ -443,5 +454,25 @@ mod tests {
         ] {
             assert!(validate_email(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+/// A webhook URL as the audit trail records it: without its query and
+/// credentials, which may carry a receiver's token.
+fn url_for_audit(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let hidden = parsed.query().is_some();
+            parsed.set_query(None);
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("");
+            let shown = parsed.to_string();
+            if hidden {
+                format!("{shown} (query omitted)")
+            } else {
+                shown
+            }
+        }
+        Err(_) => "(not a URL)".to_owned(),
     }
 }

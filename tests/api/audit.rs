@@ -169,7 +169,11 @@ async fn the_secret_lifecycle_is_in_the_trail_without_any_value(backend: Backend
             assert_eq!(entry["ActorType"], "client", "{entry}");
             assert_eq!(entry["Actor"], admin.id, "{entry}");
             assert_eq!(entry["Outcome"], "success", "{entry}");
-            assert_eq!(entry["Reason"], Value::Null, "{entry}");
+            if step.action == "client.update" {
+                assert_eq!(entry["Reason"], "changed Name", "what changed: {entry}");
+            } else {
+                assert_eq!(entry["Reason"], Value::Null, "{entry}");
+            }
             assert_eq!(entry["TenantId"], tenant, "{entry}");
             assert_eq!(entry["ClientType"], kind, "{entry}");
             assert_eq!(entry["ClientId"], client, "{entry}");
@@ -542,7 +546,53 @@ async fn failed_changes_leave_no_entry(backend: Backend) {
     assert_eq!((total, &entries[0]["OperationId"]), (2, &json!(op)));
 }
 
+/// Webhook entries name the URL (without its query, which may carry a receiver's
+/// token): the new one, the old and the new on a change, the removed one.
+async fn webhook_entries_name_their_url(backend: Backend) {
+    let yaml = crate::webhooks::notify_yaml(&[], None);
+    let server = crate::webhooks::start_notifying(backend, &yaml, None).await;
+    let tenant = server.create_tenant().await;
+    let hooks = crate::webhooks::webhooks_path(&tenant);
+    let body = json!({"Url": "http://127.0.0.1:9/a?token=hidden-receiver-token"});
+    let created = call(server.post(&hooks).json(&body), 201).await;
+    let one = format!("{hooks}/{}", created["Id"].as_str().unwrap());
+    call(
+        server
+            .put(&one)
+            .json(&json!({"Url": "http://127.0.0.1:9/b"})),
+        200,
+    )
+    .await;
+    call(server.delete(&one), 204).await;
+    let reasons = |action: &'static str| {
+        let server = &server;
+        let tenant = tenant.clone();
+        async move {
+            let (entries, _) = trail(server, &tenant, &format!("?action={action}")).await;
+            entries
+                .iter()
+                .map(|e| e["Reason"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        reasons("webhook.create").await,
+        ["Url: http://127.0.0.1:9/a (query omitted)"]
+    );
+    assert_eq!(
+        reasons("webhook.update").await,
+        ["Url: http://127.0.0.1:9/a (query omitted) → http://127.0.0.1:9/b"]
+    );
+    assert_eq!(
+        reasons("webhook.delete").await,
+        ["Url: http://127.0.0.1:9/b"]
+    );
+    let (all, _) = trail(&server, &tenant, "").await;
+    assert!(!format!("{all:?}").contains("hidden-receiver-token"));
+}
+
 both_backends!(
+    webhook_entries_name_their_url,
     failed_changes_leave_no_entry,
     the_secret_lifecycle_is_in_the_trail_without_any_value,
     the_trail_filters_and_pages,

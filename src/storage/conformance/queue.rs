@@ -358,7 +358,12 @@ pub(super) async fn resend_requeues_a_delivery(s: Store) {
         .unwrap();
     let got = delivery(&s, a, hook.id, delivered).await;
     assert_eq!(
-        (got.state, got.attempts_before_resend, got.delivered_at, got.last_status),
+        (
+            got.state,
+            got.attempts_before_resend,
+            got.delivered_at,
+            got.last_status
+        ),
         (DeliveryState::Pending, got.attempts, None, None)
     );
 

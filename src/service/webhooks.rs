@@ -388,6 +388,26 @@ fn validate_email(text: &str) -> Result<String, ValidationError> {
     ))
 }
 
+/// A webhook URL as the audit trail records it: without its query and
+/// credentials, which may carry a receiver's token.
+fn url_for_audit(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let hidden = parsed.query().is_some();
+            parsed.set_query(None);
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("");
+            let shown = parsed.to_string();
+            if hidden {
+                format!("{shown} (query omitted)")
+            } else {
+                shown
+            }
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,25 +474,5 @@ mod tests {
         ] {
             assert!(validate_email(bad).is_err(), "{bad:?}");
         }
-    }
-}
-
-/// A webhook URL as the audit trail records it: without its query and
-/// credentials, which may carry a receiver's token.
-fn url_for_audit(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) => {
-            let hidden = parsed.query().is_some();
-            parsed.set_query(None);
-            let _ = parsed.set_password(None);
-            let _ = parsed.set_username("");
-            let shown = parsed.to_string();
-            if hidden {
-                format!("{shown} (query omitted)")
-            } else {
-                shown
-            }
-        }
-        Err(_) => "(not a URL)".to_owned(),
     }
 }

@@ -200,7 +200,8 @@ pub(super) async fn record_last_used(
              previous_last_used_at = CASE WHEN previous_credential = $2 \
                  AND (previous_last_used_at IS NULL OR previous_last_used_at < $1) \
                  THEN $1 ELSE previous_last_used_at END \
-             WHERE client_pk = $3 AND id = $4",
+             WHERE client_pk = $3 AND id = $4 \
+             AND (last_used_at IS NULL OR last_used_at < $1 OR previous_credential = $2)",
         )
         .bind(u.at)
         .bind(u.credential.to_string())

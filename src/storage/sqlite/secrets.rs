@@ -197,7 +197,8 @@ pub(super) async fn record_last_used(
              previous_last_used_at = CASE WHEN previous_credential = ? \
                  AND (previous_last_used_at IS NULL OR previous_last_used_at < ?) \
                  THEN ? ELSE previous_last_used_at END \
-             WHERE client_pk = ? AND id = ?",
+             WHERE client_pk = ? AND id = ? \
+             AND (last_used_at IS NULL OR last_used_at < ? OR previous_credential = ?)",
         )
         .bind(u.at)
         .bind(u.at)
@@ -206,6 +207,8 @@ pub(super) async fn record_last_used(
         .bind(u.at)
         .bind(u.client_pk)
         .bind(u.secret_id.0)
+        .bind(u.at)
+        .bind(u.credential.to_string())
         .execute(&mut *tx)
         .await?;
     }

@@ -145,7 +145,7 @@ pub async fn save_client_policy(
     state
         .services
         .policies
-        .set_client(&s.0.caller(), at.secrets_ref(), ClientPolicy { own })
+        .set_client(&s.0.caller(), at.secrets_ref(), Some(ClientPolicy { own }))
         .await
         .map(|_| ())
         .map_err(|e| match e {

@@ -16,7 +16,7 @@ use super::session::Signed;
 use super::view::{Layout, may, service_message};
 use crate::domain::access::Action;
 use crate::domain::ids::TenantId;
-use crate::domain::policy::{TenantExpiry, TenantPolicyChange};
+use crate::domain::policy::{TenantPolicy, TenantPolicyChange};
 use crate::service::ServiceError;
 use crate::web::AppState;
 
@@ -137,13 +137,11 @@ pub async fn save_tenant_settings(
     };
     let result = match (default, max) {
         (Ok(default), Ok(max_lifetime)) => {
-            let change = TenantPolicyChange {
-                expiry: Some(TenantExpiry {
-                    default,
-                    max_lifetime,
-                }),
-                allow_self_rotation: Some(form.checked("allow_self_rotation")),
-            };
+            let change = TenantPolicyChange::whole(TenantPolicy {
+                default,
+                max_lifetime,
+                allow_self_rotation: form.checked("allow_self_rotation"),
+            });
             state
                 .services
                 .policies

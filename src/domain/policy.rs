@@ -24,32 +24,33 @@ pub struct TenantPolicy {
     pub allow_self_rotation: bool,
 }
 
-/// A tenant's expiry rules, which a change sets together: the default (`None`: the
-/// configured one) and the maximum lifetime (`None`: no maximum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TenantExpiry {
-    pub default: Option<ExpiryPolicy>,
-    pub max_lifetime: Option<ExpiryPolicy>,
-}
-
-/// A change to a tenant's policy: each part `None` stays as it is, so a change of
-/// the expiry rules keeps the self-rotation switch and the other way round.
+/// A change to a tenant's policy: each part `None` stays as it is, so changing the
+/// default rule keeps the maximum lifetime and the self-rotation switch, and the
+/// other way round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TenantPolicyChange {
-    pub expiry: Option<TenantExpiry>,
+    /// `Some(None)`: back to the configured default.
+    pub default: Option<Option<ExpiryPolicy>>,
+    /// `Some(None)`: no maximum.
+    pub max_lifetime: Option<Option<ExpiryPolicy>>,
     pub allow_self_rotation: Option<bool>,
 }
 
 impl TenantPolicyChange {
+    /// The change that sets every part to `policy`'s.
+    pub fn whole(policy: TenantPolicy) -> Self {
+        Self {
+            default: Some(policy.default),
+            max_lifetime: Some(policy.max_lifetime),
+            allow_self_rotation: Some(policy.allow_self_rotation),
+        }
+    }
+
     /// `policy` with this change made.
     pub fn apply(&self, policy: TenantPolicy) -> TenantPolicy {
-        let expiry = self.expiry.unwrap_or(TenantExpiry {
-            default: policy.default,
-            max_lifetime: policy.max_lifetime,
-        });
         TenantPolicy {
-            default: expiry.default,
-            max_lifetime: expiry.max_lifetime,
+            default: self.default.unwrap_or(policy.default),
+            max_lifetime: self.max_lifetime.unwrap_or(policy.max_lifetime),
             allow_self_rotation: self
                 .allow_self_rotation
                 .unwrap_or(policy.allow_self_rotation),
@@ -275,25 +276,33 @@ mod tests {
                 ..before
             }
         );
-        let expiry_only = TenantPolicyChange {
-            expiry: Some(TenantExpiry::default()),
+        let default_only = TenantPolicyChange {
+            default: Some(None),
             ..TenantPolicyChange::default()
         };
         assert_eq!(
-            expiry_only.apply(before),
+            default_only.apply(before),
             TenantPolicy {
                 default: None,
+                ..before
+            },
+            "the maximum lifetime stays when only the default rule changes"
+        );
+        let no_maximum = TenantPolicyChange {
+            max_lifetime: Some(None),
+            ..TenantPolicyChange::default()
+        };
+        assert_eq!(
+            no_maximum.apply(before),
+            TenantPolicy {
                 max_lifetime: None,
-                allow_self_rotation: true,
+                ..before
             }
         );
         assert_eq!(TenantPolicyChange::default().apply(before), before);
         let never_max = TenantPolicyChange {
-            expiry: Some(TenantExpiry {
-                default: None,
-                max_lifetime: Some(ExpiryPolicy::NEVER),
-            }),
-            allow_self_rotation: None,
+            max_lifetime: Some(Some(ExpiryPolicy::NEVER)),
+            ..TenantPolicyChange::default()
         };
         assert_eq!(never_max.validate().unwrap_err().field, "MaximumLifetime");
     }

@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::patch::Patch;
 use super::{Listed, no_store};
+use crate::domain::ValidationError;
 use crate::domain::expiry::ExpiryRequest;
 use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
@@ -60,25 +62,57 @@ pub struct ClientCreate {
     pub secret_expires: Option<bool>,
 }
 
-/// Changes to a client: absent or null fields stay as they are.
+/// Changes to a client. An absent field stays as it is; `null` empties a list or
+/// a URI, and is refused for the name and the switches (see README, "Changing a
+/// resource: PUT").
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClientUpdate {
-    pub name: Option<String>,
-    pub enabled: Option<bool>,
-    pub access_token_lifetime: Option<u32>,
-    pub tags: Option<Vec<String>>,
-    pub role_ids: Option<Vec<String>>,
-    pub redirect_uris: Option<Vec<String>>,
-    pub post_logout_redirect_uris: Option<Vec<String>>,
-    /// An empty string clears it.
-    pub client_uri: Option<String>,
-    /// An empty string clears it.
-    pub logo_uri: Option<String>,
-    pub allow_offline_access: Option<bool>,
-    pub allow_access_tokens_via_browser: Option<bool>,
+    /// 1–200 characters; cannot be null.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub enabled: Patch<bool>,
+    /// Seconds, 60–86400; cannot be null.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub access_token_lifetime: Patch<u32>,
+    /// Null: no tags.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Patch<Vec<String>>,
+    /// Null: no roles.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub role_ids: Patch<Vec<String>>,
+    /// Hybrid clients only; null: none.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub redirect_uris: Patch<Vec<String>>,
+    /// Hybrid clients only; null: none.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub post_logout_redirect_uris: Patch<Vec<String>>,
+    /// Hybrid clients only; null or an empty string clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub client_uri: Patch<String>,
+    /// Hybrid clients only; null or an empty string clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub logo_uri: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub allow_offline_access: Patch<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub allow_access_tokens_via_browser: Patch<bool>,
     /// The client may renew its own secret (where the tenant's policy allows it too).
-    pub allow_self_rotation: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub allow_self_rotation: Patch<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,44 +166,48 @@ impl From<ClientRecord> for Client {
     }
 }
 
-impl From<ClientUpdate> for ClientPatch {
-    fn from(b: ClientUpdate) -> Self {
-        Self {
-            name: b.name,
-            enabled: b.enabled,
-            access_token_lifetime: b.access_token_lifetime,
-            tags: b.tags,
-            role_ids: b.role_ids,
-            redirect_uris: b.redirect_uris,
-            post_logout_redirect_uris: b.post_logout_redirect_uris,
-            client_uri: b.client_uri,
-            logo_uri: b.logo_uri,
-            allow_offline_access: b.allow_offline_access,
-            allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
-            allow_self_rotation: b.allow_self_rotation,
-        }
+impl TryFrom<ClientUpdate> for ClientPatch {
+    type Error = ValidationError;
+
+    fn try_from(b: ClientUpdate) -> Result<Self, Self::Error> {
+        Ok(Self {
+            name: b.name.not_null("Name")?,
+            enabled: b.enabled.not_null("Enabled")?,
+            access_token_lifetime: b.access_token_lifetime.not_null("AccessTokenLifetime")?,
+            tags: b.tags.or_empty(Vec::new()),
+            role_ids: b.role_ids.or_empty(Vec::new()),
+            redirect_uris: b.redirect_uris.or_empty(Vec::new()),
+            post_logout_redirect_uris: b.post_logout_redirect_uris.or_empty(Vec::new()),
+            client_uri: b.client_uri.or_empty(String::new()),
+            logo_uri: b.logo_uri.or_empty(String::new()),
+            allow_offline_access: b.allow_offline_access.not_null("AllowOfflineAccess")?,
+            allow_access_tokens_via_browser: b
+                .allow_access_tokens_via_browser
+                .not_null("AllowAccessTokensViaBrowser")?,
+            allow_self_rotation: b.allow_self_rotation.not_null("AllowSelfRotation")?,
+        })
     }
 }
 
+/// A POST reads `null` as absent: the default.
 impl From<ClientCreate> for NewClientRequest {
     fn from(b: ClientCreate) -> Self {
-        let settings = ClientUpdate {
-            name: b.name,
-            enabled: b.enabled,
-            access_token_lifetime: b.access_token_lifetime,
-            tags: b.tags,
-            role_ids: b.role_ids,
-            redirect_uris: b.redirect_uris,
-            post_logout_redirect_uris: b.post_logout_redirect_uris,
-            client_uri: b.client_uri,
-            logo_uri: b.logo_uri,
-            allow_offline_access: b.allow_offline_access,
-            allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
-            allow_self_rotation: b.allow_self_rotation,
-        };
         Self {
             id: b.id,
-            settings: settings.into(),
+            settings: ClientPatch {
+                name: b.name,
+                enabled: b.enabled,
+                access_token_lifetime: b.access_token_lifetime,
+                tags: b.tags,
+                role_ids: b.role_ids,
+                redirect_uris: b.redirect_uris,
+                post_logout_redirect_uris: b.post_logout_redirect_uris,
+                client_uri: b.client_uri,
+                logo_uri: b.logo_uri,
+                allow_offline_access: b.allow_offline_access,
+                allow_access_tokens_via_browser: b.allow_access_tokens_via_browser,
+                allow_self_rotation: b.allow_self_rotation,
+            },
             first_secret: NewSecretRequest {
                 description: b.secret_description,
                 expiry: ExpiryRequest {
@@ -325,7 +363,7 @@ async fn update_client(
     JsonBody(body): JsonBody<ClientUpdate>,
 ) -> Result<Json<Client>, ApiError> {
     let c = at.client()?;
-    let changes = ClientPatch::from(body);
+    let changes = ClientPatch::try_from(body)?;
     let updated = app
         .services
         .clients

@@ -20,6 +20,7 @@ mod inventory;
 mod leak_reports;
 pub mod metrics;
 pub mod openapi;
+mod patch;
 mod policies;
 mod secret_lookup;
 mod secrets;

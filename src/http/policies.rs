@@ -11,9 +11,10 @@ use utoipa_axum::routes;
 
 use super::clients::ClientKindSegment;
 use super::extract::{Authenticated, BadName, JsonBody, Resource, canonical_names};
+use super::patch::Patch;
 use crate::domain::ValidationError;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
-use crate::domain::policy::{ClientPolicy, TenantExpiry, TenantPolicyChange, parse_policy};
+use crate::domain::policy::{ClientPolicy, TenantPolicyChange, parse_policy};
 use crate::service::policies::{ClientPolicyView, TenantPolicyView};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ErrorResponse};
@@ -61,36 +62,35 @@ impl<'de> Deserialize<'de> for Lifetime {
     }
 }
 
-/// A tenant's secret policy. The expiry rules (`UsesConfiguredDefault`, `Unit`,
-/// `Duration`, `MaximumLifetime`) are set together when any of them is given, and
-/// kept as they are when none is; `AllowSelfRotation` absent or null is kept too.
+/// Changes to a tenant's secret policy. Each part stays as it is unless the body
+/// names it: the default rule (`UsesConfiguredDefault`, or `Unit` with `Duration`),
+/// `MaximumLifetime` (null: no maximum) and `AllowSelfRotation` (see README,
+/// "Changing a resource: PUT").
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct TenantPolicyUpdate {
     /// True: follow the server's `secrets.defaultExpiry` again (Unit and Duration
-    /// are then ignored). Absent or false: Unit (and Duration) are the tenant's own.
-    pub uses_configured_default: Option<bool>,
-    /// NONE, DAYS, WEEKS, MONTHS or YEARS.
-    pub unit: Option<String>,
-    pub duration: Option<u32>,
-    /// The longest any secret may live from its creation or renewal; null (or absent
-    /// beside the other expiry fields): no maximum.
-    #[serde(default, deserialize_with = "present")]
+    /// are then ignored). False: Unit (and Duration) are the tenant's own.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub uses_configured_default: Patch<bool>,
+    /// NONE, DAYS, WEEKS, MONTHS or YEARS (any case): the tenant's own default rule.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit: Patch<String>,
+    /// Required with a Unit other than NONE; null with NONE.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub duration: Patch<u32>,
+    /// The longest any secret may live from its creation or renewal; null: no maximum.
+    #[serde(default)]
     #[schema(value_type = Option<Lifetime>)]
-    pub maximum_lifetime: Option<Option<Lifetime>>,
+    pub maximum_lifetime: Patch<Lifetime>,
     /// Clients may renew their own secrets (`…/Secrets/Self/Renew`) where their own
     /// `AllowSelfRotation` is true as well. Default false.
-    pub allow_self_rotation: Option<bool>,
-}
-
-/// A field that may be given as null: `Some(None)`, told apart from an absent
-/// one (`None`, through `#[serde(default)]`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub allow_self_rotation: Patch<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,15 +105,25 @@ pub struct TenantSecretPolicy {
     pub allow_self_rotation: bool,
 }
 
-/// A client's secret policy.
+/// Changes to a client's secret policy: the tenant's rules, or its own. An empty
+/// body keeps the policy as it is.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClientPolicyUpdate {
-    /// True: follow the tenant's policy (then Unit and Duration must be absent).
-    /// Omitted: true, unless a Unit is given, which makes it the client's own rule.
-    pub use_tenant_rules: Option<bool>,
-    pub unit: Option<String>,
-    pub duration: Option<u32>,
+    /// True: follow the tenant's policy (then Unit must be absent or null).
+    /// Omitted: the Unit decides (a Unit: the client's own rule; null: the tenant's).
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub use_tenant_rules: Patch<bool>,
+    /// The client's own rule: NONE, DAYS, WEEKS, MONTHS or YEARS (any case);
+    /// null: the tenant's rules.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit: Patch<String>,
+    /// Required with a Unit other than NONE.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub duration: Patch<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,79 +193,80 @@ impl TryFrom<TenantPolicyUpdate> for TenantPolicyChange {
     type Error = ValidationError;
 
     fn try_from(body: TenantPolicyUpdate) -> Result<Self, Self::Error> {
-        let names_expiry = body.uses_configured_default.is_some()
-            || body.unit.is_some()
-            || body.duration.is_some()
-            || body.maximum_lifetime.is_some();
-        let expiry = if names_expiry {
-            Some(tenant_expiry(
-                body.uses_configured_default,
-                body.unit,
-                body.duration,
-                body.maximum_lifetime.flatten(),
-            )?)
-        } else {
-            None
+        let configured = body
+            .uses_configured_default
+            .not_null("UsesConfiguredDefault")?;
+        let names_duration = !body.duration.is_keep();
+        let unit = body.unit.not_null("Unit")?;
+        let duration = body.duration.given();
+        let default = match (configured, unit) {
+            (Some(true), _) => Some(None),
+            (_, Some(unit)) => Some(Some(parse_policy(&unit, duration, "Unit", "Duration")?)),
+            (Some(false), None) => {
+                return Err(ValidationError::new(
+                    "Unit",
+                    "is required with UsesConfiguredDefault: false (NONE, DAYS, WEEKS, MONTHS \
+                     or YEARS)",
+                ));
+            }
+            (None, None) if names_duration => {
+                return Err(ValidationError::new(
+                    "Unit",
+                    "is required with Duration (NONE, DAYS, WEEKS, MONTHS or YEARS)",
+                ));
+            }
+            (None, None) => None,
+        };
+        let max_lifetime = match body.maximum_lifetime {
+            Patch::Keep => None,
+            Patch::Clear => Some(None),
+            Patch::Set(l) => {
+                let unit = required_unit(l.unit, "MaximumLifetime.Unit")?;
+                Some(Some(parse_policy(
+                    &unit,
+                    l.duration,
+                    "MaximumLifetime.Unit",
+                    "MaximumLifetime.Duration",
+                )?))
+            }
         };
         Ok(Self {
-            expiry,
-            allow_self_rotation: body.allow_self_rotation,
+            default,
+            max_lifetime,
+            allow_self_rotation: body.allow_self_rotation.not_null("AllowSelfRotation")?,
         })
     }
 }
 
-/// The expiry rules of a tenant policy update, from its fields.
-fn tenant_expiry(
-    uses_configured_default: Option<bool>,
-    unit: Option<String>,
-    duration: Option<u32>,
-    maximum_lifetime: Option<Lifetime>,
-) -> Result<TenantExpiry, ValidationError> {
-    let default = if uses_configured_default == Some(true) {
-        None
-    } else {
-        let unit = required_unit(unit, "Unit")?;
-        Some(parse_policy(&unit, duration, "Unit", "Duration")?)
-    };
-    let max_lifetime = match maximum_lifetime {
-        None => None,
-        Some(l) => {
-            let unit = required_unit(l.unit, "MaximumLifetime.Unit")?;
-            Some(parse_policy(
-                &unit,
-                l.duration,
-                "MaximumLifetime.Unit",
-                "MaximumLifetime.Duration",
-            )?)
-        }
-    };
-    Ok(TenantExpiry {
-        default,
-        max_lifetime,
-    })
-}
-
-impl TryFrom<ClientPolicyUpdate> for ClientPolicy {
-    type Error = ValidationError;
-
-    fn try_from(body: ClientPolicyUpdate) -> Result<Self, Self::Error> {
-        let names_rule = body.unit.is_some() || body.duration.is_some();
-        match body.use_tenant_rules {
-            Some(true) if names_rule => {
-                return Err(ValidationError::new(
-                    "UseTenantRules",
-                    "is true, which contradicts the Unit/Duration given: send UseTenantRules: \
-                     false (or omit it) to give the client its own rule, or drop Unit and Duration",
-                ));
-            }
-            Some(true) => return Ok(Self { own: None }),
-            None if !names_rule => return Ok(Self { own: None }),
-            _ => {}
-        }
-        let unit = required_unit(body.unit, "Unit")?;
-        Ok(Self {
-            own: Some(parse_policy(&unit, body.duration, "Unit", "Duration")?),
-        })
+/// The client policy a body sets, `None` when it names nothing (kept as it is).
+fn client_policy(body: ClientPolicyUpdate) -> Result<Option<ClientPolicy>, ValidationError> {
+    let use_tenant_rules = body.use_tenant_rules.not_null("UseTenantRules")?;
+    let names_duration = !body.duration.is_keep();
+    let duration = body.duration.given();
+    match (use_tenant_rules, body.unit) {
+        (Some(true), Patch::Set(_)) => Err(ValidationError::new(
+            "UseTenantRules",
+            "is true, which contradicts the Unit given: send UseTenantRules: false (or omit \
+             it) to give the client its own rule, or drop Unit and Duration",
+        )),
+        (Some(true), _) | (None, Patch::Clear) => Ok(Some(ClientPolicy { own: None })),
+        (_, Patch::Set(unit)) => Ok(Some(ClientPolicy {
+            own: Some(parse_policy(&unit, duration, "Unit", "Duration")?),
+        })),
+        (Some(false), Patch::Clear) => Err(ValidationError::new(
+            "Unit",
+            "is null (the tenant's rules), which contradicts UseTenantRules: false; give \
+             the client's own Unit (NONE, DAYS, WEEKS, MONTHS or YEARS)",
+        )),
+        (Some(false), Patch::Keep) => Err(ValidationError::new(
+            "Unit",
+            "is required with UseTenantRules: false (NONE, DAYS, WEEKS, MONTHS or YEARS)",
+        )),
+        (None, Patch::Keep) if names_duration => Err(ValidationError::new(
+            "Unit",
+            "is required with Duration (NONE, DAYS, WEEKS, MONTHS or YEARS)",
+        )),
+        (None, Patch::Keep) => Ok(None),
     }
 }
 
@@ -282,7 +293,7 @@ async fn get_tenant_policy(
 /// Set the tenant's secret policy (for secrets created or renewed from now on), or
 /// with `UsesConfiguredDefault: true` go back to the server's configured default;
 /// and whether its clients may renew their own secrets (`AllowSelfRotation`).
-/// Parts the body does not name stay as they are.
+/// Parts the body does not name stay as they are; a null `MaximumLifetime` removes it.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/SecretPolicy", tag = "Policies",
     params(("tenantId" = String, Path)), request_body = TenantPolicyUpdate,
     responses((status = 200, body = TenantSecretPolicy), (status = 400, body = ErrorResponse),
@@ -318,6 +329,7 @@ async fn get_client_policy(
 }
 
 /// Set a client's secret policy: the tenant's rules, or its own (NONE: never expires).
+/// An empty body keeps it as it is.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/SecretPolicy", tag = "Policies",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
     request_body = ClientPolicyUpdate,
@@ -330,7 +342,7 @@ async fn put_client_policy(
     at: Resource,
     JsonBody(body): JsonBody<ClientPolicyUpdate>,
 ) -> Result<Json<ClientSecretPolicy>, ApiError> {
-    let policy = ClientPolicy::try_from(body)?;
+    let policy = client_policy(body)?;
     let view = app
         .services
         .policies

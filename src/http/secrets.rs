@@ -17,7 +17,9 @@ use utoipa_axum::routes;
 use super::clients::ClientKindSegment;
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
 use super::filters::SecretFilters;
+use super::patch::Patch;
 use super::{Listed, no_store};
+use crate::domain::ValidationError;
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::secret_status::{SecretStatus, active_grace};
 use crate::domain::secret_value::SecretValue;
@@ -26,15 +28,15 @@ use crate::storage::SecretRecord;
 use crate::web::AppState;
 use crate::web::error::{ApiError, ErrorResponse};
 
-/// A secret to add, or changes to one (absent or null fields stay as they are).
+/// A secret to add (`null` reads as absent).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
-pub struct SecretCreateOrUpdate {
+pub struct SecretCreate {
     /// At most 1024 characters.
     pub description: Option<String>,
     /// When the secret expires (must be in the future). Ignored when `Expires` is false.
     pub expiration: Option<DateTime<Utc>>,
-    /// False: never expires. Null with no `Expiration`: the expiry policy decides.
+    /// False: never expires. Absent with no `Expiration`: the expiry policy decides.
     pub expires: Option<bool>,
     /// A value of your own (32–512 printable ASCII characters); generated when absent.
     /// Checked as it is read, and held only as a redacting [`SecretValue`].
@@ -43,12 +45,77 @@ pub struct SecretCreateOrUpdate {
     pub value: Option<SecretValue>,
 }
 
+/// Changes to a secret. An absent field stays as it is; `null` empties the
+/// description or the expiration (never expires, where the policy allows it), and is
+/// refused for `Expires` and `Value` (see README, "Changing a resource: PUT").
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretUpdate {
+    /// At most 1024 characters; null: empty.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// When the secret expires (must be in the future); null: never (as `Expires: false`).
+    #[serde(default)]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expiration: Patch<DateTime<Utc>>,
+    /// False: never expires. True without `Expiration`: keeps the expiration, or takes
+    /// the policy's when the secret had none.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub expires: Patch<bool>,
+    /// A new value of your own (32–512 printable ASCII characters); the old value
+    /// stops working at once.
+    #[serde(default, deserialize_with = "supplied_patch")]
+    #[schema(value_type = Option<String>)]
+    pub value: Patch<SecretValue>,
+}
+
+impl TryFrom<SecretUpdate> for SecretPatch {
+    type Error = ValidationError;
+
+    fn try_from(b: SecretUpdate) -> Result<Self, Self::Error> {
+        let expires = b.expires.not_null("Expires")?;
+        let expiry = match b.expiration {
+            Patch::Keep => ExpiryRequest {
+                expires,
+                expiration: None,
+            },
+            Patch::Set(at) => ExpiryRequest {
+                expires,
+                expiration: Some(at),
+            },
+            Patch::Clear if expires == Some(true) => {
+                return Err(ValidationError::new(
+                    "Expiration",
+                    "is null (never expires), which contradicts Expires: true; give a date \
+                     or drop one of the two",
+                ));
+            }
+            Patch::Clear => ExpiryRequest {
+                expires: Some(false),
+                expiration: None,
+            },
+        };
+        Ok(Self {
+            description: b.description.or_empty(String::new()),
+            expiry,
+            value: b.value.not_null("Value")?,
+        })
+    }
+}
+
 /// Reads a supplied `Value` straight into a [`SecretValue`] (32–512 printable
 /// ASCII characters...): a refusal is a 400 naming `Value`, without the value.
 fn supplied_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretValue>, D::Error> {
     let raw = Option::<String>::deserialize(d)?.map(zeroize::Zeroizing::new);
     raw.map(|v| SecretValue::supplied(&v).map_err(|e| D::Error::custom(e.reason)))
         .transpose()
+}
+
+/// [`supplied_value`] for a PUT: `null` is told apart from absence (`#[serde(default)]`).
+fn supplied_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Patch<SecretValue>, D::Error> {
+    Ok(supplied_value(d)?.map_or(Patch::Clear, Patch::Set))
 }
 
 /// A Renew: a new generated value under the same id.
@@ -216,14 +283,14 @@ async fn count_secrets(
 /// Add a secret; the response carries its value, this once.
 #[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
-    request_body = SecretCreateOrUpdate,
+    request_body = SecretCreate,
     responses((status = 201, body = SecretWithValue), (status = 400, body = ErrorResponse, description = "Bad input, or the client's secret limit is reached"),
               (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
 async fn add_secret(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     at: Resource,
-    JsonBody(body): JsonBody<SecretCreateOrUpdate>,
+    JsonBody(body): JsonBody<SecretCreate>,
 ) -> Result<Response, ApiError> {
     let req = NewSecretRequest {
         description: body.description,
@@ -276,23 +343,16 @@ async fn head_secret(
 /// Update a secret: description, expiry, or a new supplied value.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}", tag = "Secrets",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
-    request_body = SecretCreateOrUpdate,
+    request_body = SecretUpdate,
     responses((status = 200, body = Secret), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
               (status = 404, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
 async fn update_secret(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     at: Resource,
-    JsonBody(body): JsonBody<SecretCreateOrUpdate>,
+    JsonBody(body): JsonBody<SecretUpdate>,
 ) -> Result<Json<Secret>, ApiError> {
-    let patch = SecretPatch {
-        description: body.description,
-        expiry: ExpiryRequest {
-            expires: body.expires,
-            expiration: body.expiration,
-        },
-        value: body.value,
-    };
+    let patch = SecretPatch::try_from(body)?;
     let secret = app
         .services
         .secrets
@@ -405,7 +465,7 @@ mod tests {
 
     const RAW: &str = "a supplied value that must never be printed 1234";
 
-    fn read(body: serde_json::Value) -> Result<SecretCreateOrUpdate, (String, String)> {
+    fn read(body: serde_json::Value) -> Result<SecretCreate, (String, String)> {
         serde_path_to_error::deserialize(body).map_err(|e| (e.path().to_string(), e.to_string()))
     }
 
@@ -433,5 +493,17 @@ mod tests {
             assert_eq!(field, "Value");
             assert!(!message.contains("1234"), "{message}");
         }
+    }
+
+    #[test]
+    fn an_update_holds_its_value_redacted_and_refuses_a_null_value() {
+        let body: SecretUpdate =
+            serde_path_to_error::deserialize(serde_json::json!({ "Value": RAW })).unwrap();
+        assert!(!format!("{body:?}").contains("1234"));
+        let patch = SecretPatch::try_from(body).unwrap();
+        assert_eq!(patch.value.as_ref().map(SecretValue::expose), Some(RAW));
+        let null: SecretUpdate =
+            serde_path_to_error::deserialize(serde_json::json!({ "Value": null })).unwrap();
+        assert_eq!(SecretPatch::try_from(null).unwrap_err().field, "Value");
     }
 }

@@ -16,25 +16,48 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::patch::Patch;
 use super::{Listed, no_store};
+use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::service::webhooks::WebhookRequest;
 use crate::storage::{AttemptRecord, DeliveryRecord, WebhookRecord};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ErrorResponse};
 
-/// A subscription to create, or changes to one (absent or null fields stay as they are).
+/// A subscription to create (`null` reads as absent).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
-pub struct WebhookCreateOrUpdate {
+pub struct WebhookCreate {
     /// Where to POST events: an absolute https:// (or http://) URL.
     pub url: Option<String>,
     pub description: Option<String>,
     /// `secret.created`, `secret.updated`, `secret.renewed`, `secret.revoked`,
-    /// `secret.expiring`, `secret.expired`; empty or absent at creation: all of them.
+    /// `secret.expiring`, `secret.expired`; empty or absent: all of them.
     pub event_types: Option<Vec<String>>,
     /// Default true.
     pub enabled: Option<bool>,
+}
+
+/// Changes to a subscription. An absent field stays as it is; `null` empties the
+/// description or the event types (then: all of them), and is refused for `Url` and
+/// `Enabled` (see README, "Changing a resource: PUT").
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct WebhookUpdate {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub url: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// Empty or null: all event types.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub event_types: Patch<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub enabled: Patch<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,14 +209,27 @@ impl WebhookPath {
     }
 }
 
-impl From<WebhookCreateOrUpdate> for WebhookRequest {
-    fn from(b: WebhookCreateOrUpdate) -> Self {
+impl From<WebhookCreate> for WebhookRequest {
+    fn from(b: WebhookCreate) -> Self {
         Self {
             url: b.url,
             description: b.description,
             event_types: b.event_types,
             enabled: b.enabled,
         }
+    }
+}
+
+impl TryFrom<WebhookUpdate> for WebhookRequest {
+    type Error = ValidationError;
+
+    fn try_from(b: WebhookUpdate) -> Result<Self, Self::Error> {
+        Ok(Self {
+            url: b.url.not_null("Url")?,
+            description: b.description.or_empty(String::new()),
+            event_types: b.event_types.or_empty(Vec::new()),
+            enabled: b.enabled.not_null("Enabled")?,
+        })
     }
 }
 
@@ -231,14 +267,14 @@ async fn list_webhooks(
 
 /// Subscribe a URL to the tenant's secret events; the signing secret is returned this once.
 #[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/Webhooks", tag = "Notifications",
-    params(("tenantId" = String, Path)), request_body = WebhookCreateOrUpdate,
+    params(("tenantId" = String, Path)), request_body = WebhookCreate,
     responses((status = 201, body = WebhookWithSecret), (status = 400, body = ErrorResponse),
               (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn create_webhook(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     at: Resource,
-    JsonBody(body): JsonBody<WebhookCreateOrUpdate>,
+    JsonBody(body): JsonBody<WebhookCreate>,
 ) -> Result<Response, ApiError> {
     let (record, secret) = app
         .services
@@ -272,19 +308,19 @@ async fn get_webhook(
 
 /// Change a webhook subscription (absent fields stay as they are).
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/Webhooks/{webhookId}", tag = "Notifications",
-    params(("tenantId" = String, Path), ("webhookId" = String, Path)), request_body = WebhookCreateOrUpdate,
+    params(("tenantId" = String, Path), ("webhookId" = String, Path)), request_body = WebhookUpdate,
     responses((status = 200, body = Webhook), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
               (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn update_webhook(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     at: WebhookPath,
-    JsonBody(body): JsonBody<WebhookCreateOrUpdate>,
+    JsonBody(body): JsonBody<WebhookUpdate>,
 ) -> Result<Json<Webhook>, ApiError> {
     let record = app
         .services
         .webhooks
-        .update(&caller, &at.tenant, at.webhook, body.into())
+        .update(&caller, &at.tenant, at.webhook, body.try_into()?)
         .await?;
     Ok(Json(record.into()))
 }

@@ -100,14 +100,19 @@ impl Policies {
         Ok(self.client_view(&tenant.policy, client.policy))
     }
 
+    /// Sets the client's policy; `None` keeps it (still checking that the caller
+    /// may change it).
     pub async fn set_client(
         &self,
         caller: &Caller,
         at: ClientRef<'_>,
-        policy: ClientPolicy,
+        policy: Option<ClientPolicy>,
     ) -> Result<ClientPolicyView, ServiceError> {
         let (tenant, client) =
             lookup::tenant_client(&self.ctx, caller, at, Action::WriteSecrets).await?;
+        let Some(policy) = policy else {
+            return Ok(self.client_view(&tenant.policy, client.policy));
+        };
         let now = self.ctx.clock.now();
         let journal = journal::client_journal(caller, &client, "client.policy.update", now);
         let updated = self

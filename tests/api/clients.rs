@@ -197,7 +197,7 @@ async fn list_pages_with_skip_count_and_total_count(backend: Backend) {
     }
 }
 
-async fn update_changes_given_fields_and_keeps_absent_or_null_ones(backend: Backend) {
+async fn update_changes_given_fields_keeps_absent_ones_and_null_empties_lists(backend: Backend) {
     let server = TestServer::start(backend).await;
     for kind in KINDS {
         let tenant = server.create_tenant().await;
@@ -211,15 +211,25 @@ async fn update_changes_given_fields_and_keeps_absent_or_null_ones(backend: Back
         want["UpdatedAt"] = renamed["UpdatedAt"].clone();
         assert_eq!(renamed, want);
         assert!(time(&renamed["UpdatedAt"]) >= time(&before["UpdatedAt"]));
-        let nulls = json!({"Name": null, "Tags": null, "RoleIds": null, "AccessTokenLifetime": null,
-            "Enabled": false});
+        // null empties a list; on a field that cannot be empty it is refused by name.
+        for field in [
+            "Name",
+            "AccessTokenLifetime",
+            "Enabled",
+            "AllowSelfRotation",
+        ] {
+            expect_invalid(server.put(&path).json(&json!({ field: null })), field).await;
+        }
+        let nulls = json!({"Tags": null, "RoleIds": null, "Enabled": false});
         let disabled = call(server.put(&path).json(&nulls), 200).await;
         want["Enabled"] = json!(false);
+        want["Tags"] = json!([]);
+        want["RoleIds"] = json!([]);
         want["UpdatedAt"] = disabled["UpdatedAt"].clone();
         assert_eq!(disabled, want);
-        let retag = json!({"Tags": [], "RoleIds": ["tenant-member"]});
+        let retag = json!({"Tags": ["u"], "RoleIds": ["tenant-member"]});
         let retagged = call(server.put(&path).json(&retag), 200).await;
-        assert_eq!(retagged["Tags"], json!([]));
+        assert_eq!(retagged["Tags"], json!(["u"]));
         assert_eq!(retagged["RoleIds"], json!(["tenant-member"]));
         let got = call(server.get(&path), 200).await;
         assert_eq!(got["Enabled"], json!(false), "changes stick");
@@ -385,7 +395,7 @@ both_backends!(
     hybrid_settings_round_trip,
     supplied_id_is_honoured_and_absent_id_is_a_guid,
     list_pages_with_skip_count_and_total_count,
-    update_changes_given_fields_and_keeps_absent_or_null_ones,
+    update_changes_given_fields_keeps_absent_ones_and_null_empties_lists,
     delete_removes_the_client_and_its_secrets,
     duplicate_id_is_409_within_and_across_kinds,
     kinds_are_not_reachable_under_each_other,

@@ -58,6 +58,7 @@ mod oauth_requests;
 mod oauth_tokens;
 mod openapi;
 mod policies;
+mod put_semantics;
 mod readme;
 mod receiver_selftest;
 mod refused_use;

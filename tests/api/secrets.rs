@@ -84,11 +84,14 @@ async fn update_changes_only_the_given_fields(backend: Backend) {
         let (tenant, client, _) = client_of(&server, kind).await;
         let one = format!("{}/1", secrets_path(&tenant, kind, &client));
         let before = get_secret(&server, &one).await;
-        let nulls =
-            json!({"Description": null, "Expiration": null, "Expires": null, "Value": null});
-        for unchanged in [json!({}), nulls] {
-            assert_eq!(call(server.put(&one).json(&unchanged), 200).await, before);
+        assert_eq!(call(server.put(&one).json(&json!({})), 200).await, before);
+        // null on a field that cannot be empty is refused by name, changing nothing.
+        for field in ["Expires", "Value"] {
+            expect_invalid(server.put(&one).json(&json!({ field: null })), field).await;
         }
+        let contradiction = json!({"Expires": true, "Expiration": null});
+        expect_invalid(server.put(&one).json(&contradiction), "Expiration").await;
+        assert_eq!(get_secret(&server, &one).await, before);
         let renamed = call(
             server.put(&one).json(&json!({"Description": "renamed"})),
             200,
@@ -119,6 +122,15 @@ async fn update_changes_only_the_given_fields(backend: Backend) {
         assert_eq!(never(&endless), NEVER);
         assert_eq!(get_secret(&server, &one).await, endless);
         assert_eq!(endless["Hint"], before["Hint"]);
+        // null empties: the description, and the expiration (never expires).
+        call(server.put(&one).json(&json!({"Expiration": wire})), 200).await;
+        let cleared = json!({"Description": null, "Expiration": null});
+        let emptied = call(server.put(&one).json(&cleared), 200).await;
+        assert_eq!(
+            (&emptied["Description"], never(&emptied)),
+            (&json!(""), NEVER)
+        );
+        assert_eq!(get_secret(&server, &one).await, emptied);
     }
 }
 

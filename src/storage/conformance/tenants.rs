@@ -6,7 +6,7 @@ use super::{
 };
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
-use crate::domain::policy::{ClientPolicy, TenantExpiry, TenantPolicy, TenantPolicyChange};
+use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
 use crate::storage::{Page, SecretFilter, StorageError, TenantRecord};
 
 pub(super) async fn tenants_insert_get_list(s: Store) {
@@ -107,7 +107,7 @@ pub(super) async fn policies_round_trip(s: Store) {
         TenantPolicy::default(),
     ];
     for policy in tenant_policies {
-        let change = whole(policy);
+        let change = TenantPolicyChange::whole(policy);
         assert_eq!(
             s.update_tenant_policy(&a, &change, &j()).await.unwrap(),
             policy
@@ -117,7 +117,7 @@ pub(super) async fn policies_round_trip(s: Store) {
     // A change keeps the parts it does not name.
     let switch_on = TenantPolicyChange {
         allow_self_rotation: Some(true),
-        expiry: None,
+        ..TenantPolicyChange::default()
     };
     let on = TenantPolicy {
         allow_self_rotation: true,
@@ -128,10 +128,8 @@ pub(super) async fn policies_round_trip(s: Store) {
         on
     );
     let expiry_only = TenantPolicyChange {
-        expiry: Some(TenantExpiry {
-            default: Some(days(30)),
-            max_lifetime: Some(days(60)),
-        }),
+        default: Some(Some(days(30))),
+        max_lifetime: Some(Some(days(60))),
         allow_self_rotation: None,
     };
     let both = TenantPolicy {
@@ -146,9 +144,42 @@ pub(super) async fn policies_round_trip(s: Store) {
         both
     );
     assert_eq!(s.get_tenant(&a).await.unwrap().unwrap().policy, both);
-    s.update_tenant_policy(&a, &whole(TenantPolicy::default()), &j())
+    let no_maximum = TenantPolicyChange {
+        max_lifetime: Some(None),
+        ..TenantPolicyChange::default()
+    };
+    assert_eq!(
+        s.update_tenant_policy(&a, &no_maximum, &j()).await.unwrap(),
+        TenantPolicy {
+            max_lifetime: None,
+            ..both
+        },
+        "removing the maximum keeps the default rule"
+    );
+    let default_only = TenantPolicyChange {
+        default: Some(Some(days(7))),
+        ..TenantPolicyChange::default()
+    };
+    s.update_tenant_policy(&a, &expiry_only, &j())
         .await
         .unwrap();
+    assert_eq!(
+        s.update_tenant_policy(&a, &default_only, &j())
+            .await
+            .unwrap(),
+        TenantPolicy {
+            default: Some(days(7)),
+            ..both
+        },
+        "a new default rule keeps the maximum lifetime"
+    );
+    s.update_tenant_policy(
+        &a,
+        &TenantPolicyChange::whole(TenantPolicy::default()),
+        &j(),
+    )
+    .await
+    .unwrap();
     refused!(
         s.update_tenant_policy(&TenantId::generate(), &switch_on, &j())
             .await,
@@ -183,17 +214,6 @@ pub(super) async fn policies_round_trip(s: Store) {
     );
 }
 
-/// The change that sets every part of a tenant's policy to `policy`'s.
-fn whole(policy: TenantPolicy) -> TenantPolicyChange {
-    TenantPolicyChange {
-        expiry: Some(TenantExpiry {
-            default: policy.default,
-            max_lifetime: policy.max_lifetime,
-        }),
-        allow_self_rotation: Some(policy.allow_self_rotation),
-    }
-}
-
 /// Concurrent changes of different parts of a tenant's policy all hold: switching
 /// self-rotation on is never undone by a change of the expiry rules that read the
 /// policy before it.
@@ -206,15 +226,12 @@ pub(super) async fn concurrent_policy_changes_keep_each_others_parts(s: Store) {
                 let change = if i == 16 {
                     TenantPolicyChange {
                         allow_self_rotation: Some(true),
-                        expiry: None,
+                        ..TenantPolicyChange::default()
                     }
                 } else {
                     TenantPolicyChange {
-                        expiry: Some(TenantExpiry {
-                            default: Some(days(i + 1)),
-                            max_lifetime: None,
-                        }),
-                        allow_self_rotation: None,
+                        default: Some(Some(days(i + 1))),
+                        ..TenantPolicyChange::default()
                     }
                 };
                 s.update_tenant_policy(&a, &change, &j()).await

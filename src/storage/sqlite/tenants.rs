@@ -106,27 +106,24 @@ pub(super) async fn update_tenant_policy(
 ) -> Result<TenantPolicy, StorageError> {
     let mut tx = pool.begin().await?;
     // One statement: the parts the change does not name are kept as they are then.
-    let query = match change.expiry {
-        Some(expiry) => {
-            let (unit, duration) = rows::policy_columns(expiry.default);
-            let (max_unit, max_duration) = rows::policy_columns(expiry.max_lifetime);
-            sqlx::query(concat!(
-                "UPDATE tenants SET policy_unit = ?, policy_duration = ?, max_lifetime_unit = ?, \
-             max_lifetime_duration = ?, allow_self_rotation = COALESCE(?, allow_self_rotation) \
-             WHERE id = ? RETURNING ",
-                tenant_columns!()
-            ))
-            .bind(unit)
-            .bind(duration)
-            .bind(max_unit)
-            .bind(max_duration)
-        }
-        None => sqlx::query(concat!(
-            "UPDATE tenants SET allow_self_rotation = COALESCE(?, allow_self_rotation) \
-             WHERE id = ? RETURNING ",
-            tenant_columns!()
-        )),
-    };
+    let (unit, duration) = rows::policy_columns(change.default.flatten());
+    let (max_unit, max_duration) = rows::policy_columns(change.max_lifetime.flatten());
+    let query = sqlx::query(concat!(
+        "UPDATE tenants SET \
+         policy_unit = CASE WHEN ?1 THEN ?2 ELSE policy_unit END, \
+         policy_duration = CASE WHEN ?1 THEN ?3 ELSE policy_duration END, \
+         max_lifetime_unit = CASE WHEN ?4 THEN ?5 ELSE max_lifetime_unit END, \
+         max_lifetime_duration = CASE WHEN ?4 THEN ?6 ELSE max_lifetime_duration END, \
+         allow_self_rotation = COALESCE(?7, allow_self_rotation) \
+         WHERE id = ?8 RETURNING ",
+        tenant_columns!()
+    ))
+    .bind(change.default.is_some())
+    .bind(unit)
+    .bind(duration)
+    .bind(change.max_lifetime.is_some())
+    .bind(max_unit)
+    .bind(max_duration);
     let row = query
         .bind(change.allow_self_rotation)
         .bind(id.to_string())

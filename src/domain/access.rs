@@ -30,14 +30,7 @@ pub enum Action {
 impl Action {
     /// The action's name, as refused attempts are recorded in the audit trail.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ReadTenant => "tenant.read",
-            Self::ReadClients => "clients.read",
-            Self::WriteClients => "clients.write",
-            Self::ReadSecrets => "secrets.read",
-            Self::WriteSecrets => "secrets.write",
-            Self::ReadAudit => "audit.read",
-        }
+        super::audit_actions::AuditAction::from(self).as_str()
     }
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::audit_actions::AuditAction;
 use super::ids::{ClientKind, SecretId, TenantId};
 
 /// How an audited action ended.
@@ -74,7 +75,7 @@ pub struct AuditFilter {
 
 /// The action of the entry that counts the refusals of a tenant's minute beyond
 /// the cap (`audit.refusalsPerTenantPerMinute`).
-pub const OVERFLOW_ACTION: &str = "audit.overflow";
+pub const OVERFLOW_ACTION: &str = AuditAction::AuditOverflow.as_str();
 
 /// How a refused attempt is stored, bounded:
 /// - refusals identical in tenant, actor, action, reason, target (client, secret)

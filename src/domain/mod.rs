@@ -10,6 +10,7 @@
 pub mod access;
 pub mod account;
 pub mod audit;
+pub mod audit_actions;
 pub mod bootstrap_token;
 pub mod client;
 pub mod error;

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::AuditFilter;
+use crate::domain::audit_actions::AuditAction;
 use crate::service::secrets::SecretQuery;
 use crate::storage::SecretStatusFilter;
 use crate::web::error::ApiError;
@@ -77,7 +78,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditFilters {
             let value = value.trim();
             match key.to_ascii_lowercase().as_str() {
                 "clientid" if !value.is_empty() => f.client_id = Some(value.to_owned()),
-                "action" if !value.is_empty() => f.action = Some(value.to_owned()),
+                "action" if !value.is_empty() => f.action = Some(action(value)?),
                 "from" => f.from = Some(instant("from", value)?),
                 "to" => f.to = Some(instant("to", value)?),
                 _ => {}
@@ -90,6 +91,19 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditFilters {
         }
         Ok(Self(f))
     }
+}
+
+/// An audited action's name (any case), as entries store it; an unknown one is a
+/// 400 listing every action, so a typo is not an empty page.
+fn action(value: &str) -> Result<String, ApiError> {
+    AuditAction::parse(value)
+        .map(|a| a.as_str().to_owned())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "action",
+                format!("is not an audited action; one of: {}", AuditAction::names()),
+            )
+        })
 }
 
 fn boolean(field: &'static str, value: &str) -> Result<bool, ApiError> {

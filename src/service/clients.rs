@@ -8,6 +8,7 @@ use super::secret_requests::{NewSecretRequest, expiry_rules, prepare_secret};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::client::{ClientSettings, HybridSettings, LIFETIME_DEFAULT};
 use crate::domain::events::{Event, EventType, SecretSubject};
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
@@ -218,7 +219,7 @@ impl Clients {
         patch.apply(&mut settings);
         settings.validate()?;
         let now = self.ctx.clock.now();
-        let mut journal = journal::client_journal(caller, &client, "client.update", now);
+        let mut journal = journal::client_journal(caller, &client, AuditAction::ClientUpdate, now);
         journal.audit.reason = Some(
             client
                 .settings
@@ -252,9 +253,13 @@ impl Clients {
         };
         let client = lookup::client(&self.ctx, caller, at, Action::WriteClients).await?;
         // Its secrets die with it: subscribers hear `secret.revoked` for each live one.
-        let journal =
-            journal::client_journal(caller, &client, "client.delete", self.ctx.clock.now())
-                .revoking_client_secrets();
+        let journal = journal::client_journal(
+            caller,
+            &client,
+            AuditAction::ClientDelete,
+            self.ctx.clock.now(),
+        )
+        .revoking_client_secrets();
         match self
             .ctx
             .store
@@ -274,7 +279,12 @@ impl Clients {
 /// The journal of a client's creation: the audit entry, and the first secret's
 /// `secret.created` event.
 fn creation_journal(caller: &Caller, new: &NewClient, first: &NewSecret) -> Journal {
-    let mut entry = journal::entry(caller, Some(new.tenant_id), "client.create", new.now);
+    let mut entry = journal::entry(
+        caller,
+        Some(new.tenant_id),
+        AuditAction::ClientCreate,
+        new.now,
+    );
     entry.client_kind = Some(new.kind);
     entry.client_id = Some(new.id.to_string());
     entry.secret_id = Some(SecretId(1));

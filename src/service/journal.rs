@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::origin;
 use super::{Caller, Context};
 use crate::domain::audit::{AuditEntry, Outcome, RefusalFold};
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::events::{Event, EventType, SecretSubject};
 use crate::domain::ids::{ClientKind, SecretId, TenantId};
 use crate::storage::{ClientRecord, Journal, RefusalKept, SecretRecord};
@@ -17,7 +18,7 @@ use crate::storage::{ClientRecord, Journal, RefusalKept, SecretRecord};
 pub(crate) fn entry(
     caller: &Caller,
     tenant: Option<TenantId>,
-    action: &str,
+    action: AuditAction,
     at: DateTime<Utc>,
 ) -> AuditEntry {
     let (actor_type, actor) = caller.actor();
@@ -30,7 +31,7 @@ pub(crate) fn entry_by(
     actor_type: &str,
     actor: String,
     tenant: Option<TenantId>,
-    action: &str,
+    action: AuditAction,
     at: DateTime<Utc>,
 ) -> AuditEntry {
     let origin = origin::current();
@@ -40,7 +41,7 @@ pub(crate) fn entry_by(
         tenant,
         actor_type: actor_type.to_owned(),
         actor,
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         outcome: Outcome::Success,
         reason: None,
         client_kind: None,
@@ -56,7 +57,7 @@ pub(crate) fn entry_by(
 pub(crate) fn client_journal(
     caller: &Caller,
     client: &ClientRecord,
-    action: &str,
+    action: AuditAction,
     at: DateTime<Utc>,
 ) -> Journal {
     let mut audit = entry(caller, Some(client.tenant_id), action, at);
@@ -86,16 +87,16 @@ pub(crate) fn subject(client: &ClientRecord, secret: &SecretRecord) -> SecretSub
     secret.subject(client.tenant_id, client.kind, client.id.as_str())
 }
 
-fn action_of(kind: EventType) -> &'static str {
+fn action_of(kind: EventType) -> AuditAction {
     match kind {
-        EventType::Created => "secret.create",
-        EventType::Updated => "secret.update",
-        EventType::Renewed => "secret.renew",
-        EventType::Revoked => "secret.revoke",
-        EventType::Expiring => "secret.expiring",
-        EventType::Expired => "secret.expired",
-        EventType::Leaked => "secret.leak-report",
-        EventType::RefusedUse => "secret.refused-use",
+        EventType::Created => AuditAction::SecretCreate,
+        EventType::Updated => AuditAction::SecretUpdate,
+        EventType::Renewed => AuditAction::SecretRenew,
+        EventType::Revoked => AuditAction::SecretRevoke,
+        EventType::Expiring => AuditAction::SecretExpiring,
+        EventType::Expired => AuditAction::SecretExpired,
+        EventType::Leaked => AuditAction::SecretLeakReport,
+        EventType::RefusedUse => AuditAction::SecretRefusedUse,
     }
 }
 

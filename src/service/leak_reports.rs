@@ -20,6 +20,7 @@ use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError, journal};
 use crate::domain::ValidationError;
 use crate::domain::access::Action;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::events::{Event, EventType, SecretSubject};
 use crate::domain::ids::TenantId;
 use crate::domain::leaks::{
@@ -175,7 +176,7 @@ impl LeakReports {
         let mut entry = journal::entry(
             caller,
             None,
-            "leaks.scanner-keys.replace",
+            AuditAction::ScannerKeysReplace,
             self.ctx.clock.now(),
         );
         entry.reason = Some(format!("{} keys", keys.len()));
@@ -212,7 +213,7 @@ impl LeakReports {
         let mut entry = journal::entry(
             caller,
             Some(*tenant),
-            "tenant.leak-policy.update",
+            AuditAction::TenantLeakPolicyUpdate,
             self.ctx.clock.now(),
         );
         entry.reason = Some(policy.as_str().to_owned());
@@ -252,7 +253,7 @@ fn leak_journal(
         "scanner",
         clip(&key.key_identifier),
         Some(found.tenant_id),
-        "secret.leak-report",
+        AuditAction::SecretLeakReport,
         now,
     );
     audit.client_kind = Some(found.client_kind);

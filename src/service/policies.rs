@@ -10,6 +10,7 @@ use super::lookup::{self, ClientRef};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::ids::TenantId;
 use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
@@ -75,7 +76,7 @@ impl Policies {
         let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
-            "tenant.policy.update",
+            AuditAction::TenantPolicyUpdate,
             self.ctx.clock.now(),
         ));
         let policy = self
@@ -114,7 +115,8 @@ impl Policies {
             return Ok(self.client_view(&tenant.policy, client.policy));
         };
         let now = self.ctx.clock.now();
-        let journal = journal::client_journal(caller, &client, "client.policy.update", now);
+        let journal =
+            journal::client_journal(caller, &client, AuditAction::ClientPolicyUpdate, now);
         let updated = self
             .ctx
             .store

@@ -23,6 +23,7 @@ use super::{Caller, Context, ServiceError, journal, origin};
 use crate::domain::ValidationError;
 use crate::domain::access::Action;
 use crate::domain::audit::Outcome;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::ids::{ClientId, ClientKind, SecretId, TenantId};
 use crate::domain::secret_hash::{UNKNOWN_CLIENT_SALT, generated_digest};
 use crate::domain::secret_value::{PREFIX, SecretValue};
@@ -220,7 +221,7 @@ impl SecretLookups {
         now: DateTime<Utc>,
     ) {
         let tenant = own_tenant.or(found.map(|f| f.tenant));
-        let mut entry = journal::entry(caller, tenant, "secret.lookup", now);
+        let mut entry = journal::entry(caller, tenant, AuditAction::SecretLookup, now);
         entry.outcome = Outcome::Success;
         entry.reason = Some(
             if found.is_some() {

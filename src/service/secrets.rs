@@ -17,6 +17,7 @@ use super::secret_requests::{expiry_rules, grace_period, prepare_secret};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError, journal};
 use crate::domain::access::Action;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::client::validate_description;
 use crate::domain::events::EventType;
 use crate::domain::expiry::{self, ExpiryRequest};
@@ -266,7 +267,8 @@ impl Secrets {
         let secret = self
             .change(&client, id, |secret, now| {
                 secret.grace_until = secret.grace_until.map(|until| until.min(now));
-                let mut journal = journal::client_journal(caller, &client, "secret.end-grace", now);
+                let mut journal =
+                    journal::client_journal(caller, &client, AuditAction::SecretEndGrace, now);
                 journal.audit.secret_id = Some(secret.id);
                 Ok(journal)
             })

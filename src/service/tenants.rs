@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::journal::{self, Target};
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::client::validate_name;
 use crate::domain::ids::TenantId;
 use crate::domain::policy::TenantPolicy;
@@ -21,7 +22,8 @@ impl Tenants {
     }
 
     pub async fn create(&self, caller: &Caller, name: &str) -> Result<TenantRecord, ServiceError> {
-        self.require_platform(caller, None, "tenant.create").await?;
+        self.require_platform(caller, None, AuditAction::TenantCreate)
+            .await?;
         validate_name(name)?;
         let now = self.ctx.clock.now();
         let tenant = TenantRecord {
@@ -33,7 +35,7 @@ impl Tenants {
         let journal = Journal::new(journal::entry(
             caller,
             Some(tenant.id),
-            "tenant.create",
+            AuditAction::TenantCreate,
             now,
         ));
         self.ctx.store.insert_tenant(&tenant, &journal).await?;
@@ -46,7 +48,8 @@ impl Tenants {
         caller: &Caller,
         page: Page,
     ) -> Result<Paged<TenantRecord>, ServiceError> {
-        self.require_platform(caller, None, "tenant.list").await?;
+        self.require_platform(caller, None, AuditAction::TenantList)
+            .await?;
         Ok(self.ctx.store.list_tenants(page).await?)
     }
 
@@ -60,12 +63,12 @@ impl Tenants {
     }
 
     pub async fn delete(&self, caller: &Caller, id: &TenantId) -> Result<(), ServiceError> {
-        self.require_platform(caller, Some(*id), "tenant.delete")
+        self.require_platform(caller, Some(*id), AuditAction::TenantDelete)
             .await?;
         let journal = Journal::new(journal::entry(
             caller,
             Some(*id),
-            "tenant.delete",
+            AuditAction::TenantDelete,
             self.ctx.clock.now(),
         ));
         match self.ctx.store.delete_tenant(id, &journal).await {
@@ -90,7 +93,7 @@ impl Tenants {
         &self,
         caller: &Caller,
         tenant: Option<TenantId>,
-        action: &str,
+        action: AuditAction,
     ) -> Result<(), ServiceError> {
         if caller.may_manage_tenants() {
             return Ok(());
@@ -127,7 +130,7 @@ impl Tenants {
         target: Target,
     ) -> Result<TenantRecord, ServiceError> {
         if let Err(e) = caller.check(id, action) {
-            let entry = journal::entry(caller, Some(*id), action.as_str(), ctx.clock.now());
+            let entry = journal::entry(caller, Some(*id), action.into(), ctx.clock.now());
             journal::record_refusal(ctx, entry, target, "the caller's roles do not allow it").await;
             return Err(e);
         }

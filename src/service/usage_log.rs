@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::journal;
 use crate::domain::audit::Outcome;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::events::{Event, EventType, RefusedDetails};
 use crate::domain::ids::{CredentialId, SecretId};
 use crate::storage::{Journal, RefusedSecret, RefusedUse, SecretUse, Storage, StorageError};
@@ -220,7 +221,7 @@ fn refused_use_journal(secret: &RefusedSecret, now: DateTime<Utc>) -> Journal {
         "client",
         s.client_id.clone(),
         Some(s.tenant),
-        EventType::RefusedUse.as_str(),
+        AuditAction::SecretRefusedUse,
         now,
     );
     audit.outcome = Outcome::Refused;

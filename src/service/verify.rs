@@ -19,6 +19,7 @@ use super::journal::{self, Target};
 use super::usage_log::UsageLog;
 use super::verified_cache::{self, VerifiedCache};
 use super::{Context, ServiceError};
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::ids::{ClientId, ClientKind, CredentialId, SecretId, TenantId};
 use crate::domain::secret_hash::{PresentedDigest, UNKNOWN_CLIENT_SALT};
 use crate::domain::secret_value::SecretValue;
@@ -194,7 +195,7 @@ impl Verifier {
             "client",
             actor,
             Some(*tenant),
-            "token.request",
+            AuditAction::TokenRequest,
             self.ctx.clock.now(),
         );
         entry.source = source.map(|a| a.to_string());

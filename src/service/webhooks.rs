@@ -16,6 +16,7 @@ use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::ValidationError;
 use crate::domain::access::Action;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::client::validate_description;
 use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
@@ -89,7 +90,7 @@ impl Webhooks {
             created_at: now,
             updated_at: now,
         };
-        let mut entry = journal::entry(caller, Some(*tenant), "webhook.create", now);
+        let mut entry = journal::entry(caller, Some(*tenant), AuditAction::WebhookCreate, now);
         entry.reason = Some(format!("Url: {}", url_for_audit(&record.url)));
         let journal = Journal::new(entry);
         self.ctx
@@ -147,7 +148,12 @@ impl Webhooks {
             record.enabled = enabled;
         }
         record.updated_at = self.ctx.clock.now();
-        let mut entry = journal::entry(caller, Some(*tenant), "webhook.update", record.updated_at);
+        let mut entry = journal::entry(
+            caller,
+            Some(*tenant),
+            AuditAction::WebhookUpdate,
+            record.updated_at,
+        );
         entry.reason = Some(if old_url == record.url {
             format!("Url: {}", url_for_audit(&record.url))
         } else {
@@ -177,7 +183,7 @@ impl Webhooks {
         let mut entry = journal::entry(
             caller,
             Some(*tenant),
-            "webhook.delete",
+            AuditAction::WebhookDelete,
             self.ctx.clock.now(),
         );
         entry.reason = url.map(|u| format!("Url: {}", url_for_audit(&u)));
@@ -232,7 +238,12 @@ impl Webhooks {
     ) -> Result<DeliveryRecord, ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
         let now = self.ctx.clock.now();
-        let journal = Journal::new(journal::entry(caller, Some(*tenant), "webhook.resend", now));
+        let journal = Journal::new(journal::entry(
+            caller,
+            Some(*tenant),
+            AuditAction::WebhookResend,
+            now,
+        ));
         self.ctx
             .store
             .resend_delivery(tenant, webhook, id, now, &journal)
@@ -281,7 +292,7 @@ impl Webhooks {
         let journal = Journal::new(journal::entry(
             caller,
             Some(*tenant),
-            "notifications.recipients.update",
+            AuditAction::RecipientsUpdate,
             self.ctx.clock.now(),
         ));
         self.ctx

@@ -284,6 +284,16 @@ async fn the_trail_filters_and_pages(backend: Backend) {
 
     let (creates, total) = trail(&server, &tenant, "?action=secret.create").await;
     assert_eq!(total, 6);
+    let (upper, _) = trail(&server, &tenant, "?action=SECRET.CREATE").await;
+    assert_eq!(upper, creates, "action names match in any case");
+    // An action that is never written is a 400 listing the real ones, not an empty page.
+    let unknown = format!("{}?action=secret.delete", audit_path(&tenant));
+    let (error, _) = send(server.get(&unknown), 400).await;
+    assert_eq!(error["Field"], "action", "{error}");
+    let reason = error["Reason"].as_str().unwrap();
+    for known in ["secret.revoke", "secret.create", "token.request", "client.update"] {
+        assert!(reason.contains(known), "{reason}");
+    }
     let ids: Vec<(&str, i64)> = creates
         .iter()
         .map(|e| {

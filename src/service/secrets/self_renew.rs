@@ -13,6 +13,7 @@
 //! to name the path's tenant and client.
 
 use super::{ClientRef, Secrets};
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::expiry::ExpiryRequest;
 use crate::domain::ids::{ClientId, TenantId};
 use crate::domain::secret_value::SecretValue;
@@ -22,7 +23,7 @@ use crate::service::secret_requests::RenewRequest;
 use crate::service::{Caller, SecretRecord, ServiceError};
 
 /// How refusals are recorded in the audit trail (the action a success records too).
-const ACTION: &str = "secret.renew";
+const ACTION: AuditAction = AuditAction::SecretRenew;
 
 impl Secrets {
     /// Renews the secret whose value issued the caller's access token, under the

@@ -17,7 +17,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, Months, SubsecRound, Utc};
+use chrono::{DateTime, Duration, Months, SecondsFormat, SubsecRound, Utc};
 
 use super::ValidationError;
 
@@ -230,7 +230,10 @@ pub fn resolve(
             {
                 return Err(ValidationError::new(
                     "Expiration",
-                    format!("must not be later than the tenant's maximum lifetime ({latest})"),
+                    format!(
+                        "must not be later than the tenant's maximum lifetime ({})",
+                        latest.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
                 ));
             }
             // Microseconds: the precision both databases keep.

@@ -291,7 +291,12 @@ async fn the_trail_filters_and_pages(backend: Backend) {
     let (error, _) = send(server.get(&unknown), 400).await;
     assert_eq!(error["Field"], "action", "{error}");
     let reason = error["Reason"].as_str().unwrap();
-    for known in ["secret.revoke", "secret.create", "token.request", "client.update"] {
+    for known in [
+        "secret.revoke",
+        "secret.create",
+        "token.request",
+        "client.update",
+    ] {
         assert!(reason.contains(known), "{reason}");
     }
     let ids: Vec<(&str, i64)> = creates

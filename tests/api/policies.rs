@@ -305,7 +305,14 @@ async fn maximum_lifetime_caps_policies_and_refuses_longer_secrets(backend: Back
 
         let beyond = (Utc::now() + Duration::days(31)).to_rfc3339();
         let req = server.post(&secrets).json(&json!({"Expiration": beyond}));
-        expect_invalid(req, "Expiration").await;
+        let refused = expect_invalid(req, "Expiration").await;
+        // The latest allowed date is named as RFC 3339, like every date-time in a message.
+        let reason = refused["Reason"].as_str().unwrap();
+        let latest = reason
+            .split_once('(')
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("a date in parentheses: {reason}"));
+        DateTime::parse_from_rfc3339(latest).unwrap_or_else(|e| panic!("{latest}: {e}"));
         let req = server.post(&secrets).json(&json!({"Expires": false}));
         expect_invalid(req, "Expires").await;
         let one = format!("{secrets}/{}", created["Id"]);

@@ -30,7 +30,7 @@ audit_actions! {
     TenantList => "tenant.list",
     TenantCreate => "tenant.create",
     TenantRead => "tenant.read",
-    TenantUpdate => "tenant.update",
+    TenantRename => "tenant.rename",
     TenantDelete => "tenant.delete",
     TenantPolicyUpdate => "tenant.policy.update",
     TenantLeakPolicyUpdate => "tenant.leak-policy.update",

@@ -10,7 +10,7 @@ use super::lookup::{self, ClientRef};
 use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
-use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::expiry::{ExpiryPolicy, ExpiryRules};
 use crate::domain::ids::TenantId;
 use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
 use crate::storage::{Journal, StorageError};
@@ -36,6 +36,9 @@ pub struct ClientPolicyView {
     pub effective: ExpiryPolicy,
     /// True when the maximum lifetime caps the rule.
     pub capped: bool,
+    /// The rule before the cap (the client's own, else the tenant's) and the
+    /// maximum lifetime, as a secret created or renewed now is resolved against.
+    pub rules: ExpiryRules,
 }
 
 #[derive(Clone)]
@@ -136,12 +139,19 @@ impl Policies {
             .own
             .or(tenant.default)
             .unwrap_or(self.ctx.limits.default_expiry);
-        let (effective, capped) =
-            crate::domain::policy::capped(rule, tenant.max_lifetime, self.ctx.clock.now());
+        let now = self.ctx.clock.now();
+        let (effective, capped) = crate::domain::policy::capped(rule, tenant.max_lifetime, now);
+        let rules = crate::domain::policy::effective_rules(
+            self.ctx.limits.default_expiry,
+            tenant,
+            &policy,
+            now,
+        );
         ClientPolicyView {
             policy,
             effective,
             capped,
+            rules,
         }
     }
 }

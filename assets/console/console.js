@@ -236,9 +236,28 @@
     }
   }
   // A refused form puts `autofocus` on the first field in error; make sure it has the focus.
+  // Where the server named no field, the error box's first line names it by its
+  // label ("Expiring within: …"): that field gets the focus.
   if (!dialog) {
     var first = document.querySelector("main [autofocus]");
-    if (first && !first.disabled && (!document.activeElement || document.activeElement === document.body)) { first.focus(); }
+    var box = document.querySelector("main .error[role=alert]");
+    if (!first && box) { first = fieldNamedBy(box.textContent.trim()); }
+    if (first && !first.disabled && (!document.activeElement || document.activeElement === document.body)) {
+      first.focus();
+      if (box) { first.setAttribute("aria-invalid", "true"); }
+    }
+  }
+  function fieldNamedBy(text) {
+    var fields = document.querySelectorAll("main input:not([type=hidden]):not([disabled]), main select:not([disabled]), main textarea:not([disabled])");
+    for (var i = 0; i < fields.length; i++) {
+      var label = fields[i].labels && fields[i].labels[0];
+      if (!label) { continue; }
+      var copy = label.cloneNode(true);
+      copy.querySelectorAll(".optional").forEach(function (o) { o.remove(); });
+      var name = copy.textContent.replace(/\s*\([^)]*\)\s*$/, "").trim();
+      if (name && text.indexOf(name + ":") === 0) { return fields[i]; }
+    }
+    return null;
   }
   var shownDialog = document.getElementById("shown-dialog");
   if (shownDialog) { var copy = document.getElementById("copy-secret"); if (copy) { copy.focus(); } }

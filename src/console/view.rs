@@ -286,7 +286,7 @@ pub fn first_field_in_error(
         .map(|(_, id)| *id)
 }
 
-pub fn to_the_minute(at: DateTime<Utc>) -> String {
+fn to_the_minute(at: DateTime<Utc>) -> String {
     at.format("%d/%m/%Y %H:%M UTC").to_string()
 }
 

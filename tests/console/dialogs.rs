@@ -100,6 +100,11 @@ async fn add_secret_an_empty_date_follows_the_rules_and_never_expires_disables_t
         b.fill("#description", "by default").await;
         b.click("#save-secret").await;
         b.el("#secret-value").await;
+        let shown = b.text("#shown-expiration").await;
+        assert!(
+            shown.ends_with(" UTC"),
+            "the shown date names its zone: {shown}"
+        );
         let added = api_secrets(&server, &tenant, "billing")
             .await
             .into_iter()
@@ -299,6 +304,14 @@ async fn a_webhook_signing_secret_has_its_own_dialog() {
         b.click("#shown-done").await;
         b.el("#webhooks").await;
         assert!(!b.source().await.contains(&signing));
+
+        // Pages whose refusals name a field by its label: the inventory's filter.
+        b.click("#nav-inventory").await;
+        b.fill("#inv-expiring", "soon").await;
+        b.click("#apply-inventory-filter").await;
+        b.wait_for_text("#form-error", |t| t.starts_with("Expiring within"))
+            .await;
+        assert_eq!(focused(&b).await, "inv-expiring");
 
         // Notification emails: a refusal focuses the list.
         b.click("#nav-notifications").await;

@@ -58,12 +58,23 @@
       var on = control.checked === whenChecked;
       block.querySelectorAll("input, select, textarea, button").forEach(function (f) { f.disabled = !on; });
       block.classList.toggle("inactive", !on);
+      if (on) { block.querySelectorAll("select[data-none-disables]").forEach(applyNone); }
     }
     var group = control.type === "radio" && control.form
       ? control.form.querySelectorAll("input[type=radio][name='" + control.name + "']")
       : [control];
     Array.prototype.forEach.call(group, function (c) { c.addEventListener("change", apply); });
     apply();
+  });
+
+  // A policy's duration is inactive while its unit is NONE.
+  function applyNone(select) {
+    var duration = document.getElementById(select.getAttribute("data-none-disables"));
+    if (duration) { duration.disabled = select.disabled || select.value === "NONE"; }
+  }
+  document.querySelectorAll("select[data-none-disables]").forEach(function (select) {
+    select.addEventListener("change", function () { applyNone(select); });
+    applyNone(select);
   });
 
   // Auto-submitting filters (the Show button remains for keyboard users).

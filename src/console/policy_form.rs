@@ -58,7 +58,10 @@ impl PolicyFields {
         unit_label: &'static str,
         duration_label: &'static str,
     ) -> Result<ExpiryPolicy, String> {
+        // NONE takes no duration: one typed anyway (sent where script is off) is ignored.
+        let none = self.unit.trim().eq_ignore_ascii_case("NONE");
         let duration = match self.duration.as_str() {
+            _ if none => None,
             "" => None,
             d => Some(
                 d.parse::<u32>()

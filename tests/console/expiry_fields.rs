@@ -40,6 +40,21 @@ async fn inactive_policy_fields_are_disabled_and_start_from_the_rule_in_force() 
         assert!(enabled(&b, "#own_unit").await && enabled(&b, "#own_duration").await);
         assert_eq!(selected_value(&b, "#own_unit").await, "YEARS");
         assert_eq!(b.value("#own_duration").await, "1");
+        // NONE takes no duration: the field is inactive while NONE is chosen.
+        SelectElement::new(&b.el("#own_unit").await)
+            .await
+            .unwrap()
+            .select_by_value("NONE")
+            .await
+            .unwrap();
+        assert!(!enabled(&b, "#own_duration").await);
+        SelectElement::new(&b.el("#own_unit").await)
+            .await
+            .unwrap()
+            .select_by_value("YEARS")
+            .await
+            .unwrap();
+        assert!(enabled(&b, "#own_duration").await);
         b.fill("#own_duration", "2").await;
         b.click("#save-policy").await;
         b.el("#policy-notice").await;
@@ -188,6 +203,20 @@ async fn without_script_the_fields_of_an_inactive_choice_are_ignored() {
     );
 
     let client = format!("/console/tenants/{tenant}/client-credentials/billing");
+    let client_policy =
+        format!("/api/v1/Tenants/{tenant}/ClientCredentialClients/billing/SecretPolicy");
+    // NONE with a duration left in the field: NONE.
+    let res = post(
+        format!("{client}/policy"),
+        vec![("own_unit", "NONE"), ("own_duration", "not a number")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let cp = api_get(&server, &client_policy).await;
+    assert_eq!(
+        (cp["UseTenantRules"].clone(), cp["Unit"].clone()),
+        (json!(false), json!("NONE"))
+    );
     let res = post(
         format!("{client}/policy"),
         vec![
@@ -198,11 +227,7 @@ async fn without_script_the_fields_of_an_inactive_choice_are_ignored() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let cp = api_get(
-        &server,
-        &format!("/api/v1/Tenants/{tenant}/ClientCredentialClients/billing/SecretPolicy"),
-    )
-    .await;
+    let cp = api_get(&server, &client_policy).await;
     assert_eq!(cp["UseTenantRules"], true);
 
     // Never expires with a date left in the field: never.

@@ -1,7 +1,9 @@
 // Latchkey console: small enhancements over server-rendered pages.
-// Dates as DD/MM/YYYY in the viewer's zone, a calendar for date fields, the
-// copy button, dialogs closed with Escape, and the show-once page replaced in
-// the history when left. Everything also works without this script.
+// Dates as DD/MM/YYYY in the viewer's zone (named), a calendar for date fields
+// (no past day), fields of an inactive choice disabled, the copy button, dialogs
+// closed with Escape, and the show-once page replaced in the history when left.
+// Everything also works without this script: the server ignores the fields of an
+// inactive choice whether they are sent or not.
 (function () {
   "use strict";
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -15,10 +17,18 @@
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
 
-  // Dates shown in the viewer's zone.
+  // The short name of the viewer's zone on day `d` ("UTC", "CET", "GMT+2").
+  function zoneName(d) {
+    try {
+      var parts = new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(d);
+      for (var i = 0; i < parts.length; i++) { if (parts[i].type === "timeZoneName") { return parts[i].value; } }
+    } catch (e) { return zone; }
+    return zone;
+  }
+  // Dates shown in the viewer's zone, which they name.
   document.querySelectorAll("time[data-local-date]").forEach(function (t) {
     var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) { t.textContent = ddmmyyyy(d); t.title = d.toString(); }
+    if (!isNaN(d)) { t.textContent = ddmmyyyy(d) + " " + zoneName(d); t.title = d.toString(); }
   });
   // The Edit dialog's date, in the viewer's zone (and the "unchanged" marker with it).
   document.querySelectorAll("input[data-utc]").forEach(function (input) {
@@ -30,12 +40,41 @@
   });
   document.querySelectorAll("[data-timezone]").forEach(function (s) { if (zone) { s.textContent = zone; } });
 
-  // Secret table cells get their column name, for the stacked small-screen layout.
-  document.querySelectorAll("table#secrets").forEach(function (table) {
+  // Table cells get their column name, for the stacked small-screen layout.
+  document.querySelectorAll("table[data-stacked-labels]").forEach(function (table) {
     var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent; });
     table.querySelectorAll("tbody tr").forEach(function (tr) {
       Array.prototype.forEach.call(tr.children, function (td, i) { td.setAttribute("data-label", heads[i] || ""); });
     });
+  });
+
+  // Fields of an inactive choice are disabled: `data-enables` names the block a
+  // checkbox or radio switches on (`data-enables-when`: checked or unchecked).
+  document.querySelectorAll("input[data-enables]").forEach(function (control) {
+    var block = document.getElementById(control.getAttribute("data-enables"));
+    if (!block) { return; }
+    var whenChecked = control.getAttribute("data-enables-when") !== "unchecked";
+    function apply() {
+      var on = control.checked === whenChecked;
+      block.querySelectorAll("input, select, textarea, button").forEach(function (f) { f.disabled = !on; });
+      block.classList.toggle("inactive", !on);
+      if (on) { block.querySelectorAll("select[data-none-disables]").forEach(applyNone); }
+    }
+    var group = control.type === "radio" && control.form
+      ? control.form.querySelectorAll("input[type=radio][name='" + control.name + "']")
+      : [control];
+    Array.prototype.forEach.call(group, function (c) { c.addEventListener("change", apply); });
+    apply();
+  });
+
+  // A policy's duration is inactive while its unit is NONE.
+  function applyNone(select) {
+    var duration = document.getElementById(select.getAttribute("data-none-disables"));
+    if (duration) { duration.disabled = select.disabled || select.value === "NONE"; }
+  }
+  document.querySelectorAll("select[data-none-disables]").forEach(function (select) {
+    select.addEventListener("change", function () { applyNone(select); });
+    applyNone(select);
   });
 
   // Auto-submitting filters (the Show button remains for keyboard users).
@@ -43,13 +82,22 @@
     sel.addEventListener("change", function () { sel.form.submit(); });
   });
 
-  // Date fields: Never expires clears the date; a typed or picked date unchecks it.
+  // Date fields: Never expires clears and disables the date (and its calendar);
+  // unticking it brings the date back.
   document.querySelectorAll("input[data-datepicker]").forEach(function (input) {
     var never = document.querySelector("input[data-never-for='" + input.id + "']");
     var utc = input.form && input.form.querySelector("input[data-utc-for='" + input.id + "']");
+    var calendarButton = document.querySelector("button[data-calendar-for='" + input.id + "']");
     if (never) {
-      never.addEventListener("change", function () { if (never.checked) { input.value = ""; } });
-      input.addEventListener("input", function () { if (input.value) { never.checked = false; } });
+      var kept = "";
+      var apply = function () {
+        if (never.checked && input.value) { kept = input.value; input.value = ""; }
+        if (!never.checked && !input.value) { input.value = kept; }
+        input.disabled = never.checked;
+        if (calendarButton) { calendarButton.disabled = never.checked; }
+      };
+      never.addEventListener("change", apply);
+      apply();
     }
     if (input.form && utc) {
       input.form.addEventListener("submit", function () {
@@ -58,8 +106,7 @@
         utc.value = d ? new Date(d.getFullYear(), d.getMonth(), d.getDate(), 23, 59, 59).toISOString() : "";
       });
     }
-    var button = document.querySelector("button[data-calendar-for='" + input.id + "']");
-    if (button) { attachCalendar(input, button, never); }
+    if (calendarButton) { attachCalendar(input, calendarButton, never); }
   });
 
   function attachCalendar(input, button, never) {
@@ -76,8 +123,12 @@
       close(false);
       input.focus();
     }
+    // Today in the viewer's zone: the first day a secret may expire (at its end).
+    function today() { var n = new Date(); return new Date(n.getFullYear(), n.getMonth(), n.getDate()); }
     function render(focusDay) {
       var selected = parseDate(input.value);
+      var first = today();
+      if (focusDay && focusDay < first) { focusDay = first; shown = new Date(first.getFullYear(), first.getMonth(), 1); }
       popup.innerHTML = "";
       var head = document.createElement("div");
       head.className = "calendar-head";
@@ -88,6 +139,7 @@
       var title = document.createElement("strong");
       title.setAttribute("aria-live", "polite");
       title.textContent = months[shown.getMonth()] + " " + shown.getFullYear();
+      prev.disabled = shown <= new Date(first.getFullYear(), first.getMonth(), 1);
       prev.addEventListener("click", function () { shown = new Date(shown.getFullYear(), shown.getMonth() - 1, 1); render(); });
       next.addEventListener("click", function () { shown = new Date(shown.getFullYear(), shown.getMonth() + 1, 1); render(); });
       head.appendChild(prev); head.appendChild(title); head.appendChild(next);
@@ -98,8 +150,7 @@
       ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"].forEach(function (n) { var th = document.createElement("th"); th.textContent = n; hr.appendChild(th); });
       var thead = document.createElement("thead"); thead.appendChild(hr); table.appendChild(thead);
       var tbody = document.createElement("tbody");
-      var first = new Date(shown.getFullYear(), shown.getMonth(), 1);
-      var offset = (first.getDay() + 6) % 7;
+      var offset = (new Date(shown.getFullYear(), shown.getMonth(), 1).getDay() + 6) % 7;
       var days = new Date(shown.getFullYear(), shown.getMonth() + 1, 0).getDate();
       var row = document.createElement("tr"), cell, i, focusTarget = null;
       for (i = 0; i < offset; i++) { row.appendChild(document.createElement("td")); }
@@ -112,6 +163,7 @@
         b.setAttribute("data-date", ddmmyyyy(d));
         var isSel = selected && selected.getTime() === d.getTime();
         b.setAttribute("aria-pressed", isSel ? "true" : "false");
+        if (d < first) { b.disabled = true; b.setAttribute("aria-disabled", "true"); b.title = "In the past"; }
         b.addEventListener("click", (function (day) { return function () { pick(day); }; })(d));
         b.addEventListener("keydown", (function (day) {
           return function (ev) {
@@ -131,11 +183,13 @@
       if (row.children.length) { tbody.appendChild(row); }
       table.appendChild(tbody);
       popup.appendChild(table);
-      (focusTarget || popup.querySelector("td button")).focus();
+      (focusTarget || popup.querySelector("td button:not([disabled])") || prev).focus();
     }
     button.addEventListener("click", function () {
       if (popup) { close(true); return; }
-      var selected = parseDate(input.value) || new Date();
+      // Opens on the month of the date in the field, else on the current month.
+      var selected = parseDate(input.value);
+      if (!selected || selected < today()) { selected = today(); }
       shown = new Date(selected.getFullYear(), selected.getMonth(), 1);
       popup = document.createElement("div");
       popup.className = "calendar";
@@ -191,6 +245,30 @@
       var target = dialog.querySelector("[autofocus]") || dialog.querySelector("input:not([type=hidden]), button, a[href]");
       if (target) { target.focus(); }
     }
+  }
+  // A refused form puts `autofocus` on the first field in error; make sure it has the focus.
+  // Where the server named no field, the error box's first line names it by its
+  // label ("Expiring within: …"): that field gets the focus.
+  if (!dialog) {
+    var first = document.querySelector("main [autofocus]");
+    var box = document.querySelector("main .error[role=alert]");
+    if (!first && box) { first = fieldNamedBy(box.textContent.trim()); }
+    if (first && !first.disabled && (!document.activeElement || document.activeElement === document.body)) {
+      first.focus();
+      if (box) { first.setAttribute("aria-invalid", "true"); }
+    }
+  }
+  function fieldNamedBy(text) {
+    var fields = document.querySelectorAll("main input:not([type=hidden]):not([disabled]), main select:not([disabled]), main textarea:not([disabled])");
+    for (var i = 0; i < fields.length; i++) {
+      var label = fields[i].labels && fields[i].labels[0];
+      if (!label) { continue; }
+      var copy = label.cloneNode(true);
+      copy.querySelectorAll(".optional").forEach(function (o) { o.remove(); });
+      var name = copy.textContent.replace(/\s*\([^)]*\)\s*$/, "").trim();
+      if (name && text.indexOf(name + ":") === 0) { return fields[i]; }
+    }
+    return null;
   }
   var shownDialog = document.getElementById("shown-dialog");
   if (shownDialog) { var copy = document.getElementById("copy-secret"); if (copy) { copy.focus(); } }

@@ -1,7 +1,9 @@
 //! A tenant's webhooks (with their delivery log) and notification email
 //! recipients, over `services.webhooks`, the use cases the API's Webhooks and
-//! NotificationRecipients call. A webhook's signing secret is shown once, in the
-//! show-once dialog.
+//! NotificationRecipients call. A webhook's signing secret is shown once, in a
+//! dialog of its own ([`WebhookSecretPage`]): unlike a client secret it is an
+//! HMAC key the server keeps sealed (it must sign with it), not a hash, and it
+//! has no description or expiration.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -11,10 +13,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::form::FormData;
-use super::frame::{ShownPage, frame};
+use super::frame::frame;
 use super::respond::{failure, render, see_other};
 use super::session::Signed;
-use super::view::{Layout, ShownOnce, may, service_message};
+use super::view::{Layout, date_utc, first_field_in_error, may, service_message};
 use crate::domain::access::Action;
 use crate::domain::events::EventType;
 use crate::domain::ids::TenantId;
@@ -54,6 +56,41 @@ struct WebhooksPage {
     /// The webhook whose deliveries are shown, if any.
     selected: String,
     deliveries: Vec<DeliveryRow>,
+}
+
+impl WebhooksPage {
+    /// Whether field `id` gets the focus: the one the first error is about.
+    fn autofocus(&self, id: &str) -> bool {
+        let fields = [
+            ("Url", "webhook-url"),
+            ("Description", "webhook-description"),
+        ];
+        first_field_in_error(&self.errors, &fields) == Some(id)
+    }
+}
+
+/// The show-once dialog of a new webhook's signing secret.
+#[derive(Template)]
+#[template(path = "console/webhook_shown.html")]
+struct WebhookSecretPage {
+    layout: Layout,
+    value: zeroize::Zeroizing<String>,
+    url: String,
+    events: String,
+    continue_href: String,
+}
+
+/// A webhook's event types as listed ("all" when it takes every event).
+fn events_label(types: &[EventType]) -> String {
+    if types.is_empty() {
+        "all".to_owned()
+    } else {
+        types
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Deserialize)]
@@ -121,17 +158,9 @@ async fn webhooks_page(
                 id: w.id.to_string(),
                 url: w.url.clone(),
                 description: w.description.clone(),
-                events: if w.event_types.is_empty() {
-                    "all".to_owned()
-                } else {
-                    w.event_types
-                        .iter()
-                        .map(|e| e.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
+                events: events_label(&w.event_types),
                 enabled: w.enabled,
-                created: w.created_at.format("%d/%m/%Y").to_string(),
+                created: date_utc(w.created_at),
             })
             .collect(),
         event_types: EventType::ALL
@@ -202,15 +231,14 @@ pub async fn create_webhook(
                 Ok(x) => x,
                 Err(r) => return r,
             };
-            let shown = ShownOnce {
-                heading: "Webhook created: its signing secret".into(),
+            let page = WebhookSecretPage {
+                layout,
                 value: zeroize::Zeroizing::new(secret),
-                description: format!("{} — {}", record.url, record.description),
-                expiration: String::new(),
-                expiration_iso: String::new(),
+                url: record.url.clone(),
+                events: events_label(&record.event_types),
                 continue_href: format!("/console/tenants/{tenant_id}/webhooks"),
             };
-            render(StatusCode::CREATED, &ShownPage { layout, shown })
+            render(StatusCode::CREATED, &page)
         }
         Err(e @ (ServiceError::Forbidden | ServiceError::TenantNotFound)) => {
             failure(e, Layout::new(&s.0, "Webhooks", "webhooks"))

@@ -173,7 +173,7 @@ fn bars(w: &SummaryWindows, s: &SecretSummary) -> Vec<Bar> {
                 count,
                 label: week[0].format("%d/%m").to_string(),
                 week: format!(
-                    "{} to {}",
+                    "{} UTC to {} UTC",
                     week[0].format("%d/%m/%Y"),
                     week[1].format("%d/%m/%Y")
                 ),
@@ -207,7 +207,7 @@ mod tests {
         assert!(bars.iter().all(|b| b.y + b.height == PLOT_BOTTOM));
         assert!(bars.iter().all(|b| b.x + BAR_WIDTH <= CHART_WIDTH));
         assert_eq!(bars[0].label, "03/12");
-        assert_eq!(bars[1].week, "10/12/2026 to 17/12/2026");
+        assert_eq!(bars[1].week, "10/12/2026 UTC to 17/12/2026 UTC");
         let empty = super::bars(&w, &SecretSummary::default());
         assert!(
             empty.iter().all(|b| b.height == 0),

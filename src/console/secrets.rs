@@ -18,7 +18,10 @@ use super::form::{FormData, ddmmyyyy};
 use super::frame::{ShownPage, load, tenant_layout};
 use super::policy_form::{ClientPolicyCard, client_card, save_client_policy};
 use super::respond::{failure, render, see_other};
-use super::secret_form::{SecretForm, expiry_from_form, proposed_expiration};
+use super::secret_form::{
+    SecretForm, expiry_from_form, grace_hours_max, grace_refusal, grace_seconds,
+    proposed_expiration,
+};
 use super::session::Signed;
 use super::view::{Layout, SecretRow, ShownOnce, service_message};
 use crate::domain::expiry::ExpiryRequest;
@@ -334,15 +337,8 @@ pub async fn renew(
 ) -> Response {
     let mut typed = SecretForm::from_form(&form);
     typed.id = id;
-    let grace = match typed.grace_hours.as_str() {
-        "" => Ok(None),
-        h => h
-            .parse::<u64>()
-            .map(|h| Some(h.saturating_mul(3600)))
-            .map_err(|_| {
-                "Grace period: enter a whole number of hours, or leave it empty.".to_owned()
-            }),
-    };
+    let max_hours = grace_hours_max(&state);
+    let grace = grace_seconds(&typed.grace_hours, max_hours);
     let outcome = match grace {
         Err(message) => Err(message),
         Ok(grace_period_seconds) => {
@@ -355,7 +351,13 @@ pub async fn renew(
                 .secrets
                 .renew(&s.0.caller(), at.secrets_ref(), SecretId(id), req)
                 .await
-                .map_err(|e| service_message(&e))
+                .map_err(|e| match e {
+                    // The service counts seconds; the dialog speaks hours.
+                    ServiceError::Invalid(v) if v.field == "GracePeriodSeconds" => {
+                        grace_refusal(max_hours)
+                    }
+                    e => service_message(&e),
+                })
         }
     };
     match outcome {

@@ -1,6 +1,12 @@
-//! Expiry settings: the tenant's Client Secrets settings page (default
-//! expiry, maximum lifetime and whether clients may renew their own secrets),
-//! through `services.policies` as the API's SecretPolicy routes. A client's Secret settings card is `policy_form.rs`.
+//! Expiry settings: the tenant's Secret expiry page (default expiry, maximum
+//! lifetime and whether clients may renew their own secrets), through
+//! `services.policies` as the API's SecretPolicy routes. A client's Secret
+//! settings card is `policy_form.rs`.
+//!
+//! Fields of an inactive choice (the own rule while the server's default is
+//! chosen, the maximum while there is none) are disabled by the page's script,
+//! so a browser does not send them: the save ignores them whether sent or not,
+//! and a refused form shows the stored values in their place.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -13,12 +19,15 @@ use super::frame::tenant_layout;
 use super::policy_form::{PolicyFields, UNITS, describe};
 use super::respond::{failure, render, see_other};
 use super::session::Signed;
-use super::view::{Layout, may, service_message};
+use super::view::{Layout, first_field_in_error, may, service_message};
 use crate::domain::access::Action;
 use crate::domain::ids::TenantId;
 use crate::domain::policy::{TenantPolicy, TenantPolicyChange};
 use crate::service::ServiceError;
 use crate::web::AppState;
+
+/// The page's name, in the sidebar and its title: what it sets.
+const TITLE: &str = "Secret expiry";
 
 #[derive(Template)]
 #[template(path = "console/tenant_settings.html")]
@@ -37,6 +46,36 @@ struct TenantSettingsPage {
     notice: String,
 }
 
+impl TenantSettingsPage {
+    /// Which field of the `prefix` rule (`unit`, `duration`) the first error is
+    /// about, to take the focus; empty when none.
+    fn focus(&self, prefix: &str) -> &'static str {
+        let fields: &[(&str, &'static str)] = match prefix {
+            "default" => &[
+                ("Default expiry duration", "duration"),
+                ("Default expiry", "unit"),
+                ("DefaultExpiry", "unit"),
+            ],
+            _ => &[
+                ("Maximum lifetime duration", "duration"),
+                ("Maximum lifetime", "unit"),
+                ("MaximumLifetime", "unit"),
+            ],
+        };
+        first_field_in_error(&self.errors, fields).unwrap_or_default()
+    }
+}
+
+/// The rule's fields as submitted; a field not sent (disabled) keeps `stored`.
+fn submitted(form: &FormData, prefix: &str, stored: &PolicyFields) -> PolicyFields {
+    let typed = PolicyFields::from_form(form, prefix);
+    if form.get(&format!("{prefix}_unit")).is_none() {
+        stored.clone()
+    } else {
+        typed
+    }
+}
+
 #[derive(Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
@@ -52,10 +91,10 @@ async fn tenant_page(
     let Some(tenant) = TenantId::parse(tenant) else {
         return failure(
             ServiceError::TenantNotFound,
-            Layout::new(&s.0, "Client Secrets", "settings"),
+            Layout::new(&s.0, TITLE, "settings"),
         );
     };
-    let (t, layout) = match tenant_layout(state, s, &tenant, "Client Secrets").await {
+    let (t, layout) = match tenant_layout(state, s, &tenant, TITLE).await {
         Ok(x) => x,
         Err((e, layout)) => return failure(e, layout),
     };
@@ -83,9 +122,9 @@ async fn tenant_page(
     let status = match form {
         Some((form, errors)) => {
             page.use_configured = form.text("default_mode") == "configured";
-            page.default = PolicyFields::from_form(form, "default");
+            page.default = submitted(form, "default", &page.default);
             page.limit = form.checked("limit");
-            page.max = PolicyFields::from_form(form, "max");
+            page.max = submitted(form, "max", &page.max);
             page.allow_self_rotation = form.checked("allow_self_rotation");
             page.errors = errors;
             StatusCode::BAD_REQUEST
@@ -118,7 +157,7 @@ pub async fn save_tenant_settings(
     let Some(tenant_id) = TenantId::parse(&tenant) else {
         return failure(
             ServiceError::TenantNotFound,
-            Layout::new(&s.0, "Client Secrets", "settings"),
+            Layout::new(&s.0, TITLE, "settings"),
         );
     };
     let default = if form.text("default_mode") == "configured" {
@@ -157,7 +196,7 @@ pub async fn save_tenant_settings(
     };
     match result {
         Ok(()) => see_other(&format!("/console/tenants/{tenant_id}/settings?saved=1")),
-        Err(Err(e)) => failure(e, Layout::new(&s.0, "Client Secrets", "settings")),
+        Err(Err(e)) => failure(e, Layout::new(&s.0, TITLE, "settings")),
         Err(Ok(errors)) => {
             tenant_page(&state, &s, &tenant, Some((&form, errors)), String::new()).await
         }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::form::{FormData, ddmmyyyy};
+use super::form::FormData;
 use super::respond::{ErrorPage, render, see_other};
 use super::session::Signed;
 use super::view::{Layout, ROLES, role_label};
@@ -98,7 +98,7 @@ fn row(u: &UserRecord, tenants: &[(TenantId, String)]) -> UserRow {
         name: u.name.clone(),
         platform_admin: u.platform_admin,
         roles,
-        created: ddmmyyyy(u.created_at),
+        created: super::view::date_utc(u.created_at),
     }
 }
 

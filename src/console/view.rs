@@ -1,6 +1,7 @@
 //! What the templates show: the page frame ([`Layout`]) and rows, in the
-//! console's words and formats (DD/MM/YYYY). No secret value ever enters a
-//! view model except [`ShownOnce`].
+//! console's words and formats (DD/MM/YYYY, every shown date naming its zone:
+//! [`date_utc`], or the viewer's zone once the page's script converted it). No
+//! secret value ever enters a view model except [`ShownOnce`].
 
 use chrono::{DateTime, Utc};
 
@@ -175,7 +176,7 @@ impl From<&ClientRecord> for ClientRow {
             id: c.id.to_string(),
             name: c.settings.name.clone(),
             enabled: c.settings.enabled,
-            created: ddmmyyyy(c.created_at),
+            created: date_utc(c.created_at),
         }
     }
 }
@@ -184,7 +185,7 @@ impl From<&ClientRecord> for ClientRow {
 pub struct SecretRow {
     pub id: i32,
     pub description: String,
-    /// DD/MM/YYYY (UTC; the page's script shows it in the viewer's zone), or empty.
+    /// DD/MM/YYYY UTC (the page's script shows it in the viewer's zone, named), or empty.
     pub expiration: String,
     /// RFC 3339, for the script, or empty.
     pub expiration_iso: String,
@@ -202,10 +203,10 @@ impl SecretRow {
         Self {
             id: s.id.0,
             description: s.description.clone(),
-            expiration: s.expiration.map(ddmmyyyy).unwrap_or_default(),
+            expiration: s.expiration.map(date_utc).unwrap_or_default(),
             expiration_iso: s.expiration.map(|e| e.to_rfc3339()).unwrap_or_default(),
             hint: s.hint.clone(),
-            last_used: s.last_used_at.map(ddmmyyyy).unwrap_or_default(),
+            last_used: s.last_used_at.map(date_utc).unwrap_or_default(),
             last_used_iso: s.last_used_at.map(|e| e.to_rfc3339()).unwrap_or_default(),
             status: match SecretStatus::at(s.expiration, now) {
                 SecretStatus::Active => "Active",
@@ -260,6 +261,29 @@ pub fn presentation_notes(s: &SecretRecord, now: DateTime<Utc>) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// A day as the console shows it: `DD/MM/YYYY UTC` (the zone always named).
+pub fn date_utc(at: DateTime<Utc>) -> String {
+    format!("{} UTC", ddmmyyyy(at))
+}
+
+/// The id of the field the first error is about, so that a refused form
+/// re-renders with the focus there. Errors read `Label: reason`; `fields` maps
+/// label prefixes to field ids (longer prefixes first where one extends another).
+pub fn first_field_in_error(
+    errors: &[String],
+    fields: &[(&str, &'static str)],
+) -> Option<&'static str> {
+    let first = errors.first()?;
+    fields
+        .iter()
+        .find(|(label, _)| {
+            first
+                .strip_prefix(label)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', ' ', ',', '.']))
+        })
+        .map(|(_, id)| *id)
 }
 
 fn to_the_minute(at: DateTime<Utc>) -> String {

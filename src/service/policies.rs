@@ -11,7 +11,7 @@ use super::tenants::Tenants;
 use super::{Caller, Context, ServiceError};
 use crate::domain::access::Action;
 use crate::domain::audit_actions::AuditAction;
-use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::expiry::{ExpiryPolicy, ExpiryRules};
 use crate::domain::ids::TenantId;
 use crate::domain::policy::{ClientPolicy, TenantPolicy, TenantPolicyChange};
 use crate::storage::{Journal, StorageError};
@@ -37,6 +37,9 @@ pub struct ClientPolicyView {
     pub effective: ExpiryPolicy,
     /// True when the maximum lifetime caps the rule.
     pub capped: bool,
+    /// The rule before the cap (the client's own, else the tenant's) and the
+    /// maximum lifetime, as a secret created or renewed now is resolved against.
+    pub rules: ExpiryRules,
 }
 
 #[derive(Clone)]
@@ -143,12 +146,19 @@ impl Policies {
             .own
             .or(tenant.default)
             .unwrap_or(self.ctx.limits.default_expiry);
-        let (effective, capped) =
-            crate::domain::policy::capped(rule, tenant.max_lifetime, self.ctx.clock.now());
+        let now = self.ctx.clock.now();
+        let (effective, capped) = crate::domain::policy::capped(rule, tenant.max_lifetime, now);
+        let rules = crate::domain::policy::effective_rules(
+            self.ctx.limits.default_expiry,
+            tenant,
+            &policy,
+            now,
+        );
         ClientPolicyView {
             policy,
             effective,
             capped,
+            rules,
         }
     }
 }

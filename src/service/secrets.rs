@@ -43,6 +43,11 @@ impl Secrets {
         self.ctx.limits.secrets_max
     }
 
+    /// The longest grace period a Renew may ask for (`secrets.maxGracePeriod`).
+    pub fn max_grace_period(&self) -> std::time::Duration {
+        self.ctx.limits.max_grace_period
+    }
+
     /// The client's secrets that pass `filter`.
     pub async fn list(
         &self,

@@ -13,6 +13,8 @@ mod harness;
 
 mod browser;
 mod clients;
+mod dialogs;
+mod expiry_fields;
 mod http_checks;
 mod layout;
 mod lookup;

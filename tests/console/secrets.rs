@@ -50,7 +50,7 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         assert_eq!(b.text(&format!("{r} .status")).await, "Active");
         let exp = initial["Expiration"].as_str().unwrap();
         let (y, m, d) = (&exp[0..4], &exp[5..7], &exp[8..10]);
-        assert_eq!(b.text(&format!("{r} .expiration")).await, format!("{d}/{m}/{y}"));
+        assert_eq!(b.text(&format!("{r} .expiration")).await, format!("{d}/{m}/{y} UTC"));
 
         // Add Secret: pre-filled from policy; an empty form is refused, the error above the form.
         b.click("#add-secret").await;
@@ -102,18 +102,20 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         assert!(picked.starts_with("15/") && picked.len() == 10, "{picked}");
         b.click("#never_expires").await;
         assert_eq!(b.value("#expiration").await, "", "Never expires clears the date");
+        assert!(!b.el("#expiration").await.is_enabled().await.unwrap(), "and disables it");
         b.click("#save-secret").await;
         b.el("#secret-value").await;
         let forever = api_secret(&server, &tenant, "forever").await.unwrap();
         assert_eq!((forever["Expires"].clone(), forever["Expiration"].clone()), (Value::Bool(false), Value::Null));
 
-        // Edit a never-expiring secret: typing a date unchecks Never expires.
+        // Edit a never-expiring secret: unticking Never expires lets a date be typed.
         b.open(&tab).await;
         b.click(&format!("{} a[data-action='edit']", row(&forever["Id"]))).await;
         assert_eq!(b.value("#expiration").await, "");
         assert!(b.el("#never_expires").await.is_selected().await.unwrap());
+        assert!(!b.el("#expiration").await.is_enabled().await.unwrap());
+        b.click("#never_expires").await;
         b.fill("#expiration", &format!("01/06/{year}")).await;
-        assert!(!b.el("#never_expires").await.is_selected().await.unwrap());
         b.click("#save-secret").await;
         b.wait_for_path("the Secrets tab", |p| p == tab).await;
         let forever = api_secret(&server, &tenant, "forever").await.unwrap();

@@ -15,9 +15,12 @@
 //! ([`client_page`], [`policy_form`], [`secret_form`]).
 //!
 //! Invariants:
-//! - a secret value appears only in the one response that creates or renews it
-//!   (the show-once dialog), always with `Cache-Control: no-store` (every console
-//!   page carries it), and never in a log line, a URL or a later page;
+//! - a secret value appears only in the show-once page, once: the POST that
+//!   creates or renews it stashes it sealed and redirects (post/redirect/get,
+//!   [`reveal`]); the page carries `Cache-Control: no-store` (every console page
+//!   does), and the value is never in a log line, a URL or a later page;
+//! - every POST that succeeds answers with a redirect, so a reload never
+//!   submits it again (a refused form is re-rendered with a 4xx);
 //! - every POST carries the session's CSRF token (sign-in: a pre-session
 //!   token), checked by [`session::csrf_guard`] before any handler runs;
 //! - the session cookie is `HttpOnly; SameSite=Strict` (plus `Secure` when the
@@ -44,6 +47,7 @@ mod overview;
 mod pages;
 mod policy_form;
 mod respond;
+mod reveal;
 mod secret_form;
 mod secrets;
 mod session;
@@ -75,6 +79,7 @@ pub fn routes() -> Router<AppState> {
             get(pages::tenants).post(pages::create_tenant),
         )
         .route(t, get(overview::overview))
+        .route(&format!("{t}/shown/{{id}}"), get(reveal::shown))
         .route(
             &format!("{t}/clients"),
             get(clients::list).post(clients::create),

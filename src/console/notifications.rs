@@ -11,8 +11,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::form::FormData;
-use super::frame::{ShownPage, frame};
+use super::frame::frame;
 use super::respond::{failure, render, see_other};
+use super::reveal::redirect_to_shown;
 use super::session::Signed;
 use super::view::{Layout, ShownOnce, may, service_message};
 use crate::domain::access::Action;
@@ -197,11 +198,6 @@ pub async fn create_webhook(
         .await
     {
         Ok((record, secret)) => {
-            let (_, layout) = match frame(&state, &s, &tenant, "Webhook created", "webhooks").await
-            {
-                Ok(x) => x,
-                Err(r) => return r,
-            };
             let shown = ShownOnce {
                 heading: "Webhook created: its signing secret".into(),
                 value: zeroize::Zeroizing::new(secret),
@@ -210,7 +206,7 @@ pub async fn create_webhook(
                 expiration_iso: String::new(),
                 continue_href: format!("/console/tenants/{tenant_id}/webhooks"),
             };
-            render(StatusCode::CREATED, &ShownPage { layout, shown })
+            redirect_to_shown(&state, &s, &tenant_id, shown).await
         }
         Err(e @ (ServiceError::Forbidden | ServiceError::TenantNotFound)) => {
             failure(e, Layout::new(&s.0, "Webhooks", "webhooks"))

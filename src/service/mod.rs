@@ -29,6 +29,7 @@ mod lookup;
 pub mod maintenance;
 pub mod origin;
 pub mod policies;
+pub mod reveals;
 pub mod secret_lookup;
 mod secret_requests;
 pub mod secrets;
@@ -223,6 +224,7 @@ pub struct Services {
     pub webhooks: webhooks::Webhooks,
     pub lookups: secret_lookup::SecretLookups,
     pub leaks: leak_reports::LeakReports,
+    pub reveals: reveals::Reveals,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -248,6 +250,7 @@ impl Services {
                 settings::TokenSettings::default(),
             ),
             leaks: leak_reports::LeakReports::new(ctx.clone()),
+            reveals: reveals::Reveals::new(ctx.clone()),
             ctx,
         }
     }

@@ -434,4 +434,24 @@ impl<S: Storage> ConsoleStore for CachedStorage<S> {
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         self.inner.delete_idle_sessions(before).await
     }
+    async fn insert_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.inner
+            .insert_reveal(id, session_hash, sealed, expires_at, now)
+            .await
+    }
+    async fn take_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.take_reveal(id, session_hash, now).await
+    }
 }

@@ -19,6 +19,7 @@ mod lookup;
 mod overview;
 mod paths;
 mod refused;
+mod reloads;
 mod secrets;
 mod settings;
 mod signin;

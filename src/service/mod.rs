@@ -152,6 +152,8 @@ pub enum ServiceError {
     SecretNotFound,
     #[error("a client with this id already exists in the tenant")]
     DuplicateClient,
+    #[error("another tenant already has this name")]
+    DuplicateTenant,
     #[error("the tenant already has the maximum of {0} clients")]
     ClientLimitReached(u32),
     #[error("the client already has the maximum of {0} secrets")]

@@ -1,4 +1,6 @@
-//! Tenants: created, listed and deleted by platform administrators.
+//! Tenants: created, listed, renamed and deleted by platform administrators.
+//! Names are unique (the database's index holds it, also under concurrent
+//! requests): a taken name is [`ServiceError::DuplicateTenant`].
 
 use std::sync::Arc;
 
@@ -36,9 +38,51 @@ impl Tenants {
             "tenant.create",
             now,
         ));
-        self.ctx.store.insert_tenant(&tenant, &journal).await?;
+        self.ctx
+            .store
+            .insert_tenant(&tenant, &journal)
+            .await
+            .map_err(|e| match e {
+                StorageError::Duplicate => ServiceError::DuplicateTenant,
+                e => e.into(),
+            })?;
         tracing::info!(tenant.id = %tenant.id, "created tenant {}", tenant.id);
         Ok(tenant)
+    }
+
+    /// Gives the tenant a new name (audited as `tenant.rename`, old and new name).
+    pub async fn rename(
+        &self,
+        caller: &Caller,
+        id: &TenantId,
+        name: &str,
+    ) -> Result<TenantRecord, ServiceError> {
+        self.require_platform(caller, Some(*id), "tenant.rename")
+            .await?;
+        validate_name(name)?;
+        let name = name.trim();
+        let old = self
+            .ctx
+            .store
+            .get_tenant(id)
+            .await?
+            .ok_or(ServiceError::TenantNotFound)?;
+        let mut entry = journal::entry(caller, Some(*id), "tenant.rename", self.ctx.clock.now());
+        entry.reason = Some(format!("Name: {} → {name}", old.name));
+        match self
+            .ctx
+            .store
+            .rename_tenant(id, name, &Journal::new(entry))
+            .await
+        {
+            Ok(tenant) => {
+                tracing::info!(tenant.id = %id, "renamed tenant {id}");
+                Ok(tenant)
+            }
+            Err(StorageError::NotFound) => Err(ServiceError::TenantNotFound),
+            Err(StorageError::Duplicate) => Err(ServiceError::DuplicateTenant),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn list(

@@ -246,6 +246,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::DuplicateClient => {
                 Self::Conflict("a client with this Id already exists in the tenant".into())
             }
+            ServiceError::DuplicateTenant => {
+                Self::Conflict("Name: another tenant already has this name".into())
+            }
             ServiceError::ClientLimitReached(max) => Self::LimitReached(format!(
                 "the tenant already has the maximum of {max} clients (tenants.clientsMax)"
             )),

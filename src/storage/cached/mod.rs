@@ -115,6 +115,16 @@ impl<S: Storage> Storage for CachedStorage<S> {
         self.invalidate(self.inner.delete_tenant(id, journal).await)
     }
 
+    /// A name is not part of the credentials: no invalidation.
+    async fn rename_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        journal: &Journal,
+    ) -> Result<TenantRecord, StorageError> {
+        self.inner.rename_tenant(id, name, journal).await
+    }
+
     /// Policies are not part of the credentials: no invalidation.
     async fn update_tenant_policy(
         &self,

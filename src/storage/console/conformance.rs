@@ -72,7 +72,7 @@ async fn tenant(s: &Store) -> TenantId {
     let id = TenantId::generate();
     let record = TenantRecord {
         id,
-        name: "t".into(),
+        name: format!("t {id}"),
         policy: TenantPolicy::default(),
         created_at: t(0),
     };

@@ -8,7 +8,8 @@
 //! the management API, with the signed-in user as [`crate::service::Caller`];
 //! users, passwords and sessions are [`crate::service::accounts`].
 //!
-//! Layout: each page module (`clients`, `client_edit`, `secrets`, `settings`, …)
+//! Layout: each page module (`clients`, `client_edit`, `secrets`, `settings`,
+//! `tenant_admin`, …)
 //! is a leaf that imports only the shared modules: [`respond`] (every response),
 //! [`frame`] (the tenant frame of a page), [`extract`] (a client page's path),
 //! [`session`], [`view`], [`form`] and the form models shared by two pages
@@ -52,6 +53,7 @@ mod secret_form;
 mod secrets;
 mod session;
 mod settings;
+mod tenant_admin;
 mod users;
 mod view;
 
@@ -80,6 +82,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(t, get(overview::overview))
         .route(&format!("{t}/shown/{{id}}"), get(reveal::shown))
+        .route(&format!("{t}/manage"), get(tenant_admin::page))
+        .route(&format!("{t}/rename"), post(tenant_admin::rename))
+        .route(&format!("{t}/delete"), post(tenant_admin::delete))
         .route(
             &format!("{t}/clients"),
             get(clients::list).post(clients::create),

@@ -24,6 +24,7 @@ mod secrets;
 mod settings;
 mod signin;
 mod signin_races;
+mod tenants;
 mod trusted_proxies;
 mod users;
 

@@ -51,7 +51,10 @@ async fn secrets_page(
 
 /// [`secrets_page`], with the Secret settings card as submitted (when refused)
 /// and a notice above the list (after a revoke, or a reload of a shown value).
-#[expect(clippy::too_many_arguments, reason = "the page's parts as each caller has them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's parts as each caller has them"
+)]
 async fn secrets_page_with(
     state: &AppState,
     s: &Signed,

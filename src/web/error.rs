@@ -143,7 +143,7 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "Conflict",
                 reason.clone(),
-                "Choose another id, or update the existing resource.".into(),
+                "Choose another id or name, or update the existing resource.".into(),
                 None,
             ),
             Self::MethodNotAllowed => (

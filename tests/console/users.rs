@@ -149,8 +149,12 @@ async fn an_auditor_reads_secrets_and_user_changes_take_effect() {
         assert_eq!(console_status(&server, &ann).await, 200);
         b.open("/console/users/ann").await;
         b.click("#delete-user").await;
-        b.wait_for_path("the users list", |p| p == "/console/users")
+        b.wait_for_path("the users list", |p| p == "/console/users?deleted=1")
             .await;
+        assert_eq!(
+            b.text("#notice").await,
+            "User deleted; their sessions have ended."
+        );
         assert!(!b.exists("tr[data-user='ann']").await);
         // Her open session ended with her.
         let res = reqwest::Client::builder()

@@ -261,7 +261,7 @@ pub async fn save(
         )
         .await
     {
-        Ok(()) => see_other("/console/users?deleted=1"),
+        Ok(()) => see_other("/console/users"),
         Err(AccountError::Invalid(message)) => {
             user_page(&state, &s, &name, StatusCode::BAD_REQUEST, vec![message]).await
         }

@@ -265,6 +265,19 @@ async fn a_reveal_is_taken_once_by_its_session_before_it_expires(s: Store) {
         "purged by a later insert once expired"
     );
 
+    s.insert_reveal("r6", &mine, b"sealed-6", t(2000), t(400))
+        .await
+        .unwrap();
+    s.insert_reveal("r7", &mine, b"sealed-7", t(500), t(400))
+        .await
+        .unwrap();
+    assert!(s.take_reveal("r6", &mine, t(600)).await.unwrap().is_some());
+    assert_eq!(
+        s.take_reveal("r7", &mine, t(0)).await.unwrap(),
+        None,
+        "purged by a later take once expired"
+    );
+
     s.insert_reveal("r5", &mine, b"sealed-5", t(900), t(400))
         .await
         .unwrap();

@@ -126,9 +126,10 @@ pub trait ConsoleStore: Send + Sync {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError>;
-    /// Deletes reveal `id` of session `session_hash` and returns its sealed
-    /// bytes, unless it expired before `now` (then it is only deleted). One
-    /// statement: of two concurrent takes, at most one gets the bytes.
+    /// Deletes every reveal expired at `now`, then reveal `id` of session
+    /// `session_hash`, and returns its sealed bytes unless it expired. The take
+    /// is one `DELETE … RETURNING`: of two concurrent takes, at most one gets
+    /// the bytes.
     async fn take_reveal(
         &self,
         id: &str,

@@ -270,6 +270,10 @@ impl ConsoleStore for PostgresStorage {
         session_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<u8>>, StorageError> {
+        sqlx::query("DELETE FROM console_reveals WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         let row = sqlx::query("DELETE FROM console_reveals WHERE id = $1 AND session_hash = $2 RETURNING sealed, expires_at")
             .bind(id)
             .bind(session_hash)

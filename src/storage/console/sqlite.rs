@@ -273,6 +273,10 @@ impl ConsoleStore for SqliteStorage {
         session_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<u8>>, StorageError> {
+        sqlx::query("DELETE FROM console_reveals WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         let row = sqlx::query("DELETE FROM console_reveals WHERE id = ? AND session_hash = ? RETURNING sealed, expires_at")
             .bind(id)
             .bind(session_hash)

@@ -1,6 +1,6 @@
-//! Edit Client, its Details tab: the settings form (Save) and Remove
-//! Client with its confirmation dialog. The page both tabs render is
-//! `client_page.rs`.
+//! Edit Client, its Details tab: the settings form (Save) and Revoke client
+//! with its confirmation dialog (the client's name or the word `revoke`, any
+//! case, as for a secret). The page both tabs render is `client_page.rs`.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -9,6 +9,7 @@ use axum::response::Response;
 use super::client_page::{ClientPage, Details, DialogQuery};
 use super::extract::At;
 use super::form::FormData;
+use super::form::confirms;
 use super::frame::load;
 use super::respond::{failure, render, see_other};
 use super::session::Signed;
@@ -66,7 +67,27 @@ pub async fn save(State(state): State<AppState>, s: Signed, at: At, form: FormDa
     }
 }
 
-pub async fn remove(State(state): State<AppState>, s: Signed, at: At) -> Response {
+/// Revokes the client and all its secrets once the user typed its name or
+/// `revoke`; the clients list then says so.
+pub async fn remove(State(state): State<AppState>, s: Signed, at: At, form: FormData) -> Response {
+    let (layout, c) = match load(&state, &s, &at, "Edit Client").await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let typed = form.text("confirmation");
+    if !confirms(&typed, &c.settings.name) {
+        let mut page = ClientPage::new(&s, layout, &at, &c, "details");
+        if page.may_write {
+            page.dialog = "remove";
+        }
+        page.confirmation = typed;
+        page.errors = vec![
+            "The text you typed is neither the client's name nor the word revoke. \
+             The client was not revoked."
+                .to_owned(),
+        ];
+        return render(StatusCode::BAD_REQUEST, &page);
+    }
     match state
         .services
         .clients
@@ -74,9 +95,10 @@ pub async fn remove(State(state): State<AppState>, s: Signed, at: At) -> Respons
         .await
     {
         Ok(()) => see_other(&format!(
-            "/console/tenants/{}/clients?type={}",
+            "/console/tenants/{}/clients?type={}&revoked={}",
             at.tenant,
-            kind_slug(at.kind)
+            kind_slug(at.kind),
+            at.client
         )),
         Err(e) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
     }

@@ -138,6 +138,8 @@ pub struct ClientPage {
     pub details: Details,
     pub errors: Vec<String>,
     pub notice: String,
+    /// What was typed in the Revoke client dialog (when refused).
+    pub confirmation: String,
     pub secrets: Vec<SecretRow>,
     pub secrets_max: u32,
     pub secret: SecretForm,
@@ -172,6 +174,7 @@ impl ClientPage {
             details: Details::of(client),
             errors: Vec::new(),
             notice: String::new(),
+            confirmation: String::new(),
             secrets: Vec::new(),
             secrets_max: 0,
             secret: SecretForm::default(),
@@ -186,4 +189,8 @@ pub struct DialogQuery {
     pub dialog: Option<String>,
     pub secret: Option<i32>,
     pub saved: Option<String>,
+    /// `revoked` after a revoke.
+    pub done: Option<String>,
+    /// `gone` when a show-once page was loaded a second time.
+    pub reveal: Option<String>,
 }

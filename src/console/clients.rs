@@ -1,6 +1,8 @@
-//! Clients of a tenant: the list with its Client Type filter and the
-//! create form (whose first secret is shown once). Edit Client is in
-//! `client_edit.rs`.
+//! Clients of a tenant: the list with its Client Type filter (each name a link
+//! to Edit Client) and the New client form: name, id, roles, access token
+//! lifetime, redirect URIs (hybrid clients) and the first secret, whose value
+//! the show-once page shows after the redirect (`reveal.rs`). Edit Client is
+//! in `client_edit.rs`.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,15 +12,17 @@ use serde::Deserialize;
 
 use super::extract::At;
 use super::form::{FormData, ddmmyyyy};
-use super::frame::{ShownPage, frame};
+use super::frame::frame;
 use super::respond::{failure, render};
+use super::reveal::redirect_to_shown;
 use super::secret_form::{SecretForm, expiry_from_form};
 use super::session::Signed;
 use super::view::{
-    ClientRow, Layout, ShownOnce, kind_label, kind_slug, may, parse_kind, service_message,
+    ClientRow, Layout, ROLES, ShownOnce, kind_label, kind_slug, may, parse_kind, service_message,
 };
 use crate::domain::access::Action;
-use crate::domain::ids::{ClientKind, TenantId};
+use crate::domain::client::LIFETIME_DEFAULT;
+use crate::domain::ids::{ClientId, ClientKind, TenantId};
 use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
 use crate::service::{Page, ServiceError};
@@ -27,6 +31,8 @@ use crate::web::AppState;
 pub struct ListQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// The id of the client just revoked (the notice says so).
+    revoked: Option<String>,
 }
 
 #[derive(Template)]
@@ -39,6 +45,7 @@ struct ClientsPage {
     clients: Vec<ClientRow>,
     total: u64,
     may_write: bool,
+    notice: String,
 }
 
 pub async fn list(
@@ -76,6 +83,16 @@ pub async fn list(
                 clients: found.items.iter().map(ClientRow::from).collect(),
                 total: found.total,
                 may_write: may(&s.0, &t.id, Action::WriteClients),
+                notice: q
+                    .revoked
+                    .as_deref()
+                    .filter(|id| ClientId::parse(id).is_ok())
+                    .map(|id| {
+                        format!(
+                            "Client {id} revoked, with all its secrets: they no longer get tokens."
+                        )
+                    })
+                    .unwrap_or_default(),
             },
         ),
         Err(e) => failure(e, layout),
@@ -90,8 +107,29 @@ struct NewClientPage {
     kind: &'static str,
     id: String,
     name: String,
+    /// (role id, label, chosen)
+    roles: Vec<(&'static str, &'static str, bool)>,
+    lifetime: String,
+    redirect_uris: String,
     secret: SecretForm,
     errors: Vec<String>,
+}
+
+/// The roles of the form, `chosen` ticked.
+fn role_choices(chosen: &[String]) -> Vec<(&'static str, &'static str, bool)> {
+    ROLES
+        .iter()
+        .map(|(id, label)| (*id, *label, chosen.iter().any(|c| c == id)))
+        .collect()
+}
+
+/// Non-empty lines, trimmed.
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The first secret's fields, pre-filled from the tenant's default policy.
@@ -127,6 +165,9 @@ pub async fn new_form(
             kind: kind_slug(kind),
             id: String::new(),
             name: String::new(),
+            roles: role_choices(&[]),
+            lifetime: LIFETIME_DEFAULT.to_string(),
+            redirect_uris: String::new(),
             secret: default_secret_form(&state, &s, &t.id).await,
             errors: Vec::new(),
         },
@@ -146,10 +187,34 @@ pub async fn create(
     };
     let id = form.text("id");
     let name = form.text("name");
+    let role_ids = form.all("role");
+    let lifetime = form.text("lifetime");
+    let redirect_uris = form.text("redirect_uris");
     let mut secret = SecretForm::from_form(&form);
     let mut errors = Vec::new();
     if name.is_empty() {
         errors.push("Name: enter a name for the client.".to_owned());
+    }
+    let access_token_lifetime = match lifetime.as_str() {
+        "" => None,
+        text => match text.parse::<u32>() {
+            Ok(seconds) => Some(seconds),
+            Err(_) => {
+                errors.push(
+                    "Access token lifetime: enter a whole number of seconds (60 to 86400)."
+                        .to_owned(),
+                );
+                None
+            }
+        },
+    };
+    let uris = lines(&redirect_uris);
+    if kind != ClientKind::Hybrid && !uris.is_empty() {
+        errors.push(
+            "Redirect URIs: only hybrid clients have redirect URIs; choose Client Type Hybrid \
+             or leave them empty."
+                .to_owned(),
+        );
     }
     let expiry = match expiry_from_form(&form, None) {
         Ok(e) => Some(e),
@@ -163,6 +228,9 @@ pub async fn create(
             id: Some(id.clone()).filter(|i| !i.is_empty()),
             settings: ClientPatch {
                 name: Some(name.clone()),
+                access_token_lifetime,
+                role_ids: Some(role_ids.clone()),
+                redirect_uris: (kind == ClientKind::Hybrid).then(|| uris.clone()),
                 ..ClientPatch::default()
             },
             first_secret: NewSecretRequest {
@@ -195,9 +263,7 @@ pub async fn create(
                         .unwrap_or_default(),
                     continue_href: format!("{}/secrets", at.base()),
                 };
-                let layout =
-                    Layout::new(&s.0, "Client created", "clients").in_tenant(&t.id, &t.name);
-                return render(StatusCode::CREATED, &ShownPage { layout, shown });
+                return redirect_to_shown(&state, &s, &t.id, shown).await;
             }
             Err(e @ ServiceError::Forbidden) => return failure(e, layout),
             Err(e) => errors.push(service_message(&e)),
@@ -212,6 +278,9 @@ pub async fn create(
             kind: kind_slug(kind),
             id,
             name,
+            roles: role_choices(&role_ids),
+            lifetime,
+            redirect_uris,
             secret,
             errors,
         },

@@ -104,6 +104,14 @@ pub fn end_of_day(day: NaiveDate, viewer_end_of_day: Option<&str>) -> DateTime<U
         .unwrap_or(utc_end)
 }
 
+/// True when `typed` is the word `revoke` (any case) or, when `name` is not
+/// empty, `name` itself (exactly, around spaces aside): what every revoke
+/// dialog of the console accepts.
+pub fn confirms(typed: &str, name: &str) -> bool {
+    let typed = typed.trim();
+    typed.eq_ignore_ascii_case("revoke") || (!typed.is_empty() && typed == name.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,16 +8,20 @@
 //! the management API, with the signed-in user as [`crate::service::Caller`];
 //! users, passwords and sessions are [`crate::service::accounts`].
 //!
-//! Layout: each page module (`clients`, `client_edit`, `secrets`, `settings`, …)
+//! Layout: each page module (`clients`, `client_edit`, `secrets`, `settings`,
+//! `tenant_admin`, …)
 //! is a leaf that imports only the shared modules: [`respond`] (every response),
 //! [`frame`] (the tenant frame of a page), [`extract`] (a client page's path),
 //! [`session`], [`view`], [`form`] and the form models shared by two pages
 //! ([`client_page`], [`policy_form`], [`secret_form`]).
 //!
 //! Invariants:
-//! - a secret value appears only in the one response that creates or renews it
-//!   (the show-once dialog), always with `Cache-Control: no-store` (every console
-//!   page carries it), and never in a log line, a URL or a later page;
+//! - a secret value appears only in the show-once page, once: the POST that
+//!   creates or renews it stashes it sealed and redirects (post/redirect/get,
+//!   [`reveal`]); the page carries `Cache-Control: no-store` (every console page
+//!   does), and the value is never in a log line, a URL or a later page;
+//! - every POST that succeeds answers with a redirect, so a reload never
+//!   submits it again (a refused form is re-rendered with a 4xx);
 //! - every POST carries the session's CSRF token (sign-in: a pre-session
 //!   token), checked by [`session::csrf_guard`] before any handler runs;
 //! - the session cookie is `HttpOnly; SameSite=Strict` (plus `Secure` when the
@@ -44,10 +48,12 @@ mod overview;
 mod pages;
 mod policy_form;
 mod respond;
+mod reveal;
 mod secret_form;
 mod secrets;
 mod session;
 mod settings;
+mod tenant_admin;
 mod users;
 mod view;
 
@@ -75,6 +81,10 @@ pub fn routes() -> Router<AppState> {
             get(pages::tenants).post(pages::create_tenant),
         )
         .route(t, get(overview::overview))
+        .route(&format!("{t}/shown/{{id}}"), get(reveal::shown))
+        .route(&format!("{t}/manage"), get(tenant_admin::page))
+        .route(&format!("{t}/rename"), post(tenant_admin::rename))
+        .route(&format!("{t}/delete"), post(tenant_admin::delete))
         .route(
             &format!("{t}/clients"),
             get(clients::list).post(clients::create),

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::form::FormData;
 use super::frame::frame;
 use super::respond::{failure, render, see_other};
+use super::reveal::redirect_to_webhook_secret;
 use super::session::Signed;
 use super::view::{Layout, date_utc, first_field_in_error, may, service_message};
 use crate::domain::access::Action;
@@ -69,15 +70,24 @@ impl WebhooksPage {
     }
 }
 
-/// The show-once dialog of a new webhook's signing secret.
+/// The show-once dialog of a new webhook's signing secret (after the redirect,
+/// [`super::reveal`]).
 #[derive(Template)]
 #[template(path = "console/webhook_shown.html")]
-struct WebhookSecretPage {
-    layout: Layout,
-    value: zeroize::Zeroizing<String>,
-    url: String,
-    events: String,
-    continue_href: String,
+pub(super) struct WebhookSecretPage {
+    pub layout: Layout,
+    pub value: zeroize::Zeroizing<String>,
+    pub url: String,
+    pub events: String,
+    pub continue_href: String,
+}
+
+/// A new webhook's signing secret on its way to [`WebhookSecretPage`].
+pub(super) struct WebhookSecret {
+    pub value: zeroize::Zeroizing<String>,
+    pub url: String,
+    pub events: String,
+    pub continue_href: String,
 }
 
 /// A webhook's event types as listed ("all" when it takes every event).
@@ -226,19 +236,13 @@ pub async fn create_webhook(
         .await
     {
         Ok((record, secret)) => {
-            let (_, layout) = match frame(&state, &s, &tenant, "Webhook created", "webhooks").await
-            {
-                Ok(x) => x,
-                Err(r) => return r,
-            };
-            let page = WebhookSecretPage {
-                layout,
+            let shown = WebhookSecret {
                 value: zeroize::Zeroizing::new(secret),
                 url: record.url.clone(),
                 events: events_label(&record.event_types),
                 continue_href: format!("/console/tenants/{tenant_id}/webhooks"),
             };
-            render(StatusCode::CREATED, &page)
+            redirect_to_webhook_secret(&state, &s, &tenant_id, shown).await
         }
         Err(e @ (ServiceError::Forbidden | ServiceError::TenantNotFound)) => {
             failure(e, Layout::new(&s.0, "Webhooks", "webhooks"))

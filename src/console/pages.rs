@@ -1,4 +1,5 @@
-//! Sign-in, sign-out and the tenants list.
+//! Sign-in, sign-out and the tenants list (with New tenant, and Manage for a
+//! platform administrator: `tenant_admin.rs`).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -160,6 +161,13 @@ struct TenantsPage {
     tenants: Vec<TenantRecord>,
     error: String,
     name: String,
+    notice: String,
+}
+
+#[derive(Deserialize)]
+pub struct TenantsQuery {
+    /// Set after a tenant was deleted (the notice says so).
+    deleted: Option<String>,
 }
 
 /// The tenants the user may open: all for a platform administrator, else those
@@ -184,8 +192,16 @@ async fn visible_tenants(state: &AppState, s: &Signed) -> Result<Vec<TenantRecor
     Ok(out)
 }
 
-pub async fn tenants(State(state): State<AppState>, s: Signed) -> Response {
+pub async fn tenants(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<TenantsQuery>,
+) -> Response {
     let layout = Layout::new(&s.0, "Tenants", "tenants");
+    let notice = match q.deleted {
+        Some(_) => "Tenant deleted, with all its clients and their secrets.".to_owned(),
+        None => String::new(),
+    };
     match visible_tenants(&state, &s).await {
         Ok(tenants) => render(
             StatusCode::OK,
@@ -194,6 +210,7 @@ pub async fn tenants(State(state): State<AppState>, s: Signed) -> Response {
                 tenants,
                 error: String::new(),
                 name: String::new(),
+                notice,
             },
         ),
         Err(e) => failure(e, layout),
@@ -206,15 +223,21 @@ pub async fn create_tenant(State(state): State<AppState>, s: Signed, form: FormD
         Ok(t) => see_other(&format!("/console/tenants/{}/clients", t.id)),
         Err(e) => {
             let layout = Layout::new(&s.0, "Tenants", "tenants");
+            let status = match e {
+                ServiceError::DuplicateTenant => StatusCode::CONFLICT,
+                ServiceError::Forbidden => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_REQUEST,
+            };
             let error = service_message(&e);
             match visible_tenants(&state, &s).await {
                 Ok(tenants) => render(
-                    StatusCode::BAD_REQUEST,
+                    status,
                     &TenantsPage {
                         layout,
                         tenants,
                         error,
                         name,
+                        notice: String::new(),
                     },
                 ),
                 Err(e) => failure(e, layout),

@@ -4,8 +4,10 @@
 //! Dialogs are states of the page (`?dialog=add`, `?dialog=edit&secret=3`, …),
 //! rendered open by the server, so they work with the keyboard alone and
 //! without script. A refused form re-renders its dialog with the error above
-//! the form. A secret value is rendered only by the show-once dialog, in the
-//! response to the POST that created it; typed values are never echoed back.
+//! the form. Add and Renew answer with a redirect to the show-once page
+//! (`reveal.rs`), the only page that renders a secret value, once; typed values
+//! are never echoed back. Revoke asks for the secret's description or the word
+//! `revoke` (any case) and says on the next page that it is done.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,10 +16,11 @@ use serde::Deserialize;
 
 use super::client_page::{ClientPage, DialogQuery};
 use super::extract::At;
-use super::form::{FormData, ddmmyyyy};
-use super::frame::{ShownPage, load, tenant_layout};
+use super::form::{FormData, confirms, ddmmyyyy};
+use super::frame::load;
 use super::policy_form::{ClientPolicyCard, client_card, save_client_policy};
 use super::respond::{failure, render, see_other};
+use super::reveal::redirect_to_shown;
 use super::secret_form::{
     SecretForm, expiry_from_form, grace_hours_max, grace_refusal, grace_seconds,
     proposed_expiration,
@@ -46,10 +49,15 @@ async fn secrets_page(
     dialog: &'static str,
     form: Option<SecretForm>,
 ) -> Response {
-    secrets_page_with(state, s, at, status, dialog, form, None).await
+    secrets_page_with(state, s, at, status, dialog, form, None, "").await
 }
 
-/// [`secrets_page`], with the Secret settings card as submitted (when refused).
+/// [`secrets_page`], with the Secret settings card as submitted (when refused)
+/// and a notice above the list (after a revoke, or a reload of a shown value).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's parts as each caller has them"
+)]
 async fn secrets_page_with(
     state: &AppState,
     s: &Signed,
@@ -58,6 +66,7 @@ async fn secrets_page_with(
     dialog: &'static str,
     form: Option<SecretForm>,
     card: Option<ClientPolicyCard>,
+    notice: &str,
 ) -> Response {
     let (layout, client) = match load(state, s, at, "Edit Client").await {
         Ok(x) => x,
@@ -94,6 +103,7 @@ async fn secrets_page_with(
         }
         None => current_card,
     };
+    page.notice = notice.to_owned();
     page.secrets_max = state.services.secrets.max_per_client();
     page.secrets = secrets.iter().map(|r| SecretRow::new(r, now)).collect();
     let writable = page.may_write_secrets;
@@ -169,15 +179,20 @@ pub async fn tab(
         }
         _ => ("", None),
     };
+    let notice = match (q.done.as_deref(), q.reveal.as_deref()) {
+        (Some("revoked"), _) => "Secret revoked: its value no longer gets tokens.",
+        (_, Some("gone")) => "That secret value was already shown once; it is never shown again.",
+        _ => "",
+    };
     if q.saved.is_some() && dialog.is_empty() {
         let (mut card, _) = match client_card(&state, &s, &at).await {
             Ok(x) => x,
             Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
         };
         card.notice = "Saved. New and renewed secrets follow these rules; existing secrets keep their expiration.".into();
-        return secrets_page_with(&state, &s, &at, StatusCode::OK, "", None, Some(card)).await;
+        return secrets_page_with(&state, &s, &at, StatusCode::OK, "", None, Some(card), "").await;
     }
-    secrets_page(&state, &s, &at, StatusCode::OK, dialog, form).await
+    secrets_page_with(&state, &s, &at, StatusCode::OK, dialog, form, None, notice).await
 }
 
 /// Saves the client's Secret settings (Use tenant rules, or its own policy).
@@ -198,6 +213,7 @@ pub async fn save_policy(
                 "",
                 None,
                 Some(card),
+                "",
             )
             .await
         }
@@ -219,12 +235,9 @@ fn shown(heading: String, secret: &SecretRecord, value: &str, at: &At) -> ShownO
     }
 }
 
+/// Answers the POST with a redirect to the page that shows the value once.
 async fn shown_page(state: &AppState, s: &Signed, at: &At, shown: ShownOnce) -> Response {
-    let layout = match tenant_layout(state, s, &at.tenant, "Secret").await {
-        Ok((_, layout)) => layout,
-        Err((_, layout)) => layout,
-    };
-    render(StatusCode::OK, &ShownPage { layout, shown })
+    redirect_to_shown(state, s, &at.tenant, shown).await
 }
 
 /// The form's Value, as typed, checked into a redacting [`SecretValue`] here at
@@ -399,7 +412,7 @@ pub async fn end_grace(
     }
 }
 
-/// Deletes (revokes) a secret once the user typed its description or `revoke`.
+/// Revokes a secret once the user typed its description or `revoke` (any case).
 pub async fn delete(
     State(state): State<AppState>,
     s: Signed,
@@ -412,14 +425,14 @@ pub async fn delete(
         Err(e) => return failure(e, Layout::new(&s.0, "Edit Client", "clients")),
     };
     let typed = form.text("confirmation");
-    let confirmed = typed == "revoke" || (!typed.is_empty() && typed == secret.description.trim());
+    let confirmed = confirms(&typed, &secret.description);
     if !confirmed {
         let mut f = SecretForm::for_secret(&secret);
         f.expiration.clear();
         f.confirmation = typed;
         f.errors = vec![format!(
             "The text you typed is neither the secret's description nor the word revoke. \
-             The secret was not deleted."
+             The secret was not revoked."
         )];
         return secrets_page(&state, &s, &at, StatusCode::BAD_REQUEST, "delete", Some(f)).await;
     }
@@ -429,7 +442,7 @@ pub async fn delete(
         .revoke(&s.0.caller(), at.secrets_ref(), SecretId(id))
         .await
     {
-        Ok(()) => see_other(&format!("{}/secrets", at.base())),
+        Ok(()) => see_other(&format!("{}/secrets?done=revoked", at.base())),
         Err(e) => failure(e, Layout::new(&s.0, "Edit Client", "clients")),
     }
 }
@@ -437,6 +450,22 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revoke_is_confirmed_by_the_word_in_any_case_or_the_exact_name() {
+        for (typed, name, ok) in [
+            ("revoke", "billing", true),
+            ("REVOKE", "billing", true),
+            ("Revoke ", "billing", true),
+            ("billing", "billing", true),
+            ("Billing", "billing", false),
+            ("", "", false),
+            ("revok", "billing", false),
+            ("delete", "billing", false),
+        ] {
+            assert_eq!(confirms(typed, name), ok, "{typed:?} for {name:?}");
+        }
+    }
 
     #[test]
     fn the_value_field_is_checked_at_the_edge_and_never_echoed() {

@@ -1,7 +1,7 @@
 //! Console users and their roles per tenant, managed by platform administrators.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -30,6 +30,13 @@ struct UsersPage {
     errors: Vec<String>,
     name: String,
     platform_admin: bool,
+    /// After a delete: says it is done.
+    notice: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct UsersQuery {
+    deleted: Option<String>,
 }
 
 /// A tenant row of the user form: which role the user holds there.
@@ -109,6 +116,7 @@ async fn users_page(
     errors: Vec<String>,
     name: String,
     platform_admin: bool,
+    notice: &str,
 ) -> Response {
     let layout = Layout::new(&s.0, "Users", "users");
     match state.accounts.list_users(&s.0).await {
@@ -123,6 +131,7 @@ async fn users_page(
                     errors,
                     name,
                     platform_admin,
+                    notice: notice.to_owned(),
                 },
             )
         }
@@ -130,8 +139,25 @@ async fn users_page(
     }
 }
 
-pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
-    users_page(&state, &s, StatusCode::OK, Vec::new(), String::new(), false).await
+pub async fn list(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<UsersQuery>,
+) -> Response {
+    let notice = match q.deleted {
+        Some(_) => "User deleted; their sessions have ended.",
+        None => "",
+    };
+    users_page(
+        &state,
+        &s,
+        StatusCode::OK,
+        Vec::new(),
+        String::new(),
+        false,
+        notice,
+    )
+    .await
 }
 
 pub async fn create(State(state): State<AppState>, s: Signed, form: FormData) -> Response {
@@ -152,6 +178,7 @@ pub async fn create(State(state): State<AppState>, s: Signed, form: FormData) ->
                 vec![message],
                 name,
                 admin,
+                "",
             )
             .await
         }
@@ -248,7 +275,7 @@ pub async fn delete(
     Path(name): Path<String>,
 ) -> Response {
     match state.accounts.delete_user(&s.0, &name).await {
-        Ok(()) => see_other("/console/users"),
+        Ok(()) => see_other("/console/users?deleted=1"),
         Err(AccountError::Invalid(message)) => {
             user_page(&state, &s, &name, StatusCode::BAD_REQUEST, vec![message]).await
         }

@@ -139,6 +139,9 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::DuplicateClient => {
             "A client with this Id already exists in the tenant: choose another Id.".into()
         }
+        ServiceError::DuplicateTenant => {
+            "Name: another tenant already has this name; choose another.".into()
+        }
         ServiceError::Forbidden => "You do not have permission to do this.".into(),
         ServiceError::SelfRotation(refusal) => format!("{refusal}."),
         ServiceError::Unauthenticated => "You are not signed in.".into(),

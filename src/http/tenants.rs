@@ -1,4 +1,5 @@
-//! `/api/v1/Tenants`: create, list, get, delete (platform administrators).
+//! `/api/v1/Tenants`: create, list, get, rename, delete (platform
+//! administrators). Names are unique: a taken one is 409.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::Listed;
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
+use super::patch::Patch;
 use crate::storage::TenantRecord;
 use crate::web::AppState;
 use crate::web::error::{ApiError, ErrorResponse};
@@ -18,8 +20,17 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct TenantCreate {
-    /// Display name, 1–200 characters.
+    /// Display name, 1–200 characters, unique among tenants.
     pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct TenantUpdate {
+    /// The new display name, 1–200 characters, unique among tenants; absent: kept.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub name: Patch<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,7 +54,7 @@ impl From<TenantRecord> for Tenant {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_tenants, create_tenant))
-        .routes(routes!(get_tenant, delete_tenant))
+        .routes(routes!(get_tenant, rename_tenant, delete_tenant))
 }
 
 /// List tenants.
@@ -64,10 +75,12 @@ async fn list_tenants(
     ))
 }
 
-/// Create a tenant.
+/// Create a tenant. Its name must not be taken by another tenant (409).
 #[utoipa::path(post, path = "/api/v1/Tenants", tag = "Tenants", request_body = TenantCreate,
     responses((status = 201, body = Tenant), (status = 400, body = ErrorResponse),
-              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
+              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+              (status = 409, body = ErrorResponse, description = "Another tenant has this name"),
+              (status = 413, body = ErrorResponse)))]
 async fn create_tenant(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -94,6 +107,28 @@ async fn get_tenant(
     Ok(Json(
         app.services.tenants.get(&caller, &at.tenant).await?.into(),
     ))
+}
+
+/// Rename a tenant (platform administrators; audited as `tenant.rename`).
+#[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}", tag = "Tenants", request_body = TenantUpdate,
+    params(("tenantId" = String, Path, description = "Tenant GUID")),
+    responses((status = 200, body = Tenant), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+              (status = 404, body = ErrorResponse),
+              (status = 409, body = ErrorResponse, description = "Another tenant has this name"),
+              (status = 413, body = ErrorResponse)))]
+async fn rename_tenant(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    at: Resource,
+    JsonBody(body): JsonBody<TenantUpdate>,
+) -> Result<Json<Tenant>, ApiError> {
+    let tenant = app
+        .services
+        .tenants
+        .rename(&caller, &at.tenant, body.name.not_null("Name")?.as_deref())
+        .await?;
+    Ok(Json(tenant.into()))
 }
 
 /// Delete a tenant with all its clients and secrets.

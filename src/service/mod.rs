@@ -29,6 +29,7 @@ mod lookup;
 pub mod maintenance;
 pub mod origin;
 pub mod policies;
+pub mod reveals;
 pub mod secret_lookup;
 mod secret_requests;
 pub mod secrets;
@@ -151,6 +152,8 @@ pub enum ServiceError {
     SecretNotFound,
     #[error("a client with this id already exists in the tenant")]
     DuplicateClient,
+    #[error("another tenant already has this name")]
+    DuplicateTenant,
     #[error("the tenant already has the maximum of {0} clients")]
     ClientLimitReached(u32),
     #[error("the client already has the maximum of {0} secrets")]
@@ -223,6 +226,7 @@ pub struct Services {
     pub webhooks: webhooks::Webhooks,
     pub lookups: secret_lookup::SecretLookups,
     pub leaks: leak_reports::LeakReports,
+    pub reveals: reveals::Reveals,
     pub(crate) ctx: Arc<Context>,
 }
 
@@ -248,6 +252,7 @@ impl Services {
                 settings::TokenSettings::default(),
             ),
             leaks: leak_reports::LeakReports::new(ctx.clone()),
+            reveals: reveals::Reveals::new(ctx.clone()),
             ctx,
         }
     }

@@ -1,4 +1,6 @@
-//! Tenants: created, listed and deleted by platform administrators.
+//! Tenants: created, listed, renamed and deleted by platform administrators.
+//! Names are unique (the database's index holds it, also under concurrent
+//! requests): a taken name is [`ServiceError::DuplicateTenant`].
 
 use std::sync::Arc;
 
@@ -38,9 +40,62 @@ impl Tenants {
             AuditAction::TenantCreate,
             now,
         ));
-        self.ctx.store.insert_tenant(&tenant, &journal).await?;
+        self.ctx
+            .store
+            .insert_tenant(&tenant, &journal)
+            .await
+            .map_err(|e| match e {
+                StorageError::Duplicate => ServiceError::DuplicateTenant,
+                e => e.into(),
+            })?;
         tracing::info!(tenant.id = %tenant.id, "created tenant {}", tenant.id);
         Ok(tenant)
+    }
+
+    /// Gives the tenant a new name (audited as `tenant.rename`, old and new name).
+    /// Renames the tenant; `None` keeps the name (still checking that the caller
+    /// may rename it).
+    pub async fn rename(
+        &self,
+        caller: &Caller,
+        id: &TenantId,
+        name: Option<&str>,
+    ) -> Result<TenantRecord, ServiceError> {
+        self.require_platform(caller, Some(*id), AuditAction::TenantRename)
+            .await?;
+        if let Some(name) = name {
+            validate_name(name)?;
+        }
+        let old = self
+            .ctx
+            .store
+            .get_tenant(id)
+            .await?
+            .ok_or(ServiceError::TenantNotFound)?;
+        let Some(name) = name.map(str::trim) else {
+            return Ok(old);
+        };
+        let mut entry = journal::entry(
+            caller,
+            Some(*id),
+            AuditAction::TenantRename,
+            self.ctx.clock.now(),
+        );
+        entry.reason = Some(format!("Name: {} → {name}", old.name));
+        match self
+            .ctx
+            .store
+            .rename_tenant(id, name, &Journal::new(entry))
+            .await
+        {
+            Ok(tenant) => {
+                tracing::info!(tenant.id = %id, "renamed tenant {id}");
+                Ok(tenant)
+            }
+            Err(StorageError::NotFound) => Err(ServiceError::TenantNotFound),
+            Err(StorageError::Duplicate) => Err(ServiceError::DuplicateTenant),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn list(

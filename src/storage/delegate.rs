@@ -94,6 +94,17 @@ macro_rules! storage_impl {
                         .await
                 }
 
+                async fn rename_tenant(
+                    &self,
+                    id: &TenantId,
+                    name: &str,
+                    journal: &Journal,
+                ) -> Result<TenantRecord, StorageError> {
+                    self.breaker
+                        .run(tenants::rename_tenant(&self.pool, id, name, journal))
+                        .await
+                }
+
                 async fn update_tenant_policy(
                     &self,
                     id: &TenantId,

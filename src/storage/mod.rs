@@ -41,6 +41,9 @@ mod notify;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tenant_names_migration;
 pub mod test_database;
 
 pub use journal::{
@@ -324,6 +327,14 @@ pub trait Storage: NotifyStore + console::ConsoleStore + Send + Sync + 'static {
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, StorageError>;
     /// Deletes the tenant, its clients and their secrets. `NotFound` when absent.
     async fn delete_tenant(&self, id: &TenantId, journal: &Journal) -> Result<(), StorageError>;
+    /// Renames the tenant. `NotFound` when it does not exist, `Duplicate` when
+    /// another tenant has the name (tenant names are unique).
+    async fn rename_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        journal: &Journal,
+    ) -> Result<TenantRecord, StorageError>;
     /// Changes the tenant's secret policy (the parts `change` names, in one
     /// statement, so concurrent changes of different parts all hold); returns the
     /// policy after it. `NotFound` when absent.

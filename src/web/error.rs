@@ -143,7 +143,7 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "Conflict",
                 reason.clone(),
-                "Choose another id, or update the existing resource.".into(),
+                "Choose another id or name, or update the existing resource.".into(),
                 None,
             ),
             Self::MethodNotAllowed => (
@@ -245,6 +245,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::RotationRefused(reason) => Self::Conflict(reason),
             ServiceError::DuplicateClient => {
                 Self::Conflict("a client with this Id already exists in the tenant".into())
+            }
+            ServiceError::DuplicateTenant => {
+                Self::Conflict("Name: another tenant already has this name".into())
             }
             ServiceError::ClientLimitReached(max) => Self::LimitReached(format!(
                 "the tenant already has the maximum of {max} clients (tenants.clientsMax)"

@@ -51,13 +51,14 @@ enum Needs {
 type Route = (&'static str, &'static str, &'static str, u16, Needs);
 
 #[rustfmt::skip]
-const ROUTES: [Route; 22] = {
+const ROUTES: [Route; 23] = {
     use Needs::*;
     [
         ("list tenants", "GET", "", 200, Platform),
         ("HEAD tenants", "HEAD", "", 200, Platform),
         ("create tenant", "POST", "", 201, Platform),
         ("get tenant", "GET", "/{t}", 200, Read),
+        ("rename tenant", "PUT", "/{t}", 200, Platform),
         ("list clients", "GET", "/{t}/{k}", 200, Read),
         ("HEAD clients", "HEAD", "/{t}/{k}", 200, Read),
         ("create client", "POST", "/{t}/{k}", 201, Write),
@@ -82,7 +83,10 @@ const ROUTES: [Route; 22] = {
 /// The JSON body a route is sent with.
 fn body(label: &str) -> Option<Value> {
     match label {
-        "create tenant" => Some(json!({"Name": "n"})),
+        // Tenant names are unique: a fresh one for every request.
+        "create tenant" | "rename tenant" => {
+            Some(json!({"Name": uuid::Uuid::new_v4().to_string()}))
+        }
         "create client" => Some(json!({"Name": "made"})),
         "update client" => Some(json!({"Name": "re"})),
         "add secret" | "renew" => Some(json!({})),

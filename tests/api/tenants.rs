@@ -1,6 +1,7 @@
 //! Process and tenant basics over HTTP: `/healthz` and `/readyz`, graceful
 //! shutdown on SIGTERM, the bootstrap bearer token (401 without it), and
-//! tenant create, list with `Total-Count`, get and delete (with its clients).
+//! tenant create, list with `Total-Count`, get, rename and delete (with its
+//! clients); tenant names are unique.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -216,6 +217,144 @@ async fn deleted_tenant_is_gone_with_its_clients(backend: Backend) {
     assert_eq!(kept["Name"], "kept", "other tenants are untouched");
 }
 
+/// 32 concurrent creates of one name: exactly one 201, every other a 409; one
+/// tenant of that name exists.
+async fn tenant_names_are_unique_under_concurrent_creates(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let creates = (0..32).map(|_| {
+        exchange(
+            server
+                .post("/api/v1/Tenants")
+                .json(&json!({"Name": "Contended"})),
+        )
+    });
+    let answers = futures_util::future::join_all(creates).await;
+    let created = answers
+        .iter()
+        .filter(|(status, _, _)| *status == 201)
+        .count();
+    let conflicts: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _, _)| *status == 409)
+        .map(|(_, _, body)| body)
+        .collect();
+    assert_eq!((created, conflicts.len()), (1, 31), "{answers:?}");
+    assert_eq!(conflicts[0]["Error"], "Conflict");
+    assert_eq!(
+        conflicts[0]["Reason"],
+        "Name: another tenant already has this name"
+    );
+    let (_, _, all) = exchange(server.get("/api/v1/Tenants")).await;
+    let named: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["Name"] == "Contended")
+        .collect();
+    assert_eq!(named.len(), 1);
+    // Around spaces are trimmed before the comparison.
+    expect_error(
+        server
+            .post("/api/v1/Tenants")
+            .json(&json!({"Name": " Contended "})),
+        409,
+        "Conflict",
+    )
+    .await;
+}
+
+/// `PUT /api/v1/Tenants/{id}` renames (platform administrators, audited); a name
+/// another tenant has is 409, even under concurrent renames.
+async fn a_tenant_is_renamed_to_a_free_name_only(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = call(
+        server
+            .post("/api/v1/Tenants")
+            .json(&json!({"Name": "Acme"})),
+        201,
+    )
+    .await;
+    let id = acme["Id"].as_str().unwrap().to_owned();
+    let other = call(
+        server
+            .post("/api/v1/Tenants")
+            .json(&json!({"Name": "Other"})),
+        201,
+    )
+    .await;
+    let path = format!("/api/v1/Tenants/{id}");
+    let renamed = call(server.put(&path).json(&json!({"Name": " Acme EU "})), 200).await;
+    assert_eq!(
+        (&renamed["Id"], &renamed["Name"], &renamed["CreatedAt"]),
+        (&acme["Id"], &json!("Acme EU"), &acme["CreatedAt"])
+    );
+    assert_eq!(call(server.get(&path), 200).await["Name"], "Acme EU");
+    // Its own name again is no conflict; the other's is.
+    call(server.put(&path).json(&json!({"Name": "Acme EU"})), 200).await;
+    let taken = expect_error(
+        server.put(&path).json(&json!({"Name": "Other"})),
+        409,
+        "Conflict",
+    )
+    .await;
+    assert_eq!(
+        taken["Reason"],
+        "Name: another tenant already has this name"
+    );
+    assert_eq!(call(server.get(&path), 200).await["Name"], "Acme EU");
+    // The old name is free again.
+    call(
+        server
+            .post("/api/v1/Tenants")
+            .json(&json!({"Name": "Acme"})),
+        201,
+    )
+    .await;
+    for body in [
+        json!({"Name": null}),
+        json!({"Name": ""}),
+        json!({"Name": "x".repeat(201)}),
+    ] {
+        expect_invalid(server.put(&path).json(&body), "Name").await;
+    }
+    // An absent name is kept, as on every PUT.
+    let kept = call(server.put(&path).json(&json!({})), 200).await;
+    assert_eq!(kept["Name"], "Acme EU");
+    let missing = format!("/api/v1/Tenants/{}", uuid::Uuid::new_v4());
+    expect_error(
+        server.put(&missing).json(&json!({"Name": "Nobody"})),
+        404,
+        "NotFound",
+    )
+    .await;
+
+    // Two tenants renamed to one free name at once: one wins.
+    let other_path = format!("/api/v1/Tenants/{}", other["Id"].as_str().unwrap());
+    let (a, b) = tokio::join!(
+        exchange(server.put(&path).json(&json!({"Name": "Merged"}))),
+        exchange(server.put(&other_path).json(&json!({"Name": "Merged"}))),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+
+    // A tenant's administrator cannot rename it: 403, audited as refused.
+    let admin = crate::policies::token_with(&server, &id, "tenant-administrator").await;
+    let as_admin = crate::policies::as_caller(&server, reqwest::Method::PUT, &path, &admin)
+        .json(&json!({"Name": "Mine"}));
+    expect_error(as_admin, 403, "Forbidden").await;
+    let trail = format!("/api/v1/Tenants/{id}/AuditEvents?action=tenant.rename");
+    let (_, _, entries) = exchange(server.get(&trail)).await;
+    let entries = entries.as_array().unwrap().clone();
+    let outcomes: Vec<&Value> = entries.iter().map(|e| &e["Outcome"]).collect();
+    assert!(outcomes.contains(&&json!("refused")), "{entries:?}");
+    let reasons: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["Reason"].as_str())
+        .collect();
+    assert!(reasons.contains(&"Name: Acme → Acme EU"), "{reasons:?}");
+}
+
 both_backends!(
     health_endpoints_answer_200_and_sigterm_exits_zero,
     sigterm_lets_an_in_flight_request_finish,
@@ -224,4 +363,6 @@ both_backends!(
     create_tenant_returns_guid_name_and_created_at,
     tenant_list_pages_with_total_count,
     deleted_tenant_is_gone_with_its_clients,
+    tenant_names_are_unique_under_concurrent_creates,
+    a_tenant_is_renamed_to_a_free_name_only,
 );

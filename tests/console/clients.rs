@@ -74,8 +74,14 @@ async fn tenants_and_clients_create_filter_edit_and_remove() {
             .await;
         b.el("tr[data-client='portal']").await;
         assert!(!b.exists("tr[data-client='billing']").await);
-        // A hybrid client's own settings.
-        b.click("tr[data-client='portal'] a").await;
+        // A hybrid client's own settings; its name in the list is a link to them.
+        assert_eq!(
+            b.text("tr[data-client='portal'] td.name a").await,
+            "Customer portal"
+        );
+        b.click("tr[data-client='portal'] td.name a").await;
+        b.wait_for_path("Edit Client", |p| p.ends_with("/hybrid/portal"))
+            .await;
         b.fill(
             "#redirect_uris",
             "https://portal.example/cb\nhttps://portal.example/cb2",
@@ -148,12 +154,33 @@ async fn tenants_and_clients_create_filter_edit_and_remove() {
             .await,
             200
         );
+        // Revoke asks for the client's name or the word revoke (any case).
         b.click("#remove-client").await;
+        b.fill("#confirmation", "billing").await;
+        b.click("#confirm-remove").await;
+        let error = b.text("#remove-dialog #form-error").await;
+        assert!(error.contains("The client was not revoked"), "{error}");
+        assert_eq!(b.value("#confirmation").await, "billing");
+        assert_eq!(
+            api_status(
+                &server,
+                &format!("/api/v1/Tenants/{tenant}/ClientCredentialClients/billing")
+            )
+            .await,
+            200
+        );
+        assert!(secret_works(&server, &tenant, "billing", &value).await);
+        b.screenshot("client-revoke.png").await;
+        b.fill("#confirmation", "REVOKE").await;
         b.click("#confirm-remove").await;
         b.wait_for_path("the clients list", |p| {
-            p.contains("/clients?type=client-credentials")
+            p.contains("/clients?type=client-credentials&revoked=billing")
         })
         .await;
+        assert_eq!(
+            b.text("#notice").await,
+            "Client billing revoked, with all its secrets: they no longer get tokens."
+        );
         assert!(!b.exists("tr[data-client='billing']").await);
         assert_eq!(
             api_status(

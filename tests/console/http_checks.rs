@@ -137,12 +137,7 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.headers()["cache-control"],
-        "no-store",
-        "the page shows a value"
-    );
+    assert_eq!(res.status(), 303, "post/redirect/get");
     assert_eq!(api_secrets(&server, &tenant, "billing").await.len(), 2);
 
     // Sign-in needs its pre-session token too.
@@ -314,4 +309,82 @@ async fn users_and_sessions_work_on_postgres() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/console/signin");
+}
+
+/// GET `location` on `node` with `session`, redirects not followed.
+async fn get_with(node: &TestServer, session: &str, location: &str) -> Response {
+    no_redirects()
+        .get(node.url(location))
+        .header("Cookie", format!("lk_session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The value a show-once page shows.
+fn shown_value(page: &str) -> String {
+    let start = page.find("id=\"secret-value\"").expect("the value field");
+    let value = page[start..].find("value=\"").expect("its value") + start + 7;
+    page[value..].split('"').next().unwrap().to_owned()
+}
+
+/// Two nodes on one PostgreSQL database: the value a POST on one node stashed is
+/// shown by the GET on the other, once; a reload on either node, or another
+/// session, gets the redirect onwards, never the value.
+#[tokio::test]
+async fn a_value_is_shown_once_across_nodes_sharing_the_database() {
+    let opts = ServerOptions {
+        env: vec![("LATCHKEY_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into())],
+        ..ServerOptions::default()
+    };
+    let a = TestServer::start_with(Backend::Postgres, opts).await;
+    let b = TestServer::start_with(
+        Backend::Postgres,
+        ServerOptions {
+            database_url: Some(a.database_url.clone()),
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    let tenant = tenant_with_client(&a).await;
+    let session = http_sign_in(&a, "admin", ADMIN_PASSWORD).await;
+    let other = http_sign_in(&b, "admin", ADMIN_PASSWORD).await;
+    let csrf = csrf_of(&a, &session).await;
+    let tab = format!("/console/tenants/{tenant}/client-credentials/billing/secrets");
+    let res = no_redirects()
+        .post(a.url(&tab))
+        .header("Cookie", format!("lk_session={session}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form_body(&[("description", "across"), ("csrf", &csrf)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("/console/tenants/{tenant}/shown/")),
+        "{location}"
+    );
+    let gone = format!("{tab}?reveal=gone");
+
+    // Another session cannot take it (and does not spend it).
+    let res = get_with(&b, &other, &location).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], gone.as_str());
+
+    let res = get_with(&b, &session, &location).await;
+    assert_eq!(res.status(), 200, "shown by the other node");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let value = shown_value(&res.text().await.unwrap());
+    assert!(value.starts_with("lkcs_"), "{value}");
+    assert!(crate::secret_works(&a, &tenant, "billing", &value).await);
+
+    for node in [&a, &b] {
+        let res = get_with(node, &session, &location).await;
+        assert_eq!(res.status(), 303, "a reload shows nothing");
+        assert_eq!(res.headers()["location"], gone.as_str());
+        assert!(!res.text().await.unwrap().contains(&value));
+    }
+    assert_eq!(api_secrets(&a, &tenant, "billing").await.len(), 2);
+    assert!(!a.logs().contains(&value) && !b.logs().contains(&value));
 }

@@ -71,6 +71,12 @@ async fn pages_fit_1280_and_390_pixels_with_labels_and_local_resources_only() {
                 "new client",
             ),
             (client.clone(), "edit client"),
+            (format!("{client}?dialog=remove"), "revoke client"),
+            (format!("/console/tenants/{tenant}/manage"), "manage tenant"),
+            (
+                format!("/console/tenants/{tenant}/manage?dialog=delete"),
+                "delete tenant",
+            ),
             (format!("{client}/secrets"), "secrets"),
             (format!("{client}/secrets?dialog=add"), "add secret"),
             (

@@ -21,10 +21,12 @@ mod lookup;
 mod overview;
 mod paths;
 mod refused;
+mod reloads;
 mod secrets;
 mod settings;
 mod signin;
 mod signin_races;
+mod tenants;
 mod trusted_proxies;
 mod users;
 

@@ -166,19 +166,21 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         assert_eq!(after["Id"], rotation["Id"]);
         b.click("#shown-done").await;
 
-        // Delete: anything but the description or `revoke` leaves the secret in place.
+        // Revoke: anything but the description or `revoke` leaves the secret in place.
         b.wait_for_path("the Secrets tab", |p| p == tab).await;
         b.click(&format!("{r} a[data-action='delete']")).await;
         b.fill("#confirmation", "rotation").await;
         b.click("#confirm-delete").await;
         let error = b.text("#form-error").await;
-        assert!(error.contains("The secret was not deleted"), "{error}");
+        assert!(error.contains("The secret was not revoked"), "{error}");
         b.screenshot("secret-delete.png").await;
         assert!(api_secret(&server, &tenant, "rotation 2").await.is_some());
         assert!(secret_works(&server, &tenant, "billing", &renewed).await);
-        b.fill("#confirmation", "revoke").await;
+        b.fill("#confirmation", "Revoke").await;
         b.click("#confirm-delete").await;
-        b.wait_for_path("the Secrets tab", |p| p == tab).await;
+        let revoked = format!("{tab}?done=revoked");
+        b.wait_for_path("the Secrets tab", |p| p == revoked).await;
+        assert_eq!(b.text("#notice").await, "Secret revoked: its value no longer gets tokens.");
         assert!(!b.exists(&r).await);
         assert!(api_secret(&server, &tenant, "rotation 2").await.is_none());
         assert!(!secret_works(&server, &tenant, "billing", &renewed).await);
@@ -188,7 +190,7 @@ async fn secrets_tab_add_edit_renew_and_delete() {
         b.click(&format!("{ri} a[data-action='delete']")).await;
         b.fill("#confirmation", "initial").await;
         b.click("#confirm-delete").await;
-        b.wait_for_path("the Secrets tab", |p| p == tab).await;
+        b.wait_for_path("the Secrets tab", |p| p == revoked).await;
         assert!(api_secret(&server, &tenant, "initial").await.is_none());
         assert!(!server.logs().contains(&renewed) && !server.logs().contains(typed));
     })

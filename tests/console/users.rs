@@ -42,6 +42,10 @@ async fn platform_admin_manages_users_and_a_member_cannot_see_secrets() {
         assert!(!b.exists("#nav-users").await);
         let tenants = b.all("#tenants tbody tr").await;
         assert_eq!(tenants.len(), 1);
+        assert!(
+            !b.exists("a[data-action='manage']").await,
+            "no Manage tenant"
+        );
         assert!(!b.source().await.contains(&other));
         b.open(&format!("/console/tenants/{tenant}/clients")).await;
         assert!(!b.exists("#new-client").await);
@@ -58,6 +62,10 @@ async fn platform_admin_manages_users_and_a_member_cannot_see_secrets() {
         assert!(!b.exists("#secrets").await);
         b.open(&format!("/console/tenants/{other}/clients")).await;
         b.el("#page-error").await;
+        b.open(&format!("/console/tenants/{tenant}/manage")).await;
+        let error = b.text("#page-error").await;
+        assert_eq!(error, "You do not have permission to see or change this.");
+        assert!(!b.exists("#nav-manage").await);
         b.open("/console/users").await;
         let error = b.text("#page-error").await;
         assert!(error.contains("Only platform administrators"), "{error}");
@@ -87,6 +95,28 @@ async fn platform_admin_manages_users_and_a_member_cannot_see_secrets() {
     assert!(text.contains("You do not have permission"), "{text}");
     assert!(!text.contains("lkcs_"));
     assert_eq!(api_secrets(&server, &tenant, "billing").await.len(), 1);
+
+    // Renaming or deleting the tenant is for platform administrators: 403, unchanged.
+    for (action, field, value) in [
+        ("rename", "name", "Hijacked"),
+        ("delete", "confirmation", "Acme Corp"),
+    ] {
+        let res = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(server.url(&format!("/console/tenants/{tenant}/{action}")))
+            .header("Cookie", format!("lk_session={session}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form_body(&[("csrf", &csrf), (field, value)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{action}");
+    }
+    let t = crate::api_get(&server, &format!("/api/v1/Tenants/{tenant}")).await;
+    assert_eq!(t["Name"], "Acme Corp");
 }
 
 /// An auditor reads secret metadata but changes nothing; a new password and the
@@ -149,8 +179,12 @@ async fn an_auditor_reads_secrets_and_user_changes_take_effect() {
         assert_eq!(console_status(&server, &ann).await, 200);
         b.open("/console/users/ann").await;
         b.click("#delete-user").await;
-        b.wait_for_path("the users list", |p| p == "/console/users")
+        b.wait_for_path("the users list", |p| p == "/console/users?deleted=1")
             .await;
+        assert_eq!(
+            b.text("#notice").await,
+            "User deleted; their sessions have ended."
+        );
         assert!(!b.exists("tr[data-user='ann']").await);
         // Her open session ended with her.
         let res = reqwest::Client::builder()

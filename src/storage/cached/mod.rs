@@ -115,6 +115,16 @@ impl<S: Storage> Storage for CachedStorage<S> {
         self.invalidate(self.inner.delete_tenant(id, journal).await)
     }
 
+    /// A name is not part of the credentials: no invalidation.
+    async fn rename_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        journal: &Journal,
+    ) -> Result<TenantRecord, StorageError> {
+        self.inner.rename_tenant(id, name, journal).await
+    }
+
     /// Policies are not part of the credentials: no invalidation.
     async fn update_tenant_policy(
         &self,
@@ -433,5 +443,25 @@ impl<S: Storage> ConsoleStore for CachedStorage<S> {
     }
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         self.inner.delete_idle_sessions(before).await
+    }
+    async fn insert_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.inner
+            .insert_reveal(id, session_hash, sealed, expires_at, now)
+            .await
+    }
+    async fn take_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.take_reveal(id, session_hash, now).await
     }
 }

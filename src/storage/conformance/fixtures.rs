@@ -95,15 +95,24 @@ pub(super) fn new_secret(n: u8) -> NewSecret {
     }
 }
 
+/// A tenant created at `t(n)`, named `tenant {n}` (tenant names are unique: a
+/// second one of the same `n` has its id appended).
 pub(super) async fn tenant(s: &Store, n: i64) -> TenantId {
     let id = TenantId::generate();
-    let record = TenantRecord {
+    let mut record = TenantRecord {
         id,
         name: format!("tenant {n}"),
         policy: TenantPolicy::default(),
         created_at: t(n),
     };
-    s.insert_tenant(&record, &j()).await.unwrap();
+    match s.insert_tenant(&record, &j()).await {
+        Ok(()) => {}
+        Err(StorageError::Duplicate) => {
+            record.name = format!("tenant {n} ({id})");
+            s.insert_tenant(&record, &j()).await.unwrap();
+        }
+        Err(e) => panic!("insert tenant {n}: {e}"),
+    }
     id
 }
 

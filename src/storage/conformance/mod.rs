@@ -92,6 +92,7 @@ conformance!(
     // tenants.rs
     tenants_insert_get_list,
     tenant_delete_cascades,
+    tenant_names_are_unique_and_a_rename_keeps_them_so,
     policies_round_trip,
     concurrent_policy_changes_keep_each_others_parts,
     // clients.rs

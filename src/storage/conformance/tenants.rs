@@ -51,6 +51,36 @@ pub(super) async fn tenants_insert_get_list(s: Store) {
     ));
 }
 
+pub(super) async fn tenant_names_are_unique_and_a_rename_keeps_them_so(s: Store) {
+    let one = tenant(&s, 1).await;
+    let two = tenant(&s, 2).await;
+    let same_name = TenantRecord {
+        id: TenantId::generate(),
+        name: "tenant 1".into(),
+        policy: TenantPolicy::default(),
+        created_at: t(3),
+    };
+    assert!(matches!(
+        s.insert_tenant(&same_name, &j()).await,
+        Err(StorageError::Duplicate)
+    ));
+    assert!(matches!(
+        s.rename_tenant(&two, "tenant 1", &j()).await,
+        Err(StorageError::Duplicate)
+    ));
+    assert_eq!(s.get_tenant(&two).await.unwrap().unwrap().name, "tenant 2");
+    let renamed = s.rename_tenant(&one, "first", &j()).await.unwrap();
+    assert_eq!((renamed.id, renamed.name.as_str()), (one, "first"));
+    assert_eq!(s.get_tenant(&one).await.unwrap().unwrap(), renamed);
+    assert_eq!(renamed.created_at, t(1));
+    s.rename_tenant(&one, "first", &j()).await.unwrap();
+    s.insert_tenant(&same_name, &j()).await.unwrap();
+    assert!(matches!(
+        s.rename_tenant(&TenantId::generate(), "free", &j()).await,
+        Err(StorageError::NotFound)
+    ));
+}
+
 pub(super) async fn tenant_delete_cascades(s: Store) {
     let (tenant, pk) = client(&s, "svc").await;
     s.insert_secret_within_limit(pk, &new_secret(2), 10, &j())

@@ -31,6 +31,8 @@ conformance!(
     users_insert_get_list_update_delete,
     roles_are_replaced_and_follow_tenants,
     sessions_belong_to_users_and_expire_when_idle,
+    a_reveal_is_taken_once_by_its_session_before_it_expires,
+    concurrent_takes_of_a_reveal_give_it_once,
 );
 
 fn t(secs: i64) -> DateTime<Utc> {
@@ -70,7 +72,7 @@ async fn tenant(s: &Store) -> TenantId {
     let id = TenantId::generate();
     let record = TenantRecord {
         id,
-        name: "t".into(),
+        name: format!("t {id}"),
         policy: TenantPolicy::default(),
         created_at: t(0),
     };
@@ -211,4 +213,104 @@ async fn sessions_belong_to_users_and_expire_when_idle(s: Store) {
     s.insert_session(&two, "bob", t(200)).await.unwrap();
     s.delete_user("bob").await.unwrap();
     assert!(s.get_session(&two).await.unwrap().is_none());
+}
+
+async fn a_reveal_is_taken_once_by_its_session_before_it_expires(s: Store) {
+    s.insert_user(&user("bob", false)).await.unwrap();
+    let (mine, other) = ([1u8; 32], [2u8; 32]);
+    s.insert_session(&mine, "bob", t(0)).await.unwrap();
+    s.insert_session(&other, "bob", t(0)).await.unwrap();
+    assert!(matches!(
+        s.insert_reveal("gone", &[9u8; 32], b"x", t(300), t(0))
+            .await,
+        Err(StorageError::NotFound)
+    ));
+
+    s.insert_reveal("r1", &mine, b"sealed-1", t(300), t(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_reveal("r1", &other, t(1)).await.unwrap(),
+        None,
+        "another session cannot take it"
+    );
+    assert_eq!(
+        s.take_reveal("r1", &mine, t(1)).await.unwrap().as_deref(),
+        Some(&b"sealed-1"[..])
+    );
+    assert_eq!(
+        s.take_reveal("r1", &mine, t(2)).await.unwrap(),
+        None,
+        "once"
+    );
+
+    s.insert_reveal("r2", &mine, b"sealed-2", t(300), t(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_reveal("r2", &mine, t(301)).await.unwrap(),
+        None,
+        "expired"
+    );
+
+    s.insert_reveal("r3", &mine, b"sealed-3", t(300), t(0))
+        .await
+        .unwrap();
+    s.insert_reveal("r4", &mine, b"sealed-4", t(900), t(400))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_reveal("r3", &mine, t(0)).await.unwrap(),
+        None,
+        "purged by a later insert once expired"
+    );
+
+    s.insert_reveal("r6", &mine, b"sealed-6", t(2000), t(400))
+        .await
+        .unwrap();
+    s.insert_reveal("r7", &mine, b"sealed-7", t(500), t(400))
+        .await
+        .unwrap();
+    assert!(s.take_reveal("r6", &mine, t(600)).await.unwrap().is_some());
+    assert_eq!(
+        s.take_reveal("r7", &mine, t(0)).await.unwrap(),
+        None,
+        "purged by a later take once expired"
+    );
+
+    s.insert_reveal("r5", &mine, b"sealed-5", t(900), t(400))
+        .await
+        .unwrap();
+    s.delete_session(&mine).await.unwrap();
+    s.insert_session(&mine, "bob", t(400)).await.unwrap();
+    assert_eq!(
+        s.take_reveal("r5", &mine, t(401)).await.unwrap(),
+        None,
+        "gone with its session"
+    );
+    assert_eq!(
+        s.take_reveal("r4", &mine, t(401)).await.unwrap(),
+        None,
+        "gone with its session"
+    );
+}
+
+async fn concurrent_takes_of_a_reveal_give_it_once(s: Store) {
+    s.insert_user(&user("bob", false)).await.unwrap();
+    let session = [1u8; 32];
+    s.insert_session(&session, "bob", t(0)).await.unwrap();
+    s.insert_reveal("r", &session, b"sealed", t(300), t(0))
+        .await
+        .unwrap();
+    let takes = (0..32).map(|_| {
+        let s = s.clone();
+        tokio::spawn(async move { s.take_reveal("r", &session, t(1)).await })
+    });
+    let mut got = 0;
+    for take in takes.collect::<Vec<_>>() {
+        if take.await.unwrap().unwrap().is_some() {
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1);
 }

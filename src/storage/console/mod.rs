@@ -8,6 +8,9 @@
 //!   deleting a tenant deletes the roles held in it;
 //! - a session is stored only as the SHA-256 of its token: the token itself
 //!   (the cookie) never reaches the database;
+//! - a one-time reveal (a value the console shows once after a redirect) is
+//!   stored only sealed, belongs to one session (deleted with it), and is
+//!   deleted by the one read that returns it, so no two reads both get it;
 //! - nothing here decides who may do what, how passwords are hashed or when a
 //!   session has been idle too long: the console's accounts module does.
 
@@ -111,6 +114,28 @@ pub trait ConsoleStore: Send + Sync {
     async fn delete_user_sessions(&self, user_name: &str) -> Result<(), StorageError>;
     /// Ends every session last used before `before`; returns how many.
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+
+    /// Keeps a one-time reveal `id` of session `session_hash` until
+    /// `expires_at`, and deletes every reveal expired at `now`. `NotFound` when
+    /// the session is gone.
+    async fn insert_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+    /// Deletes every reveal expired at `now`, then reveal `id` of session
+    /// `session_hash`, and returns its sealed bytes unless it expired. The take
+    /// is one `DELETE … RETURNING`: of two concurrent takes, at most one gets
+    /// the bytes.
+    async fn take_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
 /// Groups `(tenant, role)` rows (ordered by tenant) into roles per tenant.

@@ -243,4 +243,60 @@ impl ConsoleStore for SqliteStorage {
             .await?;
         Ok(done.rows_affected())
     }
+
+    async fn insert_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM console_reveals WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO console_reveals (id, session_hash, sealed, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(session_hash)
+            .bind(sealed)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(on_missing_session)?;
+        Ok(())
+    }
+
+    async fn take_reveal(
+        &self,
+        id: &str,
+        session_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        sqlx::query("DELETE FROM console_reveals WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query("DELETE FROM console_reveals WHERE id = ? AND session_hash = ? RETURNING sealed, expires_at")
+            .bind(id)
+            .bind(session_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+        if expires_at < now {
+            return Ok(None);
+        }
+        Ok(Some(row.try_get("sealed")?))
+    }
+}
+
+/// A reveal whose session is gone (foreign key) is `NotFound`.
+fn on_missing_session(e: sqlx::Error) -> StorageError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StorageError::NotFound,
+        _ => e.into(),
+    }
 }

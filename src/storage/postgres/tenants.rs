@@ -1,4 +1,4 @@
-//! Tenants: insert, list, read, delete (cascading to everything they own) and set
+//! Tenants: insert, list, read, rename, delete (cascading to everything they own) and set
 //! their secret policy. Called by the `Storage` impl in `mod.rs`.
 
 use sqlx::PgPool;
@@ -131,4 +131,27 @@ pub(super) async fn update_tenant_policy(
     write_journal(&mut tx, journal).await?;
     tx.commit().await?;
     Ok(tenant.policy)
+}
+
+pub(super) async fn rename_tenant(
+    pool: &PgPool,
+    id: &TenantId,
+    name: &str,
+    journal: &Journal,
+) -> Result<TenantRecord, StorageError> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(concat!(
+        "UPDATE tenants SET name = $1 WHERE id = $2 RETURNING ",
+        tenant_columns!()
+    ))
+    .bind(name)
+    .bind(id.as_uuid())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(rows::on_unique_violation)?
+    .ok_or(StorageError::NotFound)?;
+    let tenant = tenant_from_row(&row)?;
+    write_journal(&mut tx, journal).await?;
+    tx.commit().await?;
+    Ok(tenant)
 }

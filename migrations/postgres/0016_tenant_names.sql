@@ -1,0 +1,12 @@
+-- Tenant names are unique (issue 15.16). A database may already hold tenants of
+-- one name: the oldest keeps it, every later one gets its id appended, as
+-- "Acme (0b6f…)", which is unique since ids are. The index then holds the rule
+-- for every insert and rename, also under concurrent requests.
+UPDATE tenants t SET name = t.name || ' (' || t.id::text || ')'
+WHERE EXISTS (
+    SELECT 1 FROM tenants o
+    WHERE o.name = t.name
+      AND (o.created_at < t.created_at OR (o.created_at = t.created_at AND o.id < t.id))
+);
+
+CREATE UNIQUE INDEX tenants_name_unique ON tenants (name);

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::clients::ClientKindSegment;
+use super::enums::Unit;
 use super::extract::{Authenticated, BadName, JsonBody, Resource, canonical_names};
 use crate::domain::ValidationError;
 use crate::domain::expiry::{ExpiryPolicy, ExpiryUnit};
@@ -23,8 +24,10 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Lifetime {
+    #[schema(value_type = Unit, required = true)]
     pub unit: Option<String>,
     /// Required unless the unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
 }
 
@@ -70,8 +73,10 @@ pub struct TenantPolicyUpdate {
     /// True: follow the server's `secrets.defaultExpiry` again (Unit and Duration
     /// are then ignored). Absent or false: Unit (and Duration) are the tenant's own.
     pub uses_configured_default: Option<bool>,
-    /// NONE, DAYS, WEEKS, MONTHS or YEARS.
+    #[schema(value_type = Option<Unit>)]
     pub unit: Option<String>,
+    /// Required unless the unit is NONE; at most 100 years' worth.
+    #[schema(minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
     /// The longest any secret may live from its creation or renewal; null (or absent
     /// beside the other expiry fields): no maximum.
@@ -96,8 +101,13 @@ where
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct TenantSecretPolicy {
+    #[schema(value_type = Unit)]
     pub unit: String,
+    /// Null when the unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
+    /// Null: no maximum.
+    #[schema(required = true)]
     pub maximum_lifetime: Option<Lifetime>,
     /// True while the tenant follows the server's `secrets.defaultExpiry`.
     pub uses_configured_default: bool,
@@ -112,7 +122,10 @@ pub struct ClientPolicyUpdate {
     /// True: follow the tenant's policy (then Unit and Duration must be absent).
     /// Omitted: true, unless a Unit is given, which makes it the client's own rule.
     pub use_tenant_rules: Option<bool>,
+    #[schema(value_type = Option<Unit>)]
     pub unit: Option<String>,
+    /// Required unless the unit is NONE; at most 100 years' worth.
+    #[schema(minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
 }
 
@@ -121,11 +134,17 @@ pub struct ClientPolicyUpdate {
 pub struct ClientSecretPolicy {
     pub use_tenant_rules: bool,
     /// The client's own policy (null while it uses the tenant's rules).
+    #[schema(value_type = Option<Unit>, required = true)]
     pub unit: Option<String>,
+    /// Null while it uses the tenant's rules, or when the unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
     /// The rule new and renewed secrets of this client follow: the client's own,
     /// else the tenant's, capped by the tenant's maximum lifetime.
+    #[schema(value_type = Unit)]
     pub effective_unit: String,
+    /// Null when the effective unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub effective_duration: Option<u32>,
     /// True when the tenant's maximum lifetime caps the rule (then the effective
     /// rule is that maximum).

@@ -33,7 +33,7 @@ pub struct ErrorResponse {
     /// The offending input field (400 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// The HTTP status (RFC 9457).
+    /// The HTTP status, as in the status line.
     pub status: u16,
 }
 

@@ -304,6 +304,19 @@ async fn openapi_required_fields_match_real_answers(backend: Backend) {
         .await;
         assert_answer_fits(&doc, "SecretWithValue", &added);
     }
+    let at = format!("/api/v1/Tenants/{tenant}");
+    let body = call(server.get(&format!("{at}/Secrets?count=1")), 200).await;
+    assert_answer_fits(&doc, "InventorySecret", &body[0]);
+    let body = call(server.get(&format!("{at}/SecretSummary")), 200).await;
+    assert_answer_fits(&doc, "SecretSummary", &body);
+    assert_answer_fits(&doc, "WeekCount", &body["ExpirationsPerWeek"][0]);
+    let body = call(server.get(&format!("{at}/LeakPolicy")), 200).await;
+    assert_answer_fits(&doc, "LeakPolicy", &body);
+    let hook = serde_json::json!({"Url": "https://hooks.example.com/latchkey"});
+    let body = call(server.post(&format!("{at}/Webhooks")).json(&hook), 201).await;
+    assert_answer_fits(&doc, "WebhookWithSecret", &body);
+    let body = call(server.get("/api/v1/SigningKeys"), 200).await;
+    assert_answer_fits(&doc, "SigningKey", &body[0]);
     let body = call(
         server.get(&format!("/api/v1/Tenants/{tenant}/AuditEvents?count=1")),
         200,

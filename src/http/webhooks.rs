@@ -155,7 +155,9 @@ impl Delivery {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NotificationRecipients {
-    /// Email addresses that receive expiry notices (at most 50).
+    /// Email addresses that receive expiry notices (at most 50): the whole list,
+    /// `[]` for none.
+    #[schema(required = true, nullable = false, max_items = 50)]
     pub recipients: Option<Vec<String>>,
 }
 

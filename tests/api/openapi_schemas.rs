@@ -310,6 +310,8 @@ async fn openapi_required_fields_match_real_answers(backend: Backend) {
     let body = call(server.get(&format!("{at}/SecretSummary")), 200).await;
     assert_answer_fits(&doc, "SecretSummary", &body);
     assert_answer_fits(&doc, "WeekCount", &body["ExpirationsPerWeek"][0]);
+    let body = call(server.get(&format!("{at}/NotificationRecipients")), 200).await;
+    assert_answer_fits(&doc, "NotificationRecipients", &body);
     let body = call(server.get(&format!("{at}/LeakPolicy")), 200).await;
     assert_answer_fits(&doc, "LeakPolicy", &body);
     let hook = serde_json::json!({"Url": "https://hooks.example.com/latchkey"});

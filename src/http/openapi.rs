@@ -20,6 +20,8 @@ use crate::web::error::ErrorResponse;
 use super::enums::SecretStatusFilter;
 use super::extract::{DEFAULT_COUNT, MAX_COUNT};
 
+// Schemas that only query parameters name are listed here: utoipa registers the
+// schemas of bodies, not of parameters.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Latchkey management API", description = "Tenants, clients and their secrets."),
@@ -48,10 +50,11 @@ const KINDS: [&str; 2] = ["ClientCredentialClients", "HybridClients"];
 /// authenticated by the report's signature.
 const UNAUTHENTICATED: [&str; 1] = ["/api/v1/LeakReports"];
 
-/// Serialises the document, expands `{clientKind}` paths into both kinds, and
-/// completes what OpenAPI 3.1 requires and the annotations leave out: a
-/// `description` on every response (the status's reason phrase) and an
-/// `operationId` on every operation; routes that take no bearer token say so.
+/// Serialises the document, expands `{clientKind}` paths into both kinds (each
+/// with its own client schemas), declares the error responses the rules give
+/// each operation, and completes what OpenAPI 3.1 requires and the annotations
+/// leave out: a `description` on every response (the status's reason phrase) and
+/// an `operationId` on every operation; routes that take no bearer token say so.
 pub fn finish(doc: utoipa::openapi::OpenApi) -> Value {
     let mut value = serde_json::to_value(&doc).unwrap_or(Value::Null);
     expand_kinds(&mut value);

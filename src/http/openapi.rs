@@ -59,6 +59,7 @@ pub fn finish(doc: utoipa::openapi::OpenApi) -> Value {
     let mut value = serde_json::to_value(&doc).unwrap_or(Value::Null);
     expand_kinds(&mut value);
     split_client_schemas(&mut value);
+    head_takes_gets_query(&mut value);
     declare_errors(&mut value);
     complete(&mut value);
     value
@@ -444,6 +445,42 @@ fn bound_paging(operation: &mut serde_json::Map<String, Value>) {
             bounds.as_object(),
         ) {
             schema.extend(bounds.clone());
+        }
+    }
+}
+
+/// A HEAD answers as its GET without the body (the count handlers call the list
+/// handlers), so it takes the GET's query parameters: paging and filters.
+fn head_takes_gets_query(value: &mut Value) {
+    let Some(paths) = value.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let query: Vec<Value> = item["get"]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .cloned()
+            .collect();
+        let Some(head) = item.get_mut("head").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if query.is_empty() {
+            continue;
+        }
+        let params = head
+            .entry("parameters")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(params) = params.as_array_mut() {
+            for param in query {
+                if !params
+                    .iter()
+                    .any(|p| p["name"] == param["name"] && p["in"] == "query")
+                {
+                    params.push(param);
+                }
+            }
         }
     }
 }

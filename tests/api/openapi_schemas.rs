@@ -70,6 +70,18 @@ async fn openapi_declares_each_operations_errors(backend: Backend) {
             !declared.contains(&"409".to_owned()),
             "a revoke has no conflict"
         );
+        let list = &path_item(&doc, &format!("{clients}/{{}}/Secrets"))["head"];
+        let names: Vec<&Value> = list["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .map(|p| &p["name"])
+            .collect();
+        assert!(
+            names.contains(&&Value::from("status")) && names.contains(&&Value::from("count")),
+            "HEAD takes the list's filters: {names:?}"
+        );
+        assert!(list["responses"]["400"].is_object(), "{list}");
         let head = &path_item(&doc, &secret)["head"]["responses"];
         assert!(head["404"].is_object(), "{head}");
         assert!(

@@ -71,16 +71,7 @@ fn generate(python: &str, doc: &Value, dir: &Path) {
 }
 
 async fn generated_client_walks_the_secret_lifecycle(backend: Backend) {
-    let mut server = TestServer::start(backend).await;
-    // A new connection per request: the server closes one left idle for
-    // `server.headerReadTimeout` (10 s), which the slow steps below can exceed,
-    // and a pooled connection could be closed under the next request.
-    server.http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_secs(30))
-        .pool_max_idle_per_host(0)
-        .build()
-        .expect("an HTTP client");
+    let server = TestServer::start(backend).await;
     let python = python();
     let doc = call(server.get("/api/openapi.json"), 200).await;
     let dir = tempfile::tempdir().expect("a temporary directory");

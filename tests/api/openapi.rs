@@ -263,8 +263,6 @@ async fn openapi_shows_the_secret_value_only_on_create_and_renew(backend: Backen
 async fn openapi_document_passes_an_independent_validator(backend: Backend) {
     let server = TestServer::start(backend).await;
     let doc = document(&server).await;
-    // Before the validator runs: a connection left idle past the server's
-    // `server.headerReadTimeout` is closed, and could be under this request.
     let page = server
         .get("/api/docs/")
         .send()

@@ -11,7 +11,8 @@
 # LATCHKEY_TEST_POSTGRES_URL for the tests, and removes the cluster on exit. It also makes
 # (once, cached in target/test-venv) a Python virtualenv with aiosmtpd for the SMTP tests and
 # exports LATCHKEY_TEST_SMTP_PYTHON and LATCHKEY_TEST_PYTHON (the same interpreter, which also
-# has openapi-spec-validator; scripts/smtp-venv.sh; installs python3-venv if needed).
+# has openapi-spec-validator and openapi-python-client; scripts/smtp-venv.sh; installs
+# python3-venv if needed).
 # It exits with the tests' status; when the tests pass, any other failed check fails the run.
 set -euo pipefail
 

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Listed;
+use super::enums::{ActorType, ClientType, Outcome};
 use super::extract::{Authenticated, Paging, Resource};
 use super::filters::AuditFilters;
 use crate::domain::audit::AuditEntry;
@@ -24,21 +25,29 @@ pub struct AuditEvent {
     /// Position in the trail (increasing).
     pub sequence: i64,
     pub time: DateTime<Utc>,
-    /// `platform`, `client`, `user` or `system`.
+    #[schema(value_type = ActorType)]
     pub actor_type: String,
     pub actor: String,
     /// `resource.verb`, e.g. `secret.create`, `secret.revoke`, `token.request`.
     pub action: String,
-    /// `success` or `refused`.
+    #[schema(value_type = Outcome)]
     pub outcome: String,
+    /// Why an attempt was refused (null when it was done).
+    #[schema(required = true)]
     pub reason: Option<String>,
+    #[schema(required = true)]
     pub tenant_id: Option<String>,
-    /// `ClientCredentialClients` or `HybridClients`.
+    /// The kind of the client the entry is about (null: not about a client).
+    #[schema(value_type = Option<ClientType>, required = true)]
     pub client_type: Option<String>,
+    #[schema(required = true)]
     pub client_id: Option<String>,
+    #[schema(required = true)]
     pub secret_id: Option<i32>,
     /// The caller's IP address.
+    #[schema(required = true)]
     pub source_address: Option<String>,
+    #[schema(required = true)]
     pub operation_id: Option<String>,
     /// How many attempts the entry stands for: 1, except for refused attempts,
     /// which are folded (identical refusals of one minute are one entry) and,

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::enums::RoleId;
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
 use super::patch::Patch;
 use super::{Listed, no_store};
@@ -28,16 +29,19 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[serde(rename_all = "PascalCase")]
 pub struct ClientCreate {
     /// Unique in the tenant; 1–128 of `A-Z a-z 0-9 - . _ ~`. A GUID when absent.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._~-]+$")]
     pub id: Option<String>,
-    /// Required, 1–200 characters.
+    /// 1–200 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
     /// Seconds, 60–86400, default 3600.
+    #[schema(minimum = 60, maximum = 86400)]
     pub access_token_lifetime: Option<u32>,
     pub tags: Option<Vec<String>>,
-    /// Built-in roles the client's tokens carry: tenant-administrator,
-    /// account-administrator, tenant-member, tenant-auditor.
+    /// Built-in roles the client's tokens carry.
+    #[schema(value_type = Option<Vec<RoleId>>)]
     pub role_ids: Option<Vec<String>>,
     /// Hybrid clients only.
     pub redirect_uris: Option<Vec<String>>,
@@ -55,6 +59,7 @@ pub struct ClientCreate {
     /// (`…/Secrets/Self/Renew`), where the tenant's policy allows it too. Default false.
     pub allow_self_rotation: Option<bool>,
     /// Description of the first secret.
+    #[schema(max_length = 1024)]
     pub secret_description: Option<String>,
     /// Expiration of the first secret (the rules of `Expiration` on a secret).
     pub secret_expiration_date: Option<DateTime<Utc>>,
@@ -70,14 +75,14 @@ pub struct ClientCreate {
 pub struct ClientUpdate {
     /// 1–200 characters; cannot be null.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub name: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub enabled: Patch<bool>,
     /// Seconds, 60–86400; cannot be null.
     #[serde(default)]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 60, maximum = 86400)]
     pub access_token_lifetime: Patch<u32>,
     /// Null: no tags.
     #[serde(default)]
@@ -85,7 +90,7 @@ pub struct ClientUpdate {
     pub tags: Patch<Vec<String>>,
     /// Null: no roles.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<RoleId>>)]
     pub role_ids: Patch<Vec<String>>,
     /// Hybrid clients only; null: none.
     #[serde(default)]
@@ -121,20 +126,31 @@ pub struct Client {
     pub id: String,
     pub name: String,
     pub enabled: bool,
+    /// Seconds.
+    #[schema(minimum = 60, maximum = 86400)]
     pub access_token_lifetime: u32,
     pub tags: Vec<String>,
+    #[schema(value_type = Vec<RoleId>)]
     pub role_ids: Vec<String>,
+    // The hybrid-only fields: present (the document requires them) on hybrid
+    // clients, absent on client-credentials clients.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub redirect_uris: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub client_uri: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub logo_uri: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub allow_offline_access: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub allow_access_tokens_via_browser: Option<bool>,
     /// The client may renew its own secret (where the tenant's policy allows it too).
     pub allow_self_rotation: bool,
@@ -228,6 +244,7 @@ pub struct ClientCreated {
     /// The first secret's id.
     pub id: i32,
     pub description: String,
+    #[schema(required = true)]
     pub expiration: Option<DateTime<Utc>>,
     pub expires: bool,
     pub client: Client,

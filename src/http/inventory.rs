@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Listed;
+use super::enums::{ClientType, SecretStatusFilter};
 use super::extract::{Authenticated, Paging, Resource};
 use super::filters::SecretFilters;
 use super::secrets::Secret;
@@ -19,7 +20,7 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct InventorySecret {
-    /// `ClientCredentialClients` or `HybridClients`.
+    #[schema(value_type = ClientType)]
     pub client_type: String,
     pub client_id: String,
     #[serde(flatten)]
@@ -34,11 +35,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/Secrets", tag = "Secrets",
     params(("tenantId" = String, Path),
            ("query" = Option<String>, Query, description = "Text the description contains (case-insensitive)"),
-           ("status" = Option<String>, Query, description = "active, expired, or leaked (reported by a secret scanner under the alert policy and not rotated since)"),
+           ("status" = Option<SecretStatusFilter>, Query, description = "active, expired, or leaked (reported by a secret scanner under the alert policy and not rotated since)"),
            ("neverUsed" = Option<bool>, Query, description = "Only secrets never used at the token endpoint"),
            ("unusedForDays" = Option<u32>, Query, description = "Only secrets not used (or, never used, created) in the last N days"),
            ("expiringWithinDays" = Option<u32>, Query, description = "Only secrets expiring in the next N days"),
-           ("refusedSince" = Option<String>, Query, description = "RFC 3339 date-time: only secrets a former value of which (replaced, revoked, expired) was presented since then"),
+           ("refusedSince" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Date-time with an offset (2026-01-31T00:00:00Z): only secrets a former value of which (replaced, revoked, expired) was presented since then"),
            ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query, description = "0–1000, default 100")),
     responses((status = 200, body = [InventorySecret], headers(("Total-Count" = u64))),
               (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::enums::{LeakAction, LeakLabel};
 use super::extract::{Authenticated, JsonBody, Resource};
 use crate::domain::leaks::{KeyEntry, KeysDocument, Label, LeakPolicy};
 use crate::web::AppState;
@@ -25,6 +26,7 @@ pub const SIGNATURE_HEADER: &str = "Github-Public-Key-Signature";
 
 /// One reported token, as the scanner sends it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ReportedToken)]
 #[allow(dead_code)]
 pub struct ReportedTokenWire {
     /// The value found.
@@ -45,12 +47,13 @@ pub struct LeakFeedback {
     token_type: String,
     /// `true_positive`: a live secret's value, acted on; `false_positive`: not a value
     /// of a live secret here (malformed, unknown or already revoked alike).
-    #[schema(value_type = String)]
+    #[schema(value_type = LeakLabel)]
     label: Label,
 }
 
 /// A key trusted to sign reports.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = ScannerKey)]
 pub struct ScannerKeyWire {
     key_identifier: String,
     /// PEM (`-----BEGIN PUBLIC KEY-----`), ECDSA P-256.
@@ -59,7 +62,7 @@ pub struct ScannerKeyWire {
     is_current: bool,
 }
 
-/// GitHub's `public_keys` document.
+/// The keys trusted to sign reports, in the shape scanners publish them.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ScannerKeys {
     public_keys: Vec<ScannerKeyWire>,
@@ -84,8 +87,10 @@ impl From<KeysDocument> for ScannerKeys {
 /// What happens to a secret whose value a scanner reports.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(as = LeakPolicy)]
 pub struct LeakPolicyWire {
     /// `revoke` (default): revoke the secret at once; `alert`: keep it, raise the event.
+    #[schema(value_type = LeakAction)]
     pub action: String,
 }
 
@@ -96,7 +101,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_leak_policy, put_leak_policy))
 }
 
-/// Report leaked values (GitHub secret scanning partner program format, signed).
+/// Report leaked values: a secret scanner posts the tokens it found, signed with a
+/// trusted scanner key (ECDSA P-256), and gets a verdict per token.
 #[utoipa::path(post, path = "/api/v1/LeakReports", tag = "Leaks", security(()),
     params(("Github-Public-Key-Identifier" = String, Header), ("Github-Public-Key-Signature" = String, Header, description = "base64 DER ECDSA P-256 / SHA-256 over the exact body")),
     request_body = [ReportedTokenWire],
@@ -135,7 +141,7 @@ async fn get_scanner_keys(
     Ok(Json(app.services.leaks.keys(&caller).await?.into()))
 }
 
-/// Replace the trusted scanner keys (a `public_keys` document as GitHub publishes it);
+/// Replace the trusted scanner keys (the `public_keys` list a scanner publishes);
 /// an empty list goes back to the keys of `leaks.scannerKeys`.
 #[utoipa::path(put, path = "/api/v1/LeakReports/ScannerKeys", tag = "Leaks", request_body = ScannerKeys,
     responses((status = 200, body = ScannerKeys), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),

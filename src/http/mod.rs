@@ -13,6 +13,7 @@ use crate::web::AppState;
 
 mod audit;
 mod clients;
+mod enums;
 mod extract;
 mod filters;
 mod health;

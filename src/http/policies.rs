@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::clients::ClientKindSegment;
+use super::enums::Unit;
 use super::extract::{Authenticated, BadName, JsonBody, Resource, canonical_names};
 use super::patch::Patch;
 use crate::domain::ValidationError;
@@ -24,8 +25,10 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Lifetime {
+    #[schema(value_type = Unit, required = true)]
     pub unit: Option<String>,
     /// Required unless the unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
 }
 
@@ -74,13 +77,13 @@ pub struct TenantPolicyUpdate {
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub uses_configured_default: Patch<bool>,
-    /// NONE, DAYS, WEEKS, MONTHS or YEARS (any case): the tenant's own default rule.
+    /// The tenant's own default rule (any case).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Unit>)]
     pub unit: Patch<String>,
-    /// Required with a Unit other than NONE; null with NONE.
+    /// Required with a Unit other than NONE (at most 100 years' worth); null with NONE.
     #[serde(default)]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36500)]
     pub duration: Patch<u32>,
     /// The longest any secret may live from its creation or renewal; null: no maximum.
     #[serde(default)]
@@ -96,8 +99,13 @@ pub struct TenantPolicyUpdate {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct TenantSecretPolicy {
+    #[schema(value_type = Unit)]
     pub unit: String,
+    /// Null when the unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
+    /// Null: no maximum.
+    #[schema(required = true)]
     pub maximum_lifetime: Option<Lifetime>,
     /// True while the tenant follows the server's `secrets.defaultExpiry`.
     pub uses_configured_default: bool,
@@ -115,14 +123,13 @@ pub struct ClientPolicyUpdate {
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub use_tenant_rules: Patch<bool>,
-    /// The client's own rule: NONE, DAYS, WEEKS, MONTHS or YEARS (any case);
-    /// null: the tenant's rules.
+    /// The client's own rule (any case); null: the tenant's rules.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Unit>)]
     pub unit: Patch<String>,
-    /// Required with a Unit other than NONE.
+    /// Required with a Unit other than NONE (at most 100 years' worth).
     #[serde(default)]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36500)]
     pub duration: Patch<u32>,
 }
 
@@ -131,11 +138,17 @@ pub struct ClientPolicyUpdate {
 pub struct ClientSecretPolicy {
     pub use_tenant_rules: bool,
     /// The client's own policy (null while it uses the tenant's rules).
+    #[schema(value_type = Option<Unit>, required = true)]
     pub unit: Option<String>,
+    /// Null while it uses the tenant's rules, or when the unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub duration: Option<u32>,
     /// The rule new and renewed secrets of this client follow: the client's own,
     /// else the tenant's, capped by the tenant's maximum lifetime.
+    #[schema(value_type = Unit)]
     pub effective_unit: String,
+    /// Null when the effective unit is NONE.
+    #[schema(required = true, minimum = 1, maximum = 36500)]
     pub effective_duration: Option<u32>,
     /// True when the tenant's maximum lifetime caps the rule (then the effective
     /// rule is that maximum).

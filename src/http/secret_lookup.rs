@@ -6,10 +6,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::enums::ClientType;
 use super::extract::{Authenticated, JsonBody, Resource};
 use super::no_store;
 use super::secrets::Secret;
@@ -28,7 +30,8 @@ pub struct SecretLookupRequest {
     #[serde(deserialize_with = "presented_value")]
     #[schema(value_type = String)]
     pub value: SecretValue,
-    /// `ClientCredentialClients` or `HybridClients` (supplied values only).
+    /// The kind of the client a supplied value is checked against.
+    #[schema(value_type = Option<ClientType>)]
     pub client_type: Option<String>,
     /// The client a supplied value is checked against.
     pub client_id: Option<String>,
@@ -44,23 +47,87 @@ fn presented_value<'de, D: Deserializer<'de>>(d: D) -> Result<SecretValue, D::Er
 
 /// What the value belongs to: `Found` false (nothing else) when no live secret
 /// of the tenant (or of any tenant, for a platform administrator) has it.
-#[derive(Debug, Serialize, ToSchema)]
+/// The schema is written by hand below: one shape for each answer.
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecretLookupResult {
     pub found: bool,
+    // The other fields are present exactly when `Found` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
-    /// `ClientCredentialClients` or `HybridClients`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    /// True when the value is the one a Renew replaced, still in its grace period.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced_value: Option<bool>,
-    /// The secret's metadata (`Id`, `Description`, `Status`, `LastUsedAt`, …).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub secret: Option<Secret>,
+}
+
+impl utoipa::PartialSchema for SecretLookupResult {
+    /// `SecretFound` or `SecretNotFound`.
+    fn schema() -> RefOr<Schema> {
+        schema(serde_json::json!({
+            "description": "What the value belongs to: the secret and its client, or \
+                            `Found` false when no live secret of the tenant (or of any \
+                            tenant, for a platform administrator) has it.",
+            "oneOf": [
+                {"$ref": "#/components/schemas/SecretFound"},
+                {"$ref": "#/components/schemas/SecretNotFound"}
+            ]
+        }))
+    }
+}
+
+/// The secret's metadata with `Found` true and the client it belongs to.
+fn found_schema() -> RefOr<Schema> {
+    schema(serde_json::json!({
+        "description": "A live secret has the value: its metadata, and the client it belongs to.",
+        "allOf": [
+            {"$ref": "#/components/schemas/Secret"},
+            {
+                "type": "object",
+                "properties": {
+                    "Found": {"type": "boolean", "description": "True."},
+                    "TenantId": {"type": "string"},
+                    "ClientType": {"$ref": "#/components/schemas/ClientType"},
+                    "ClientId": {"type": "string"},
+                    "ReplacedValue": {
+                        "type": "boolean",
+                        "description": "True when the value is the one a Renew replaced, \
+                                        still in its grace period."
+                    }
+                },
+                "required": ["Found", "TenantId", "ClientType", "ClientId", "ReplacedValue"]
+            }
+        ]
+    }))
+}
+
+/// `{"Found": false}` and nothing else.
+fn not_found_schema() -> RefOr<Schema> {
+    schema(serde_json::json!({
+        "description": "No live secret has the value.",
+        "type": "object",
+        "properties": {"Found": {"type": "boolean", "description": "False."}},
+        "required": ["Found"]
+    }))
+}
+
+/// A schema written as JSON (the tests check each one reads).
+fn schema(json: serde_json::Value) -> RefOr<Schema> {
+    serde_json::from_value(json).unwrap_or_else(|_| RefOr::T(Schema::default()))
+}
+
+impl ToSchema for SecretLookupResult {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("SecretFound".into(), found_schema()));
+        schemas.push(("SecretNotFound".into(), not_found_schema()));
+        schemas.push((Secret::name().into(), Secret::schema()));
+        <Secret as ToSchema>::schemas(schemas);
+        schemas.push((ClientType::name().into(), ClientType::schema()));
+    }
 }
 
 impl SecretLookupResult {
@@ -164,4 +231,22 @@ fn request(body: SecretLookupRequest, platform: bool) -> Result<LookupRequest, A
         value: body.value,
         client,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_result_schema_has_one_shape_per_answer() {
+        let schema = serde_json::to_value(SecretLookupResult::schema()).unwrap();
+        let shapes = schema["oneOf"].as_array().unwrap();
+        assert_eq!(shapes.len(), 2, "{schema}");
+        let found = serde_json::to_value(found_schema()).unwrap();
+        assert_eq!(found["allOf"][0]["$ref"], "#/components/schemas/Secret");
+        assert_eq!(found["allOf"][1]["required"].as_array().unwrap().len(), 5);
+        let not_found = serde_json::to_value(not_found_schema()).unwrap();
+        assert_eq!(not_found["required"], serde_json::json!(["Found"]));
+    }
 }

@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::clients::ClientKindSegment;
+use super::enums::SecretStatusFilter;
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
 use super::filters::SecretFilters;
 use super::patch::Patch;
@@ -33,15 +34,16 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[serde(rename_all = "PascalCase")]
 pub struct SecretCreate {
     /// At most 1024 characters.
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     /// When the secret expires (must be in the future). Ignored when `Expires` is false.
     pub expiration: Option<DateTime<Utc>>,
     /// False: never expires. Absent with no `Expiration`: the expiry policy decides.
     pub expires: Option<bool>,
     /// A value of your own (32–512 printable ASCII characters); generated when absent.
-    /// Checked as it is read, and held only as a redacting [`SecretValue`].
+    // Checked as it is read, and held only as a redacting `SecretValue`.
     #[serde(default, deserialize_with = "supplied_value")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 32, max_length = 512)]
     pub value: Option<SecretValue>,
 }
 
@@ -137,7 +139,9 @@ pub struct SelfRenew {
     pub grace_period_seconds: Option<u64>,
 }
 
+/// Whether a secret's value still works at the token endpoint.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecretStatus)]
 pub enum SecretStatusWire {
     Active,
     Expired,
@@ -149,23 +153,33 @@ pub enum SecretStatusWire {
 pub struct Secret {
     pub id: i32,
     pub description: String,
+    /// Null: never expires.
+    #[schema(required = true)]
     pub expiration: Option<DateTime<Utc>>,
     pub expires: bool,
     /// Recognises the value without revealing it.
     pub hint: String,
     pub created_at: DateTime<Utc>,
+    /// Null: never used at the token endpoint.
+    #[schema(required = true)]
     pub last_used_at: Option<DateTime<Utc>>,
     pub status: SecretStatusWire,
-    /// Until when the value replaced by the last Renew still works.
+    /// Until when the value replaced by the last Renew still works (null: no
+    /// grace running).
+    #[schema(required = true)]
     pub grace_until: Option<DateTime<Utc>>,
     /// While a grace runs: the last use of the replaced value since the Renew
     /// (`null`: not used since), so you know when ending the grace is safe.
+    #[schema(required = true)]
     pub previous_value_last_used_at: Option<DateTime<Utc>>,
     /// How often values of this secret that no longer work (replaced after any
     /// grace, revoked, expired) were presented to the token endpoint.
+    #[schema(minimum = 0)]
     pub refused_count: i64,
+    #[schema(required = true)]
     pub last_refused_at: Option<DateTime<Utc>>,
     /// The source address of the last refused presentation.
+    #[schema(required = true)]
     pub last_refused_from: Option<String>,
 }
 
@@ -215,6 +229,10 @@ fn with_value(
     no_store((status, Json(body)).into_response())
 }
 
+/// The 409 of a change to one secret that concurrent changes kept beating.
+const CONTENDED: &str =
+    "Other changes to the secret kept winning; nothing was changed, send it again";
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_secrets, count_secrets, add_secret))
@@ -233,11 +251,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets", tag = "Secrets",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path),
            ("query" = Option<String>, Query, description = "Text the description contains (case-insensitive)"),
-           ("status" = Option<String>, Query, description = "active, expired, or leaked (reported by a secret scanner under the alert policy and not rotated since)"),
+           ("status" = Option<SecretStatusFilter>, Query, description = "active, expired, or leaked (reported by a secret scanner under the alert policy and not rotated since)"),
            ("neverUsed" = Option<bool>, Query, description = "Only secrets never used at the token endpoint"),
            ("unusedForDays" = Option<u32>, Query, description = "Only secrets not used (or, never used, created) in the last N days"),
            ("expiringWithinDays" = Option<u32>, Query, description = "Only secrets expiring in the next N days"),
-           ("refusedSince" = Option<String>, Query, description = "RFC 3339 date-time: only secrets a former value of which (replaced, revoked, expired) was presented since then"),
+           ("refusedSince" = Option<DateTime<Utc>>, Query, description = "Date-time with an offset (2026-01-31T00:00:00Z): only secrets a former value of which (replaced, revoked, expired) was presented since then"),
            ("skip" = Option<u32>, Query), ("count" = Option<u32>, Query, description = "0–1000, default 100")),
     responses((status = 200, body = [Secret], headers(("Total-Count" = u64))), (status = 400, body = ErrorResponse),
               (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
@@ -345,7 +363,8 @@ async fn head_secret(
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
     request_body = SecretUpdate,
     responses((status = 200, body = Secret), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 413, body = ErrorResponse)))]
+              (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse, description = CONTENDED),
+              (status = 413, body = ErrorResponse)))]
 async fn update_secret(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -366,7 +385,7 @@ async fn update_secret(
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
     request_body(content = SecretRenew, description = "Optional: an empty body renews with the policy's expiration and no grace"),
     responses((status = 200, body = SecretWithValue), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
-              (status = 404, body = ErrorResponse)))]
+              (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse, description = CONTENDED)))]
 async fn renew_secret(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -404,7 +423,7 @@ async fn renew_secret(
     responses((status = 200, body = SecretWithValue), (status = 400, body = ErrorResponse),
               (status = 401, body = ErrorResponse, description = "No token, or its value no longer works"),
               (status = 403, body = ErrorResponse, description = "Not the token's own client, self-rotation not allowed, or the token's value was replaced"),
-              (status = 404, body = ErrorResponse)))]
+              (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse, description = CONTENDED)))]
 async fn renew_own_secret(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -427,7 +446,8 @@ async fn renew_own_secret(
 /// End a Renew's grace period now: the replaced value stops working.
 #[utoipa::path(post, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}/Secrets/{secretId}/EndGrace", tag = "Secrets",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path), ("secretId" = i32, Path)),
-    responses((status = 200, body = Secret), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = Secret), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse),
+              (status = 409, body = ErrorResponse, description = CONTENDED)))]
 async fn end_grace(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::enums::SigningKeyState;
 use super::extract::{Authenticated, JsonBody};
 use crate::service::keys::KeyInfo;
 use crate::web::AppState;
@@ -36,14 +37,18 @@ pub struct SigningKey {
     pub generation: i64,
     /// `next` (published, not signing yet), `current` (signs), `retired` (published
     /// until its tokens have expired), `removed`, or `revoked` (emergency rotation).
+    #[schema(value_type = SigningKeyState)]
     pub state: String,
     pub created_at: DateTime<Utc>,
     /// When it starts (or started) signing.
     pub activates_at: DateTime<Utc>,
     /// When it stops (or stopped) signing: its successor's activation.
+    #[schema(required = true)]
     pub retires_at: Option<DateTime<Utc>>,
     /// When it leaves (or left) the JWKS.
+    #[schema(required = true)]
     pub removed_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

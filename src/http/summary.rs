@@ -19,6 +19,7 @@ use crate::web::error::{ApiError, ErrorResponse};
 /// line that describes it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(as = SecretSummary)]
 pub struct SecretSummaryBody {
     /// When the figures were counted.
     pub at: DateTime<Utc>,

@@ -21,6 +21,7 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[serde(rename_all = "PascalCase")]
 pub struct TenantCreate {
     /// Display name, 1–200 characters, unique among tenants.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
 }
 

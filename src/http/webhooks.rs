@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::enums::{DeliveryState, EventType};
 use super::extract::{Authenticated, JsonBody, Paging, Resource};
 use super::patch::Patch;
 use super::{Listed, no_store};
@@ -30,10 +31,11 @@ use crate::web::error::{ApiError, ErrorResponse};
 #[serde(rename_all = "PascalCase")]
 pub struct WebhookCreate {
     /// Where to POST events: an absolute https:// (or http://) URL.
+    #[schema(value_type = String, required = true)]
     pub url: Option<String>,
     pub description: Option<String>,
-    /// `secret.created`, `secret.updated`, `secret.renewed`, `secret.revoked`,
-    /// `secret.expiring`, `secret.expired`; empty or absent: all of them.
+    /// The events to send; empty or absent: all of them.
+    #[schema(value_type = Option<Vec<EventType>>)]
     pub event_types: Option<Vec<String>>,
     /// Default true.
     pub enabled: Option<bool>,
@@ -53,7 +55,7 @@ pub struct WebhookUpdate {
     pub description: Patch<String>,
     /// Empty or null: all event types.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<EventType>>)]
     pub event_types: Patch<Vec<String>>,
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
@@ -67,6 +69,7 @@ pub struct Webhook {
     pub url: String,
     pub description: String,
     /// Empty: every event type.
+    #[schema(value_type = Vec<EventType>)]
     pub event_types: Vec<String>,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
@@ -95,7 +98,8 @@ impl From<WebhookRecord> for Webhook {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct WebhookWithSecret {
-    /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    /// `whsec_<base64 key>`: each delivery's `webhook-signature` header is
+    /// `v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`.
     pub signing_secret: String,
     #[serde(flatten)]
     pub webhook: Webhook,
@@ -106,8 +110,11 @@ pub struct WebhookWithSecret {
 pub struct DeliveryAttempt {
     pub attempt: u32,
     pub time: DateTime<Utc>,
-    /// The receiver's HTTP status, if it answered.
+    /// The receiver's HTTP status (null: it did not answer).
+    #[schema(required = true)]
     pub status_code: Option<u16>,
+    /// Why the attempt failed (null: it succeeded).
+    #[schema(required = true)]
     pub error: Option<String>,
     pub duration_ms: u32,
 }
@@ -130,14 +137,20 @@ pub struct Delivery {
     pub id: i64,
     /// The `webhook-id` header of every attempt.
     pub event_id: String,
+    #[schema(value_type = EventType)]
     pub event_type: String,
-    /// `pending`, `delivered` or `failed` (retries spent).
+    #[schema(value_type = DeliveryState)]
     pub state: String,
     pub attempts: u32,
+    /// Null unless the delivery is pending.
+    #[schema(required = true)]
     pub next_attempt_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_status_code: Option<u16>,
+    #[schema(required = true)]
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub delivered_at: Option<DateTime<Utc>>,
     /// Every attempt (single-delivery reads only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,7 +179,9 @@ impl Delivery {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NotificationRecipients {
-    /// Email addresses that receive expiry notices (at most 50).
+    /// Email addresses that receive expiry notices (at most 50): the whole list,
+    /// `[]` for none.
+    #[schema(required = true, nullable = false, max_items = 50)]
     pub recipients: Option<Vec<String>>,
 }
 

@@ -22,9 +22,8 @@ use crate::service::ServiceError;
 pub struct ErrorResponse {
     /// Identifies this request in the server's logs; also in the `OperationId` header.
     pub operation_id: String,
-    /// A stable code: InvalidInput, LimitReached, Unauthorized, Forbidden, NotFound,
-    /// Conflict, MethodNotAllowed, PayloadTooLarge, TooManyRequests, Unavailable or
-    /// InternalError.
+    /// A stable code, one per kind of failure.
+    #[schema(value_type = ErrorCode)]
     pub error: String,
     /// What went wrong, naming the field for bad input.
     pub reason: String,
@@ -33,8 +32,25 @@ pub struct ErrorResponse {
     /// The offending input field (400 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// The HTTP status (RFC 9457).
+    /// The HTTP status, as in the status line.
     pub status: u16,
+}
+
+/// The codes `ErrorResponse.Error` takes: its schema (the field is a string).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code, reason = "schema-only: never built, only described")]
+pub enum ErrorCode {
+    InvalidInput,
+    LimitReached,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unavailable,
+    InternalError,
 }
 
 /// `Retry-After` of a 503 (the database is unreachable): the breaker probes
@@ -293,5 +309,46 @@ impl From<BytesRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         Self::invalid("path", rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    #[test]
+    fn the_error_code_schema_lists_exactly_the_codes_errors_carry() {
+        let errors = [
+            ApiError::invalid("f", "r"),
+            ApiError::LimitReached("r".into()),
+            ApiError::Unauthorized,
+            ApiError::Forbidden,
+            ApiError::Refused {
+                reason: "r".into(),
+                resolution: "r",
+            },
+            ApiError::NotFound("client"),
+            ApiError::Conflict("r".into()),
+            ApiError::MethodNotAllowed,
+            ApiError::PayloadTooLarge,
+            ApiError::Unavailable,
+            ApiError::TooManyRequests(std::time::Duration::from_secs(1)),
+            ApiError::Internal("c".into()),
+        ];
+        let mut carried: Vec<&str> = errors.iter().map(|e| e.parts().1).collect();
+        carried.sort_unstable();
+        carried.dedup();
+        let schema = serde_json::to_value(ErrorCode::schema()).unwrap();
+        let mut listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        listed.sort_unstable();
+        assert_eq!(carried, listed);
     }
 }

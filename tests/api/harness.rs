@@ -313,8 +313,11 @@ async fn spawn(backend: Backend, opts: &ServerOptions) -> TestServer {
         let fd = pipe.expect("piped output").expect("the pipe as a file");
         collect(File::from(fd), is_stdout, &output);
     }
+    // The server closes a connection idle for `server.headerReadTimeout` (10 s by
+    // default); dropping pooled ones sooner means none is reused as it closes.
     let http = reqwest::Client::builder()
         .no_proxy()
+        .pool_idle_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30));
     TestServer {
         base_url: String::new(),

@@ -38,7 +38,7 @@ mod validate;
 
 pub use cli::{Cli, Command, DatabaseArgs, KeysCommand, ServeArgs, UsersCommand};
 pub use metrics::MetricsSettings;
-pub use serving::ServerSettings;
+pub use serving::{ServerSettings, parse_listen};
 
 /// Where the master key (which seals token-signing keys at rest) comes from.
 #[derive(Clone)]

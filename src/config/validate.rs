@@ -30,9 +30,9 @@ impl Settings {
         let bootstrap = secrets.bootstrap;
         let listen = match (&args.listen, &file.server.listen) {
             (Some(addr), _) => *addr,
-            (None, Some(text)) => text
-                .parse()
-                .map_err(|e| bad("server.listen", format!("{text:?} is not an address: {e}")))?,
+            (None, Some(text)) => {
+                serving::parse_listen(text).map_err(|e| bad("server.listen", e))?
+            }
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
         let server = serving::server_settings(

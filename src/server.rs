@@ -5,6 +5,7 @@
 //! memory) at once, lets in-flight requests finish for `server.shutdownTimeout`,
 //! closes what is left ([`connections`]), writes `LastUsedAt` again and returns.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -30,19 +31,30 @@ use crate::web::{AppParts, AppState};
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let store = storage::open_with(&settings.database_url, settings.credential_cache)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
     let public_url = settings.public_url_for(addr);
+    // What can fail without the database is tried first: a failed start then has
+    // created nothing.
     let master = match &settings.master_key {
         MasterKeySource::Environment(text) => {
-            MasterKey::parse(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?
+            Ok(MasterKey::parse(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?)
         }
-        MasterKeySource::File(path) => load_or_create_key_file(path)?,
+        MasterKeySource::File(path) => Err(path),
+    };
+    let store = storage::open_with(&settings.database_url, settings.credential_cache)
+        .await
+        .map_err(|e| match e.to_string() {
+            // Already says which database and why.
+            m if m.starts_with("cannot ") => anyhow::anyhow!(m),
+            m => anyhow::anyhow!("cannot open the database: {m}"),
+        })?;
+    // The key file beside a SQLite database, once the database exists.
+    let master = match master {
+        Ok(master) => master,
+        Err(key_file) => load_or_create_key_file(key_file)?,
     };
     let clock: Arc<dyn crate::service::Clock> = Arc::new(SystemClock);
     let mut services = Services::new(store.clone(), settings.limits, clock.clone());
@@ -86,6 +98,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             services,
             tokens: tokens.clone(),
             bootstrap_token: settings.bootstrap_token.clone(),
+            email_enabled: settings.email.is_some(),
             public_url: public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         }),
@@ -260,6 +273,20 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
     );
     println!("  Public URL:     {public_url}");
     println!("  Database:       {}", redact_url(&settings.database_url));
+    match &settings.config_file {
+        Some(path) => println!("  Config file:    {}", path.display()),
+        None => println!("  Config file:    none (defaults and LATCHKEY_* environment variables)"),
+    }
+    match &settings.email {
+        Some(smtp) => println!(
+            "  Email:          on, via {}:{} (notifications.email)",
+            smtp.host,
+            smtp.port()
+        ),
+        None => println!(
+            "  Email:          off (no notifications.email.host): notices go to webhooks only"
+        ),
+    }
     if settings.bootstrap_token.is_some() {
         println!("  Sign in:        send `Authorization: Bearer $LATCHKEY_BOOTSTRAP_TOKEN`");
     } else {
@@ -285,6 +312,66 @@ fn announce_console(settings: &Settings, addr: std::net::SocketAddr, generated: 
         ),
         None => {
             println!("  Console sign-in: your console users (`admin` was created on first start)")
+        }
+    }
+}
+
+/// The files a start creates for a SQLite database that does not exist yet (the
+/// database, its `-wal`, `-shm` and `.lock` files, and the master key file beside
+/// it), noted before the start so that a start that fails removes them again and
+/// leaves the directory as it found it. Files that existed before are never touched.
+pub struct NewFiles(Vec<PathBuf>);
+
+impl NewFiles {
+    /// The files of `settings`' database that do not exist yet; none for
+    /// PostgreSQL or for a SQLite database that already exists.
+    pub fn of(settings: &Settings) -> Self {
+        let Some(db) = storage::sqlite_file(&settings.database_url).filter(|db| !db.exists())
+        else {
+            return Self(Vec::new());
+        };
+        let mut files: Vec<PathBuf> = ["", "-wal", "-shm", ".lock"]
+            .iter()
+            .map(|suffix| {
+                let mut name = db.clone().into_os_string();
+                name.push(suffix);
+                PathBuf::from(name)
+            })
+            .collect();
+        if let MasterKeySource::File(key) = &settings.master_key {
+            files.push(key.clone());
+        }
+        files.retain(|f| !f.exists());
+        Self(files)
+    }
+
+    /// Removes the noted files, once the failed start's runtime (and so its
+    /// connections) is gone; not when another process holds the database's lock
+    /// (it created the files, racing this start).
+    pub fn remove(self) {
+        let Some(lock) = self
+            .0
+            .iter()
+            .find(|f| f.to_string_lossy().ends_with(".lock"))
+        else {
+            return;
+        };
+        let held = std::fs::File::open(lock).map(|file| (file.try_lock().is_err(), file));
+        let _guard = match held {
+            Ok((true, _)) => return,
+            Ok((false, file)) => Some(file),
+            Err(_) => None,
+        };
+        for file in &self.0 {
+            match std::fs::remove_file(file) {
+                Ok(()) => {
+                    tracing::info!(path = %file.display(), "removed {} (created by this failed start)", file.display())
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %file.display(), error = %e, "cannot remove {}, created by this failed start: {e}", file.display())
+                }
+            }
         }
     }
 }

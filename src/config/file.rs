@@ -250,17 +250,7 @@ impl Secrets {
 /// and the `LATCHKEY_<SECTION>__<KEY>` environment variables.
 pub(super) fn read(config: Option<&Path>) -> Result<FileConfig, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(FileConfig::default()));
-    let file = match config {
-        Some(path) if !path.exists() => {
-            return Err(bad(
-                "--config",
-                format!("{} does not exist", path.display()),
-            ));
-        }
-        Some(path) => Some(path.to_path_buf()),
-        None => Some(PathBuf::from("latchkey.yml")).filter(|p| Path::new(p).exists()),
-    };
-    if let Some(path) = file {
+    if let Some(path) = chosen(config)? {
         figment = figment.merge(Yaml::file_exact(path));
     }
     figment = figment.merge(
@@ -271,6 +261,19 @@ pub(super) fn read(config: Option<&Path>) -> Result<FileConfig, ConfigError> {
             .lowercase(false),
     );
     figment.extract().map_err(describe)
+}
+
+/// The file [`read`] reads: `--config` (which must exist), else `latchkey.yml` in
+/// the working directory when present, else none.
+pub(super) fn chosen(config: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    match config {
+        Some(path) if !path.exists() => Err(bad(
+            "--config",
+            format!("{} does not exist", path.display()),
+        )),
+        Some(path) => Ok(Some(path.to_path_buf())),
+        None => Ok(Some(PathBuf::from("latchkey.yml")).filter(|p| p.exists())),
+    }
 }
 
 /// YAML through serde-saphyr (figment's own YAML provider is on an unmaintained crate).

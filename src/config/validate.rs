@@ -179,6 +179,7 @@ impl Settings {
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             scanner_keys,
             metrics,
+            config_file: None,
             trusted_proxies,
             bootstrap_token,
             limits: Limits {

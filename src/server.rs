@@ -316,61 +316,73 @@ fn announce_console(settings: &Settings, addr: std::net::SocketAddr, generated: 
     }
 }
 
-/// The files a start creates for a SQLite database that does not exist yet (the
-/// database, its `-wal`, `-shm` and `.lock` files, and the master key file beside
-/// it), noted before the start so that a start that fails removes them again and
-/// leaves the directory as it found it. Files that existed before are never touched.
-pub struct NewFiles(Vec<PathBuf>);
+/// The files a start creates beside a SQLite database: for a database that does
+/// not exist yet the database and its `-wal`, `-shm` and `.lock` files, and a
+/// master key file that does not exist yet. Noted before the start, so that a start
+/// that fails removes them again and leaves the directory as it found it; files
+/// that existed before are never touched.
+pub struct NewFiles {
+    files: Vec<PathBuf>,
+    /// The database's lock file: held by another process, it made the files.
+    lock: Option<PathBuf>,
+}
 
 impl NewFiles {
-    /// The files of `settings`' database that do not exist yet; none for
-    /// PostgreSQL or for a SQLite database that already exists.
+    /// The files of `settings`' SQLite database that do not exist yet; none for
+    /// PostgreSQL.
     pub fn of(settings: &Settings) -> Self {
-        let Some(db) = storage::sqlite_file(&settings.database_url).filter(|db| !db.exists())
-        else {
-            return Self(Vec::new());
+        let Some(db) = storage::sqlite_file(&settings.database_url) else {
+            return Self {
+                files: Vec::new(),
+                lock: None,
+            };
         };
-        let mut files: Vec<PathBuf> = ["", "-wal", "-shm", ".lock"]
-            .iter()
-            .map(|suffix| {
-                let mut name = db.clone().into_os_string();
-                name.push(suffix);
-                PathBuf::from(name)
-            })
-            .collect();
+        let beside = |suffix: &str| {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let mut files = Vec::new();
+        if !db.exists() {
+            files.extend(["", "-wal", "-shm", ".lock"].map(beside));
+        }
         if let MasterKeySource::File(key) = &settings.master_key {
             files.push(key.clone());
         }
         files.retain(|f| !f.exists());
-        Self(files)
+        Self {
+            files,
+            lock: Some(beside(".lock")),
+        }
     }
 
     /// Removes the noted files, once the failed start's runtime (and so its
     /// connections) is gone; not when another process holds the database's lock
-    /// (it created the files, racing this start).
+    /// (it made them, racing this start).
     pub fn remove(self) {
-        let Some(lock) = self
-            .0
-            .iter()
-            .find(|f| f.to_string_lossy().ends_with(".lock"))
-        else {
-            return;
+        let held_elsewhere = self
+            .lock
+            .and_then(|lock| std::fs::File::open(lock).ok())
+            .map(|file| (file.try_lock().is_err(), file));
+        let _lock = match held_elsewhere {
+            Some((true, _)) => return,
+            Some((false, file)) => Some(file),
+            None => None,
         };
-        let held = std::fs::File::open(lock).map(|file| (file.try_lock().is_err(), file));
-        let _guard = match held {
-            Ok((true, _)) => return,
-            Ok((false, file)) => Some(file),
-            Err(_) => None,
-        };
-        for file in &self.0 {
+        for file in &self.files {
             match std::fs::remove_file(file) {
-                Ok(()) => {
-                    tracing::info!(path = %file.display(), "removed {} (created by this failed start)", file.display())
-                }
+                Ok(()) => tracing::info!(
+                    path = %file.display(),
+                    "removed {}, made by this failed start",
+                    file.display()
+                ),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(path = %file.display(), error = %e, "cannot remove {}, created by this failed start: {e}", file.display())
-                }
+                Err(e) => tracing::warn!(
+                    path = %file.display(),
+                    error = %e,
+                    "cannot remove {}, made by this failed start: {e}",
+                    file.display()
+                ),
             }
         }
     }

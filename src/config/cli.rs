@@ -40,7 +40,7 @@ pub enum Command {
     /// /api/docs), each tenant's OAuth 2.0 issuer (/identity/{tenantId}: discovery,
     /// JWKS, the client_credentials token endpoint and introspection), the web console
     /// (/console), the probes /healthz and /readyz, and /metrics (unless metrics.listen
-    /// moves it). In the background it applies the database migrations at start,
+    /// moves it). At start it applies the database migrations; in the background it
     /// delivers expiry notifications (signed webhooks, and email when
     /// notifications.email is configured), rotates token-signing keys on schedule and
     /// records when each secret was last used. The banner on stdout says where each

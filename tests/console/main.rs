@@ -18,6 +18,7 @@ mod layout;
 mod lookup;
 mod overview;
 mod paths;
+mod recipients_warning;
 mod refused;
 mod secrets;
 mod settings;

@@ -271,7 +271,13 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
         "  Issuers:        {}/identity/{{tenantId}} (token endpoint: …/connect/token)",
         public_url
     );
-    println!("  Public URL:     {public_url}");
+    if settings.public_url.is_none() && addr.ip().is_unspecified() {
+        println!(
+            "  Public URL:     {public_url} (every interface: set --public-url to the URL clients use)"
+        );
+    } else {
+        println!("  Public URL:     {public_url}");
+    }
     println!("  Database:       {}", redact_url(&settings.database_url));
     match &settings.config_file {
         Some(path) => println!("  Config file:    {}", path.display()),

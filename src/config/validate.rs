@@ -327,6 +327,22 @@ mod tests {
     }
 
     #[test]
+    fn server_listen_takes_the_forms_of_the_flag() {
+        let listen = |text: &str| {
+            let mut f = FileConfig::default();
+            f.server.listen = Some(text.into());
+            Settings::validate(&args(), f, Secrets::default()).map(|s| s.listen.to_string())
+        };
+        assert_eq!(listen("localhost:9000").unwrap(), "127.0.0.1:9000");
+        assert_eq!(listen(":9000").unwrap(), "0.0.0.0:9000");
+        let e = listen("9000").unwrap_err().to_string();
+        assert!(
+            e.contains("server.listen") && e.contains("has no port"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let mut f = FileConfig::default();
         f.applications.secrets_max = 0;

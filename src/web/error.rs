@@ -256,7 +256,10 @@ pub async fn unknown_route(method: Method, uri: Uri) -> Response {
     );
     let mut response = (
         StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
         text,
     )
         .into_response();

@@ -68,6 +68,8 @@ mod sqlite_start_up {
             let (ip, port) = host.rsplit_once(':').expect("HOST:PORT");
             assert_eq!(ip, bound_to, "--listen {listen}: {}", server.base_url);
             // Every interface includes the loopback one.
+            let hint = "(every interface: set --public-url to the URL clients use)";
+            assert_eq!(server.logs().contains(hint), bound_to == "0.0.0.0");
             let res = server
                 .http
                 .get(format!("http://127.0.0.1:{port}/healthz"))
@@ -464,6 +466,7 @@ async fn unknown_routes_say_so_plainly(backend: Backend) {
     assert_eq!(res.status(), 404);
     let content_type = res.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
     assert_eq!(content_type, "text/plain; charset=utf-8");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     let text = res.text().await.unwrap();
     assert!(
         text.starts_with("Not found: Latchkey serves nothing at /no/such/page.\n"),

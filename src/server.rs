@@ -5,12 +5,14 @@
 //! memory) at once, lets in-flight requests finish for `server.shutdownTimeout`,
 //! closes what is left ([`connections`]), writes `LastUsedAt` again and returns.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 mod connections;
+mod new_files;
+
+pub use new_files::NewFiles;
 
 use crate::app;
 use crate::config::{MasterKeySource, Settings};
@@ -318,78 +320,6 @@ fn announce_console(settings: &Settings, addr: std::net::SocketAddr, generated: 
         ),
         None => {
             println!("  Console sign-in: your console users (`admin` was created on first start)")
-        }
-    }
-}
-
-/// The files a start creates beside a SQLite database: for a database that does
-/// not exist yet the database and its `-wal`, `-shm` and `.lock` files, and a
-/// master key file that does not exist yet. Noted before the start, so that a start
-/// that fails removes them again and leaves the directory as it found it; files
-/// that existed before are never touched.
-pub struct NewFiles {
-    files: Vec<PathBuf>,
-    /// The database's lock file: held by another process, it made the files.
-    lock: Option<PathBuf>,
-}
-
-impl NewFiles {
-    /// The files of `settings`' SQLite database that do not exist yet; none for
-    /// PostgreSQL.
-    pub fn of(settings: &Settings) -> Self {
-        let Some(db) = storage::sqlite_file(&settings.database_url) else {
-            return Self {
-                files: Vec::new(),
-                lock: None,
-            };
-        };
-        let beside = |suffix: &str| {
-            let mut name = db.clone().into_os_string();
-            name.push(suffix);
-            PathBuf::from(name)
-        };
-        let mut files = Vec::new();
-        if !db.exists() {
-            files.extend(["", "-wal", "-shm", ".lock"].map(beside));
-        }
-        if let MasterKeySource::File(key) = &settings.master_key {
-            files.push(key.clone());
-        }
-        files.retain(|f| !f.exists());
-        Self {
-            files,
-            lock: Some(beside(".lock")),
-        }
-    }
-
-    /// Removes the noted files, once the failed start's runtime (and so its
-    /// connections) is gone; not when another process holds the database's lock
-    /// (it made them, racing this start).
-    pub fn remove(self) {
-        let held_elsewhere = self
-            .lock
-            .and_then(|lock| std::fs::File::open(lock).ok())
-            .map(|file| (file.try_lock().is_err(), file));
-        let _lock = match held_elsewhere {
-            Some((true, _)) => return,
-            Some((false, file)) => Some(file),
-            None => None,
-        };
-        for file in &self.files {
-            match std::fs::remove_file(file) {
-                Ok(()) => tracing::info!(
-                    path = %file.display(),
-                    "removed {}, made by this failed start",
-                    file.display()
-                ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(
-                    path = %file.display(),
-                    error = %e,
-                    "cannot remove {}, made by this failed start: {e}",
-                    file.display()
-                ),
-            }
         }
     }
 }

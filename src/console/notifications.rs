@@ -314,7 +314,7 @@ pub async fn recipients(
     Query(q): Query<SavedQuery>,
 ) -> Response {
     let notice = match q.saved {
-        Some(_) if q.warn.is_some() => crate::web::EMAIL_OFF_WARNING,
+        Some(_) if q.warn.is_some() && !state.email_enabled => crate::web::EMAIL_OFF_WARNING,
         Some(_) => "Saved.",
         None => "",
     };

@@ -34,7 +34,7 @@ pub fn router(state: AppState, metrics: bool) -> Router {
         .merge(crate::console::routes())
         .with_state(state)
         .merge(reference)
-        .fallback(|| async { StatusCode::NOT_FOUND })
+        .fallback(crate::web::error::unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_| {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

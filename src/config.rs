@@ -38,7 +38,7 @@ mod validate;
 
 pub use cli::{Cli, Command, DatabaseArgs, KeysCommand, ServeArgs, UsersCommand};
 pub use metrics::MetricsSettings;
-pub use serving::ServerSettings;
+pub use serving::{ServerSettings, parse_listen};
 
 /// Where the master key (which seals token-signing keys at rest) comes from.
 #[derive(Clone)]
@@ -84,13 +84,19 @@ pub struct Settings {
     pub scanner_keys: Vec<crate::domain::leaks::ScannerKey>,
     /// `metrics`: `/metrics`, its listener and the refresh of its database gauges.
     pub metrics: MetricsSettings,
+    /// The configuration file read (absolute when it can be resolved); `None`: only
+    /// the defaults and the environment.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Settings {
     /// Builds and validates the settings for `serve`.
     pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
         let file = file::read(args.config.as_deref())?;
-        Self::validate(args, file, file::Secrets::from_environment())
+        let mut settings = Self::validate(args, file, file::Secrets::from_environment())?;
+        settings.config_file = file::chosen(args.config.as_deref())?
+            .map(|path| std::fs::canonicalize(&path).unwrap_or(path));
+        Ok(settings)
     }
 
     /// The public URL: as configured, or `http://<bound address>`.

@@ -8,8 +8,13 @@
 //! request's line carries its `operation_id`, `tenant.id`, `client.id`, `outcome`
 //! and `http.status` as top-level keys. Like the text format, it writes only fields:
 //! what may not be logged (secret values, bodies) is never a field.
+//!
+//! Text lines are coloured only when stderr is a terminal (and `NO_COLOR` is unset):
+//! a file, a pipe or journald gets no escape codes. Durations in messages read as
+//! [`crate::clock::Readable`] writes them (`1.2 ms`, `5m 30s`), never as `1.234567891s`.
 
 use std::fmt;
+use std::io::IsTerminal;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -34,8 +39,11 @@ pub fn init(format: LogFormat, default_level: &str) {
     let filter = EnvFilter::try_from_env("LATCHKEY_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(default_level));
+    let colours = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -48,9 +48,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let new_files = latchkey::server::NewFiles::of(&settings);
             match runtime.block_on(latchkey::server::serve(settings)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
+                    // Its tasks hold the database open until the runtime is gone.
+                    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+                    new_files.remove();
                     eprintln!("latchkey: {e}");
                     ExitCode::FAILURE
                 }

@@ -10,6 +10,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 mod connections;
+mod new_files;
+
+pub use new_files::NewFiles;
 
 use crate::app;
 use crate::config::{MasterKeySource, Settings};
@@ -30,19 +33,30 @@ use crate::web::{AppParts, AppState};
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let store = storage::open_with(&settings.database_url, settings.credential_cache)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
     let public_url = settings.public_url_for(addr);
+    // What can fail without the database is tried first: a failed start then has
+    // created nothing.
     let master = match &settings.master_key {
         MasterKeySource::Environment(text) => {
-            MasterKey::parse(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?
+            Ok(MasterKey::parse(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?)
         }
-        MasterKeySource::File(path) => load_or_create_key_file(path)?,
+        MasterKeySource::File(path) => Err(path),
+    };
+    let store = storage::open_with(&settings.database_url, settings.credential_cache)
+        .await
+        .map_err(|e| match e.to_string() {
+            // Already says which database and why.
+            m if m.starts_with("cannot ") => anyhow::anyhow!(m),
+            m => anyhow::anyhow!("cannot open the database: {m}"),
+        })?;
+    // The key file beside a SQLite database, once the database exists.
+    let master = match master {
+        Ok(master) => master,
+        Err(key_file) => load_or_create_key_file(key_file)?,
     };
     let clock: Arc<dyn crate::service::Clock> = Arc::new(SystemClock);
     let mut services = Services::new(store.clone(), settings.limits, clock.clone());
@@ -86,6 +100,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             services,
             tokens: tokens.clone(),
             bootstrap_token: settings.bootstrap_token.clone(),
+            email_enabled: settings.email.is_some(),
             public_url: public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         }),
@@ -258,8 +273,28 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, public_url: &str) {
         "  Issuers:        {}/identity/{{tenantId}} (token endpoint: …/connect/token)",
         public_url
     );
-    println!("  Public URL:     {public_url}");
+    if settings.public_url.is_none() && addr.ip().is_unspecified() {
+        println!(
+            "  Public URL:     {public_url} (every interface: set --public-url to the URL clients use)"
+        );
+    } else {
+        println!("  Public URL:     {public_url}");
+    }
     println!("  Database:       {}", redact_url(&settings.database_url));
+    match &settings.config_file {
+        Some(path) => println!("  Config file:    {}", path.display()),
+        None => println!("  Config file:    none (defaults and LATCHKEY_* environment variables)"),
+    }
+    match &settings.email {
+        Some(smtp) => println!(
+            "  Email:          on, via {}:{} (notifications.email)",
+            smtp.host,
+            smtp.port()
+        ),
+        None => println!(
+            "  Email:          off (no notifications.email.host): notices go to webhooks only"
+        ),
+    }
     if settings.bootstrap_token.is_some() {
         println!("  Sign in:        send `Authorization: Bearer $LATCHKEY_BOOTSTRAP_TOKEN`");
     } else {

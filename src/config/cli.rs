@@ -34,7 +34,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: the management API, the token endpoints and the console.
+    /// Run the server: the management API, the tenants' OAuth issuers and the console.
+    ///
+    /// One process serves, on --listen: the management API (/api/v1; reference at
+    /// /api/docs), each tenant's OAuth 2.0 issuer (/identity/{tenantId}: discovery,
+    /// JWKS, the client_credentials token endpoint and introspection), the web console
+    /// (/console), the probes /healthz and /readyz, and /metrics (unless metrics.listen
+    /// moves it). At start it applies the database migrations; in the background it
+    /// delivers expiry notifications (signed webhooks, and email when
+    /// notifications.email is configured), rotates token-signing keys on schedule and
+    /// records when each secret was last used. The banner on stdout says where each
+    /// part is, which configuration file was loaded and whether email is on.
+    #[command(after_help = SERVE_ENVIRONMENT)]
     Serve(ServeArgs),
     /// Commands against a running server's API (LATCHKEY_URL, LATCHKEY_TOKEN).
     #[command(flatten)]
@@ -107,10 +118,34 @@ pub struct DatabaseArgs {
     pub config: Option<PathBuf>,
 }
 
+/// The settings of `serve` that have no flag and no configuration key: secrets
+/// (kept out of `ps` and of files) and the log filter.
+const SERVE_ENVIRONMENT: &str = "\
+Environment only (no flag, no configuration key):
+  LATCHKEY_BOOTSTRAP_TOKEN   A platform administrator's bearer token for the API (16+
+                             characters). Unset: the API takes only the access tokens
+                             of clients with roles (create those in the console).
+  LATCHKEY_ADMIN_PASSWORD    The console user `admin`'s password, used on the first start
+                             only. Unset: a password is generated and printed once.
+  LATCHKEY_MASTER_KEY        Seals the token-signing keys at rest: 32 bytes as 64 hex
+                             characters or base64. Required on PostgreSQL (the same on
+                             every node); on SQLite, unset means a key file beside the
+                             database (latchkey.db -> latchkey.key), created at first start.
+  LATCHKEY_NOTIFICATIONS__EMAIL__PASSWORD
+                             The SMTP password (read verbatim).
+  LATCHKEY_LOG               The log filter, such as info, debug or latchkey=debug,sqlx=warn
+                             (RUST_LOG when unset) [default: info].
+  LATCHKEY_SQLITE_MAX_PAGE_COUNT
+                             Caps the SQLite database's size, in pages.
+
+Every configuration key can also be set as LATCHKEY_<SECTION>__<KEY>, such as
+LATCHKEY_TOKENS__LASTUSEDINTERVAL=30; it beats the file, and the flags beat both.";
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "LATCHKEY_LISTEN")]
+    /// Address to listen on: IP:PORT, HOST:PORT (localhost means 127.0.0.1) or :PORT
+    /// (every IPv4 interface, 0.0.0.0:PORT) [default: 127.0.0.1:8080]
+    #[arg(long, env = "LATCHKEY_LISTEN", value_parser = super::serving::parse_listen)]
     pub listen: Option<SocketAddr>,
     /// `sqlite://PATH` (created when missing) or `postgres://…` [default: sqlite://latchkey.db]
     #[arg(long, env = "LATCHKEY_DATABASE_URL")]

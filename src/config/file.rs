@@ -250,17 +250,7 @@ impl Secrets {
 /// and the `LATCHKEY_<SECTION>__<KEY>` environment variables.
 pub(super) fn read(config: Option<&Path>) -> Result<FileConfig, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(FileConfig::default()));
-    let file = match config {
-        Some(path) if !path.exists() => {
-            return Err(bad(
-                "--config",
-                format!("{} does not exist", path.display()),
-            ));
-        }
-        Some(path) => Some(path.to_path_buf()),
-        None => Some(PathBuf::from("latchkey.yml")).filter(|p| Path::new(p).exists()),
-    };
-    if let Some(path) = file {
+    if let Some(path) = chosen(config)? {
         figment = figment.merge(Yaml::file_exact(path));
     }
     figment = figment.merge(
@@ -271,6 +261,19 @@ pub(super) fn read(config: Option<&Path>) -> Result<FileConfig, ConfigError> {
             .lowercase(false),
     );
     figment.extract().map_err(describe)
+}
+
+/// The file [`read`] reads: `--config` (which must exist), else `latchkey.yml` in
+/// the working directory when present, else none.
+pub(super) fn chosen(config: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    match config {
+        Some(path) if !path.exists() => Err(bad(
+            "--config",
+            format!("{} does not exist", path.display()),
+        )),
+        Some(path) => Ok(Some(path.to_path_buf())),
+        None => Ok(Some(PathBuf::from("latchkey.yml")).filter(|p| p.exists())),
+    }
 }
 
 /// YAML through serde-saphyr (figment's own YAML provider is on an unmaintained crate).
@@ -293,7 +296,9 @@ pub(super) fn canonical_key(key: &str) -> String {
         .map_or_else(|| key.to_owned(), |k| (*k).to_owned())
 }
 
-/// Names the canonical key (`applications.secretsMax`) and where the value came from.
+/// Names the canonical key (`applications.secretsMax`), the problem in plain words
+/// (figment's own wording nests backticks: ``expected `one of `a`, `b```) and where
+/// the value came from: the file's path, or the environment.
 pub(super) fn describe(errors: figment::Error) -> ConfigError {
     let lines: Vec<String> = errors
         .into_iter()
@@ -303,20 +308,96 @@ pub(super) fn describe(errors: figment::Error) -> ConfigError {
             } else {
                 e.path.join(".")
             };
-            let source = e
-                .metadata
-                .as_ref()
-                .map(|m| format!(" (from {})", m.name))
-                .unwrap_or_default();
-            format!("{key}: {}{source}", e.kind)
+            let source = match e.metadata.as_ref() {
+                Some(m) => match &m.source {
+                    Some(figment::Source::File(path)) => format!(" (in {})", path.display()),
+                    _ if m.name.contains("environment") => {
+                        " (from a LATCHKEY_<SECTION>__<KEY> environment variable)".to_owned()
+                    }
+                    _ => format!(" (from {})", m.name.replace('`', "")),
+                },
+                None => String::new(),
+            };
+            format!("{key}: {}{source}", problem(&e.kind))
         })
         .collect();
     ConfigError(lines.join("; "))
 }
 
+/// One figment error in plain words.
+fn problem(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        Kind::UnknownField(found, []) => format!("{found:?} is not a key here"),
+        Kind::UnknownField(found, expected) => format!(
+            "{found:?} is not a key here; the keys are {}",
+            expected.join(", ")
+        ),
+        Kind::UnknownVariant(found, expected) => {
+            format!("{found:?} is not one of {}", expected.join(", "))
+        }
+        Kind::InvalidType(found, expected) => {
+            format!("expected {}, found {found}", expected_words(expected))
+        }
+        Kind::InvalidValue(found, expected) => {
+            format!("expected {}, found {found}", expected_words(expected))
+        }
+        Kind::MissingField(name) => format!("{name} is required"),
+        other => other.to_string(),
+    }
+    .replace("``", "`")
+}
+
+/// serde's name of an expected type, in the words of someone writing YAML.
+fn expected_words(expected: &str) -> &str {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "an integer",
+        "f32" | "f64" => "a number",
+        "a boolean" | "bool" => "true or false",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The file's errors as `read` reports them.
+    fn errors_of(yaml: &str) -> String {
+        figment::Figment::from(Serialized::defaults(FileConfig::default()))
+            .merge(figment::providers::Data::<Yaml>::string(yaml))
+            .extract::<FileConfig>()
+            .map_err(describe)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn errors_read_plainly_without_nested_backticks() {
+        let unknown = errors_of("server:\n  listne: x\n");
+        assert!(
+            unknown.contains(
+                "server.listne: \"listne\" is not a key here; the keys are listen, publicUrl,"
+            ),
+            "{unknown}"
+        );
+        let variant =
+            errors_of("notifications:\n  email:\n    host: h\n    from: a@b.c\n    tls: ssl\n");
+        assert!(
+            variant.contains("notifications.email.tls: \"ssl\" is not one of none, starttls, tls"),
+            "{variant}"
+        );
+        let number = errors_of("applications:\n  secretsMax: abc\n");
+        assert!(
+            number
+                .contains("applications.secretsMax: expected a whole number, found string \"abc\""),
+            "{number}"
+        );
+        for text in [unknown, variant, number] {
+            assert!(!text.contains('`'), "{text}");
+        }
+    }
 
     #[test]
     fn environment_keys_map_case_insensitively() {

@@ -47,13 +47,12 @@ pub struct MetricsSettings {
 
 impl MetricsSection {
     pub(super) fn settings(&self) -> Result<MetricsSettings, ConfigError> {
-        let listen =
-            match self.listen.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(text) => Some(text.parse().map_err(|e| {
-                    bad("metrics.listen", format!("{text:?} is not an address: {e}"))
-                })?),
-            };
+        let listen = match self.listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => {
+                Some(super::serving::parse_listen(text).map_err(|e| bad("metrics.listen", e))?)
+            }
+        };
         if !(1..=86_400).contains(&self.refresh_interval) {
             return Err(bad(
                 "metrics.refreshInterval",
@@ -102,7 +101,7 @@ mod tests {
         let cases = [
             (
                 MetricsSection {
-                    listen: Some("localhost".into()),
+                    listen: Some("localhost".into()), // no port
                     ..MetricsSection::default()
                 },
                 "metrics.listen",

@@ -30,9 +30,9 @@ impl Settings {
         let bootstrap = secrets.bootstrap;
         let listen = match (&args.listen, &file.server.listen) {
             (Some(addr), _) => *addr,
-            (None, Some(text)) => text
-                .parse()
-                .map_err(|e| bad("server.listen", format!("{text:?} is not an address: {e}")))?,
+            (None, Some(text)) => {
+                serving::parse_listen(text).map_err(|e| bad("server.listen", e))?
+            }
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
         let server = serving::server_settings(
@@ -179,6 +179,7 @@ impl Settings {
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             scanner_keys,
             metrics,
+            config_file: None,
             trusted_proxies,
             bootstrap_token,
             limits: Limits {
@@ -322,6 +323,22 @@ mod tests {
         assert_eq!(
             s.public_url_for("127.0.0.1:4321".parse().unwrap()),
             "http://127.0.0.1:4321"
+        );
+    }
+
+    #[test]
+    fn server_listen_takes_the_forms_of_the_flag() {
+        let listen = |text: &str| {
+            let mut f = FileConfig::default();
+            f.server.listen = Some(text.into());
+            Settings::validate(&args(), f, Secrets::default()).map(|s| s.listen.to_string())
+        };
+        assert_eq!(listen("localhost:9000").unwrap(), "127.0.0.1:9000");
+        assert_eq!(listen(":9000").unwrap(), "0.0.0.0:9000");
+        let e = listen("9000").unwrap_err().to_string();
+        assert!(
+            e.contains("server.listen") && e.contains("has no port"),
+            "{e}"
         );
     }
 

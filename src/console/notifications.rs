@@ -296,6 +296,8 @@ struct RecipientsPage {
 #[derive(Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
+    /// Set after a save while email is off: the notice says so.
+    warn: Option<String>,
 }
 
 async fn recipients_page(
@@ -343,7 +345,11 @@ pub async fn recipients(
     Path(tenant): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
-    let notice = if q.saved.is_some() { "Saved." } else { "" };
+    let notice = match q.saved {
+        Some(_) if q.warn.is_some() && !state.email_enabled => crate::web::EMAIL_OFF_WARNING,
+        Some(_) => "Saved.",
+        None => "",
+    };
     recipients_page(&state, &s, &tenant, None, notice).await
 }
 
@@ -372,9 +378,15 @@ pub async fn save_recipients(
         .set_recipients(&s.0.caller(), &tenant_id, emails)
         .await
     {
-        Ok(_) => see_other(&format!(
-            "/console/tenants/{tenant_id}/notifications?saved=1"
-        )),
+        Ok(saved) => {
+            let warn = match state.recipients_warning(&tenant_id, &saved) {
+                Some(_) => "&warn=email-off",
+                None => "",
+            };
+            see_other(&format!(
+                "/console/tenants/{tenant_id}/notifications?saved=1{warn}"
+            ))
+        }
         Err(e @ ServiceError::Invalid(_)) => {
             recipients_page(
                 &state,

@@ -287,7 +287,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Resource {
         let kind = match p.client_kind.as_deref() {
             None => None,
             Some(segment) => {
-                Some(ClientKind::from_route_segment(segment).ok_or(ApiError::NotFound("route"))?)
+                Some(ClientKind::from_route_segment(segment).ok_or(ApiError::UnknownRoute(None))?)
             }
         };
         let secret_id = match p.secret_id.as_deref() {
@@ -307,7 +307,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Resource {
 
 impl Resource {
     pub fn kind(&self) -> Result<ClientKind, ApiError> {
-        self.kind.ok_or(ApiError::NotFound("route"))
+        self.kind.ok_or(ApiError::UnknownRoute(None))
     }
 
     pub fn client(&self) -> Result<crate::service::secrets::ClientRef<'_>, ApiError> {

@@ -183,6 +183,12 @@ pub struct NotificationRecipients {
     /// `[]` for none.
     #[schema(required = true, nullable = false, max_items = 50)]
     pub recipients: Option<Vec<String>>,
+    /// Only in the answer to PUT, and only while email is off on this server (no
+    /// `notifications.email.host`): the recipients are saved, but get no email until
+    /// the operator configures SMTP. Ignored in a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub warning: Option<String>,
 }
 
 /// `{tenantId}/Webhooks/{webhookId}[/Deliveries/{deliveryId}]`, unknown ids as 404.
@@ -436,13 +442,20 @@ async fn get_recipients(
         .await?;
     Ok(Json(NotificationRecipients {
         recipients: Some(recipients),
+        warning: None,
     }))
 }
 
 /// Replace the tenant's email recipients of expiry notices.
+///
+/// While email is off on the server (no `notifications.email.host`), a non-empty
+/// list is saved all the same and the answer carries `Warning` saying that the
+/// recipients get no email until SMTP is configured.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/NotificationRecipients", tag = "Notifications",
     params(("tenantId" = String, Path)), request_body = NotificationRecipients,
-    responses((status = 200, body = NotificationRecipients), (status = 400, body = ErrorResponse),
+    responses((status = 200, body = NotificationRecipients,
+               description = "Saved; `Warning` is present when email is off on this server"),
+              (status = 400, body = ErrorResponse),
               (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn put_recipients(
     State(app): State<AppState>,
@@ -455,7 +468,11 @@ async fn put_recipients(
         .webhooks
         .set_recipients(&caller, &at.tenant, body.recipients.unwrap_or_default())
         .await?;
+    let warning = app
+        .recipients_warning(&at.tenant, &recipients)
+        .map(str::to_owned);
     Ok(Json(NotificationRecipients {
         recipients: Some(recipients),
+        warning,
     }))
 }

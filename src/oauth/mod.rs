@@ -28,7 +28,7 @@ mod error;
 mod request;
 
 use error::{OAuthError, no_store};
-use request::{Form, client_credentials};
+use request::{Form, client_credentials, require_form};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -55,6 +55,9 @@ async fn known_tenant(app: &AppState, tenant: &str) -> Result<TenantId, ApiError
     }
 }
 
+/// The issuer's metadata (RFC 8414 members, served at OpenID's path): only what
+/// exists. No ID tokens are issued, so none of OpenID's ID-token members
+/// (`id_token_signing_alg_values_supported`, `subject_types_supported`) appear.
 async fn discovery(
     State(app): State<AppState>,
     Path(tenant): Path<String>,
@@ -70,9 +73,9 @@ async fn discovery(
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": methods,
         "introspection_endpoint_auth_methods_supported": methods,
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        // RFC 8414 requires the member; no response type exists (there is no
+        // authorization endpoint), so the list is empty.
+        "response_types_supported": [],
         "scopes_supported": ROLE_IDS,
     })))
 }
@@ -147,6 +150,7 @@ async fn token(
     // Set when the service answered; otherwise the request failed before it.
     let mut counted = None;
     let outcome: Result<Value, OAuthError> = async {
+        require_form(&headers)?;
         let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
         let form = Form::parse(&body)?;
         match form.get("grant_type") {
@@ -218,6 +222,7 @@ async fn introspect(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let outcome: Result<Value, OAuthError> = async {
+        require_form(&headers)?;
         let body = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
         let req = read_request(&app, &tenant, &headers, &body)?;
         let auth = req.authentication(source);

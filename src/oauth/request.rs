@@ -1,17 +1,45 @@
 //! Reading OAuth requests: the form body (each parameter at most once) and the
 //! client's credentials, from `client_secret_basic` (RFC 6749 §2.3.1: id and
 //! secret form-urlencoded, then joined by `:` and base64-encoded) or
-//! `client_secret_post`, never both.
+//! `client_secret_post`, never both. A body declared as anything but
+//! `application/x-www-form-urlencoded` (JSON, most often) is refused with a
+//! description that says which format to send; a body without `Content-Type` is
+//! read as a form.
 
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::OAuthError;
 use crate::domain::secret_value::SecretValue;
+
+/// The form media type RFC 6749 (§3.2, §4.4.2) and RFC 7662 (§2.1) require.
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Refuses a body declared as another media type than a form, naming the one to use.
+pub fn require_form(headers: &HeaderMap) -> Result<(), OAuthError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let declared = String::from_utf8_lossy(value.as_bytes());
+    let essence = declared.split(';').next().unwrap_or("").trim();
+    let essence: String = essence.chars().take(100).collect();
+    if essence.eq_ignore_ascii_case(FORM) {
+        return Ok(());
+    }
+    let hint = if essence.to_ascii_lowercase().ends_with("json") {
+        " (JSON is not accepted here)"
+    } else {
+        ""
+    };
+    Err(OAuthError::invalid_request(format!(
+        "the body must be {FORM}, not {essence:?}{hint}: send the parameters as \
+         name=value pairs joined by &, such as grant_type=client_credentials&scope=..."
+    )))
+}
 
 /// A form body with every parameter given at most once.
 pub struct Form(HashMap<String, String>);
@@ -141,6 +169,24 @@ mod tests {
     fn both_methods_at_once_are_refused() {
         let form = Form::parse(b"client_id=svc&client_secret=x").unwrap();
         assert!(client_credentials(&basic("svc", "x"), &form).is_err());
+    }
+
+    #[test]
+    fn only_a_form_body_is_read() {
+        let mut h = HeaderMap::new();
+        assert!(require_form(&h).is_ok(), "no Content-Type: read as a form");
+        for ok in [FORM, "Application/X-WWW-Form-Urlencoded; charset=UTF-8"] {
+            h.insert(CONTENT_TYPE, HeaderValue::from_str(ok).unwrap());
+            assert!(require_form(&h).is_ok(), "{ok}");
+        }
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let refused = format!("{:?}", require_form(&h).unwrap_err());
+        assert!(
+            refused.contains(FORM) && refused.contains("JSON"),
+            "{refused}"
+        );
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(require_form(&h).is_err());
     }
 
     #[test]

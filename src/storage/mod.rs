@@ -626,6 +626,14 @@ pub async fn open_with(
     }
 }
 
+/// The file of a SQLite database URL; `None` for PostgreSQL or an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if is_postgres(url) {
+        return None;
+    }
+    sqlite::database_file(url)
+}
+
 /// True for a PostgreSQL URL.
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")

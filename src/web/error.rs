@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -77,6 +77,8 @@ pub enum ApiError {
         resolution: &'static str,
     },
     NotFound(&'static str),
+    /// 404 for a path no route serves: the method and path when known.
+    UnknownRoute(Option<String>),
     Conflict(String),
     MethodNotAllowed,
     PayloadTooLarge,
@@ -97,7 +99,7 @@ impl ApiError {
     /// The error for a response produced outside our handlers (router, limits, panics).
     pub fn from_status(status: StatusCode) -> Self {
         match status {
-            StatusCode::NOT_FOUND => Self::NotFound("route"),
+            StatusCode::NOT_FOUND => Self::UnknownRoute(None),
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNAUTHORIZED => Self::Unauthorized,
@@ -153,6 +155,18 @@ impl ApiError {
                 "NotFound",
                 format!("{what} not found"),
                 format!("Check the {what} id in the URL."),
+                None,
+            ),
+            Self::UnknownRoute(request) => (
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                match request {
+                    Some(request) => format!("no route matches {request}"),
+                    None => "no route matches this path".into(),
+                },
+                "Check the method and path against the API reference at /api/docs \
+                 (the document: /api/openapi.json)."
+                    .into(),
                 None,
             ),
             Self::Conflict(reason) => (
@@ -238,6 +252,35 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(ErrorBodyWritten);
         response
     }
+}
+
+/// The answer for a path no route serves. Machine clients (`/api/…`, the issuers
+/// under `/identity/…`, the probes and `/metrics`) get the JSON `ErrorResponse`;
+/// anything else, most likely a browser, a plain-text page naming the path and
+/// where to go instead.
+pub async fn unknown_route(method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    let machine = ["/api/", "/identity/", "/healthz", "/readyz", "/metrics"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+    if machine {
+        return ApiError::UnknownRoute(Some(format!("{method} {path}"))).into_response();
+    }
+    let text = format!(
+        "Not found: Latchkey serves nothing at {path}.\n\
+         The console is at /console, the management API's reference at /api/docs.\n"
+    );
+    let mut response = (
+        StatusCode::NOT_FOUND,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        text,
+    )
+        .into_response();
+    response.extensions_mut().insert(ErrorBodyWritten);
+    response
 }
 
 impl From<ValidationError> for ApiError {

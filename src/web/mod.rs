@@ -10,7 +10,7 @@ pub mod error;
 pub mod operation;
 mod state;
 
-pub use state::{AppParts, AppState};
+pub use state::{AppParts, AppState, EMAIL_OFF_WARNING};
 
 /// Bodies larger than this get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -29,11 +29,38 @@ impl Deref for AppState {
     }
 }
 
+impl AppParts {
+    /// The warning for a non-empty list of notification recipients saved while email is
+    /// off, also logged (once per save, naming the tenant) for the operator.
+    pub fn recipients_warning(
+        &self,
+        tenant: &crate::domain::ids::TenantId,
+        recipients: &[String],
+    ) -> Option<&'static str> {
+        if self.email_enabled || recipients.is_empty() {
+            return None;
+        }
+        tracing::warn!(
+            tenant.id = %tenant,
+            "notification recipients saved while email is off (no notifications.email.host): \
+             they get no email"
+        );
+        Some(EMAIL_OFF_WARNING)
+    }
+}
+
+/// What a tenant administrator is told on saving recipients while email is off.
+pub const EMAIL_OFF_WARNING: &str = "Saved, but email is off on this server (no \
+     notifications.email.host is configured): these recipients get no email until the \
+     operator configures SMTP. Webhooks still deliver the notices.";
+
 /// The parts of [`AppState`].
 pub struct AppParts {
     pub services: Services,
     pub tokens: Tokens,
     pub bootstrap_token: Option<BootstrapToken>,
+    /// SMTP is configured (`notifications.email`): notification recipients get email.
+    pub email_enabled: bool,
     pub public_url: String,
     /// Console users, sign-in and sessions.
     pub accounts: Accounts,

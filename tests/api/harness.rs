@@ -48,7 +48,8 @@ pub struct ServerOptions {
     pub env: Vec<(String, String)>,
     /// Written to `latchkey.yml` in the temporary directory and passed with `--config`.
     pub config_yaml: Option<String>,
-    /// Appended after `serve --listen 127.0.0.1:0 --database URL [--config FILE]`.
+    /// Appended after `serve --listen 127.0.0.1:0 --database URL [--config FILE]`; with
+    /// its own `--listen`, that one replaces `127.0.0.1:0`.
     pub extra_args: Vec<String>,
     /// Reuse an existing database (a second node on the same PostgreSQL database).
     pub database_url: Option<String>,
@@ -281,8 +282,12 @@ async fn spawn(backend: Backend, opts: &ServerOptions) -> TestServer {
     let token = format!("lk-test-{}", uuid::Uuid::new_v4().simple());
 
     let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    let serve = ["serve", "--listen", "127.0.0.1:0", "--database"];
-    command.args(serve).arg(&database_url);
+    command.arg("serve");
+    // A test may choose its own address (`extra_args: ["--listen", …]`).
+    if !opts.extra_args.iter().any(|a| a == "--listen") {
+        command.args(["--listen", "127.0.0.1:0"]);
+    }
+    command.arg("--database").arg(&database_url);
     if let Some(yaml) = &opts.config_yaml {
         let path = dir.path().join("latchkey.yml");
         std::fs::write(&path, yaml).expect("write the config file");

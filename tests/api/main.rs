@@ -72,6 +72,7 @@ mod self_rotation;
 mod shared_throttle;
 mod shutdown;
 mod single_process;
+mod startup;
 mod strict_nodes;
 mod summary;
 mod supplied_cache;

@@ -361,9 +361,7 @@ async fn discovery_lists_the_tenant_endpoints(backend: Backend) {
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": methods,
         "introspection_endpoint_auth_methods_supported": methods,
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "response_types_supported": [],
     });
     assert_eq!(body, want);
     let jwks_url = body["jwks_uri"].as_str().expect("a string");

@@ -12,6 +12,7 @@ mod harness;
 
 mod local;
 mod remote;
+mod serve;
 
 use std::path::Path;
 use std::process::Stdio;

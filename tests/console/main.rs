@@ -20,6 +20,7 @@ mod layout;
 mod lookup;
 mod overview;
 mod paths;
+mod recipients_warning;
 mod refused;
 mod reloads;
 mod secrets;

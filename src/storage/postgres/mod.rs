@@ -60,18 +60,65 @@ pub struct PostgresStorage {
     breaker: super::breaker::Breaker,
 }
 
+/// `database NAME on HOST:PORT as USER` (or the socket path): which server a message
+/// means, without the password.
+fn server_of(options: &PgConnectOptions) -> String {
+    let at = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    let database = options.get_database().unwrap_or(options.get_username());
+    format!("{database:?} on {at} as user {:?}", options.get_username())
+}
+
+/// Why the pool could not connect. The pool retries until its timeout and then
+/// reports only "timed out", so a refused connection, a failed name lookup or a
+/// rejected password is learned from one direct attempt.
+async fn cannot_connect(options: &PgConnectOptions, e: sqlx::Error) -> StorageError {
+    use sqlx::ConnectOptions;
+    let cause = match e {
+        sqlx::Error::PoolTimedOut => {
+            match tokio::time::timeout(Duration::from_secs(5), options.connect()).await {
+                Ok(Err(cause)) => cause.to_string(),
+                Ok(Ok(_)) => "no connection within 3 s (the server accepts one now: retry)".into(),
+                Err(_) => "the server did not answer within 8 s".into(),
+            }
+        }
+        other => other.to_string(),
+    };
+    StorageError::CannotOpen(format!(
+        "cannot connect to the PostgreSQL database {}: {cause}",
+        server_of(options)
+    ))
+}
+
 impl PostgresStorage {
-    /// Connects to the database at `url` (`postgres://…`) and migrates it.
+    /// Connects to the database at `url` (`postgres://…`) and migrates it. A failure
+    /// names the server (host and port, never the password) and the cause.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
-        let options = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new()
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            StorageError::CannotOpen(format!("the PostgreSQL URL is not valid: {e}"))
+        })?;
+        let pool = match PgPoolOptions::new()
             .max_connections(16)
             // Short: a request waits this long for a connection only until the
             // breaker (storage/breaker.rs) learns the database is unreachable.
             .acquire_timeout(Duration::from_secs(3))
             .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            .await
+        {
+            Ok(pool) => pool,
+            Err(e) => return Err(cannot_connect(&options, e).await),
+        };
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| {
+                StorageError::CannotOpen(format!(
+                    "cannot migrate the PostgreSQL database {}: {e}",
+                    server_of(&options)
+                ))
+            })?;
         let probe = pool.clone();
         let breaker = super::breaker::Breaker::new(move || {
             let pool = probe.clone();

@@ -125,9 +125,37 @@ impl SqliteStorage {
     }
 
     /// Opens (creating if missing) the database at `url` (`sqlite://path`) and migrates it.
-    /// Refuses a database another process holds (see [`lock`]).
+    /// Refuses a database another process holds (see [`lock`]). Every error names
+    /// the database file.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
-        let mut options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        let path = options.get_filename().to_owned();
+        let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        if lock::lock_path(&path).is_some()
+            && let Some(dir) = shown.parent()
+            && !dir.exists()
+        {
+            return Err(StorageError::CannotOpen(format!(
+                "cannot open the SQLite database {}: the directory {} does not exist \
+                 (Latchkey creates the database file, not its directory)",
+                shown.display(),
+                dir.display()
+            )));
+        }
+        Self::open(url, options).await.map_err(|e| match e {
+            // Already names the database (another process holds it).
+            StorageError::CannotOpen(m) if m.starts_with("the SQLite database") => {
+                StorageError::CannotOpen(m)
+            }
+            e => StorageError::CannotOpen(format!(
+                "cannot open the SQLite database {}: {e}",
+                shown.display()
+            )),
+        })
+    }
+
+    async fn open(url: &str, options: SqliteConnectOptions) -> Result<Self, StorageError> {
+        let mut options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -155,6 +183,13 @@ impl SqliteStorage {
             breaker,
         })
     }
+}
+
+/// The file of a SQLite URL; `None` for an in-memory database.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    lock::lock_path(options.get_filename())?;
+    Some(options.get_filename().to_owned())
 }
 
 /// The pool: `size` connections, each back in the pool only outside any transaction.

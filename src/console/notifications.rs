@@ -375,7 +375,7 @@ pub async fn save_recipients(
     match state
         .services
         .webhooks
-        .set_recipients(&s.0.caller(), &tenant_id, emails)
+        .set_recipients(&s.0.caller(), &tenant_id, Some(emails))
         .await
     {
         Ok(saved) => {

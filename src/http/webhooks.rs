@@ -191,6 +191,22 @@ pub struct NotificationRecipients {
     pub warning: Option<String>,
 }
 
+/// Changes to the recipients: absent keeps them, null or `[]` removes them all.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecipientsUpdate {
+    /// The whole list (at most 50); null or `[]`: none.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 50)]
+    pub recipients: Patch<Vec<String>>,
+    /// What a PUT answered (read-only); accepted and ignored, so that an answer
+    /// can be sent back as it is.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    #[expect(dead_code, reason = "read only to be accepted, never used")]
+    pub warning: Option<serde::de::IgnoredAny>,
+}
+
 /// `{tenantId}/Webhooks/{webhookId}[/Deliveries/{deliveryId}]`, unknown ids as 404.
 pub struct WebhookPath {
     tenant: TenantId,
@@ -452,7 +468,7 @@ async fn get_recipients(
 /// list is saved all the same and the answer carries `Warning` saying that the
 /// recipients get no email until SMTP is configured.
 #[utoipa::path(put, path = "/api/v1/Tenants/{tenantId}/NotificationRecipients", tag = "Notifications",
-    params(("tenantId" = String, Path)), request_body = NotificationRecipients,
+    params(("tenantId" = String, Path)), request_body = RecipientsUpdate,
     responses((status = 200, body = NotificationRecipients,
                description = "Saved; `Warning` is present when email is off on this server"),
               (status = 400, body = ErrorResponse),
@@ -461,12 +477,12 @@ async fn put_recipients(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     at: Resource,
-    JsonBody(body): JsonBody<NotificationRecipients>,
+    JsonBody(body): JsonBody<RecipientsUpdate>,
 ) -> Result<Json<NotificationRecipients>, ApiError> {
     let recipients = app
         .services
         .webhooks
-        .set_recipients(&caller, &at.tenant, body.recipients.unwrap_or_default())
+        .set_recipients(&caller, &at.tenant, body.recipients.or_empty(Vec::new()))
         .await?;
     let warning = app
         .recipients_warning(&at.tenant, &recipients)

@@ -268,14 +268,18 @@ impl Webhooks {
         Ok(self.ctx.store.recipients(tenant).await?)
     }
 
-    /// Replaces the tenant's email recipients of expiry notices.
+    /// Replaces the tenant's email recipients of expiry notices; `None` keeps
+    /// them (still checking that the caller may change them).
     pub async fn set_recipients(
         &self,
         caller: &Caller,
         tenant: &TenantId,
-        emails: Vec<String>,
+        emails: Option<Vec<String>>,
     ) -> Result<Vec<String>, ServiceError> {
         Tenants::require(&self.ctx, caller, tenant, Action::WriteSecrets).await?;
+        let Some(emails) = emails else {
+            return Ok(self.ctx.store.recipients(tenant).await?);
+        };
         let mut emails = emails
             .iter()
             .map(|e| validate_email(e))

@@ -1,6 +1,6 @@
 //! One meaning for PUT on every route (README, "Changing a resource: PUT"): an
 //! absent field keeps its value, `null` clears a field that may be empty, and `null`
-//! on one that cannot be empty is a 400 naming it. The policies and webhooks here;
+//! on one that cannot be empty is a 400 naming it. Policies, webhooks, recipients here;
 //! clients and secrets in their own files.
 
 use serde_json::json;
@@ -161,7 +161,27 @@ async fn a_client_put_clears_uris_with_null_and_keeps_the_rest(backend: Backend)
     }
 }
 
+async fn recipients_put_keeps_them_when_absent_and_null_removes_them(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let tenant = server.create_tenant().await;
+    let path = format!("/api/v1/Tenants/{tenant}/NotificationRecipients");
+    let two = json!({"Recipients": ["ops@example.com", "sec@example.com"]});
+    let set = call(server.put(&path).json(&two), 200).await;
+    assert_eq!(set["Recipients"], two["Recipients"]);
+    // {} used to remove every recipient; now it changes nothing.
+    let kept = call(server.put(&path).json(&json!({})), 200).await;
+    assert_eq!(kept["Recipients"], two["Recipients"]);
+    assert_eq!(
+        call(server.get(&path), 200).await["Recipients"],
+        two["Recipients"]
+    );
+    let none = call(server.put(&path).json(&json!({"Recipients": null})), 200).await;
+    assert_eq!(none["Recipients"], json!([]));
+    assert_eq!(call(server.get(&path), 200).await["Recipients"], json!([]));
+}
+
 crate::both_backends!(
+    recipients_put_keeps_them_when_absent_and_null_removes_them,
     a_tenant_rule_change_keeps_the_maximum_lifetime,
     a_client_policy_put_keeps_what_it_does_not_name,
     a_webhook_put_keeps_absent_fields_and_null_empties,

@@ -240,7 +240,8 @@ async fn without_script_the_fields_of_an_inactive_choice_are_ignored() {
         ],
     )
     .await;
-    assert_eq!(res.status(), 200);
+    // Post/redirect/get: the value waits on the page the redirect leads to.
+    assert_eq!(res.status(), 303);
     let added = crate::api_secrets(&server, &tenant, "billing")
         .await
         .into_iter()

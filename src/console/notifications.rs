@@ -57,6 +57,8 @@ struct WebhooksPage {
     /// The webhook whose deliveries are shown, if any.
     selected: String,
     deliveries: Vec<DeliveryRow>,
+    /// Said after a delete (as after every delete in the console).
+    notice: &'static str,
 }
 
 impl WebhooksPage {
@@ -106,6 +108,8 @@ fn events_label(types: &[EventType]) -> String {
 #[derive(Deserialize)]
 pub struct WebhooksQuery {
     deliveries: Option<String>,
+    /// Set by the redirect after a delete.
+    deleted: Option<String>,
 }
 
 async fn webhooks_page(
@@ -114,6 +118,7 @@ async fn webhooks_page(
     tenant: &str,
     selected: Option<Uuid>,
     form: Option<(&FormData, Vec<String>)>,
+    deleted: bool,
 ) -> Response {
     let (t, layout) = match frame(state, s, tenant, "Webhooks", "webhooks").await {
         Ok(x) => x,
@@ -188,6 +193,11 @@ async fn webhooks_page(
         errors: form.map(|(_, e)| e).unwrap_or_default(),
         selected: selected.map(|s| s.to_string()).unwrap_or_default(),
         deliveries,
+        notice: if deleted {
+            "Webhook deleted: nothing more is delivered to it."
+        } else {
+            ""
+        },
         layout,
     };
     let status = if page.errors.is_empty() {
@@ -208,7 +218,7 @@ pub async fn webhooks(
         .deliveries
         .as_deref()
         .and_then(|d| Uuid::parse_str(d).ok());
-    webhooks_page(&state, &s, &tenant, selected, None).await
+    webhooks_page(&state, &s, &tenant, selected, None, q.deleted.is_some()).await
 }
 
 pub async fn create_webhook(
@@ -254,6 +264,7 @@ pub async fn create_webhook(
                 &tenant,
                 None,
                 Some((&form, vec![service_message(&e)])),
+                false,
             )
             .await
         }
@@ -277,7 +288,7 @@ pub async fn delete_webhook(
         .delete(&s.0.caller(), &tenant_id, id)
         .await
     {
-        Ok(()) => see_other(&format!("/console/tenants/{tenant_id}/webhooks")),
+        Ok(()) => see_other(&format!("/console/tenants/{tenant_id}/webhooks?deleted=1")),
         Err(e) => failure(e, Layout::new(&s.0, "Webhooks", "webhooks")),
     }
 }

@@ -342,6 +342,11 @@ async fn audit_trail_webhooks_and_notification_emails() {
         b.screenshot("webhooks.png").await;
         b.click("button[data-action='delete-webhook']").await;
         b.el("#no-webhooks").await;
+        let notice = b.text("#notice").await;
+        assert!(
+            notice.contains("Webhook deleted"),
+            "a delete is confirmed: {notice}"
+        );
         let hooks = api_get(&server, &format!("/api/v1/Tenants/{tenant}/Webhooks")).await;
         assert_eq!(hooks, Value::Array(Vec::new()));
 

@@ -87,7 +87,14 @@ pub enum TenantsCommand {
     },
     /// Create a tenant; prints its id
     Create {
-        /// Display name, 1–200 characters
+        /// Display name, 1–200 characters, unique among tenants
+        name: String,
+    },
+    /// Rename a tenant (a name another tenant has is refused, exit code 5)
+    Rename {
+        /// The tenant's id
+        id: String,
+        /// The new display name, 1–200 characters
         name: String,
     },
 }

@@ -1,4 +1,4 @@
-//! `latchkey tenants list|create`.
+//! `latchkey tenants list|create|rename`.
 
 use reqwest::Method;
 use serde_json::json;
@@ -32,6 +32,17 @@ pub async fn run(api: Api, output: Output, command: TenantsCommand) -> Result<()
                     eprintln!("Tenant {name:?} created.");
                     println!("{}", table::cell(answer.body.get("Id")));
                 }
+            }
+        }
+        TenantsCommand::Rename { id, name } => {
+            let request = api
+                .request(Method::PUT, &format!("Tenants/{}", super::segment(&id)))
+                .json(&json!({ "Name": name }));
+            let answer = api.send(request).await?;
+            let one = serde_json::Value::Array(vec![answer.body]);
+            match output {
+                Output::Json => println!("{}", table::pretty(&one[0])),
+                Output::Table => table::print_list(output, &one, None, COLUMNS),
             }
         }
     }

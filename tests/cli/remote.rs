@@ -61,6 +61,22 @@ async fn a_client_s_whole_life(backend: Backend) {
             .any(|t| t["Id"] == tenant.as_str())
     );
 
+    // Rename: the new name is shown; another tenant's name is a conflict (exit 5).
+    let renamed = cli(&server, &["tenants", "rename", &tenant, "Acme EU"]).await;
+    assert!(renamed.ok().contains("Acme EU"), "{renamed:?}");
+    cli(&server, &["tenants", "create", "Other"]).await.ok();
+    let taken = cli(&server, &["tenants", "rename", &tenant, "Other"]).await;
+    assert_eq!(taken.code, 5, "a taken name: {taken:?}");
+    let shown = cli(&server, &["tenants", "list", "--output", "json"])
+        .await
+        .json();
+    let ours = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["Id"] == tenant.as_str());
+    assert_eq!(ours.unwrap()["Name"], "Acme EU");
+
     // Clients: create prints the first secret's value alone, and it works.
     let t = ["--tenant", tenant.as_str()];
     let run = cli(

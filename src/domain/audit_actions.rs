@@ -39,7 +39,7 @@ audit_actions! {
     ClientCreate => "client.create",
     ClientUpdate => "client.update",
     ClientPolicyUpdate => "client.policy.update",
-    ClientDelete => "client.delete",
+    ClientRevoke => "client.revoke",
     SecretsRead => "secrets.read",
     SecretsWrite => "secrets.write",
     SecretCreate => "secret.create",
@@ -64,12 +64,31 @@ audit_actions! {
 }
 
 impl AuditAction {
-    /// The action a name (any case) stands for.
+    /// Names entries were written under before the action took its current one:
+    /// entries are never rewritten, so a filter matches these too.
+    pub const fn former_names(self) -> &'static [&'static str] {
+        match self {
+            Self::ClientRevoke => &["client.delete"],
+            _ => &[],
+        }
+    }
+
+    /// Every name entries of this action may carry: its own, then former ones.
+    pub fn stored_names(self) -> Vec<&'static str> {
+        std::iter::once(self.as_str())
+            .chain(self.former_names().iter().copied())
+            .collect()
+    }
+
+    /// The action a name (any case, current or former) stands for.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|a| a.as_str().eq_ignore_ascii_case(name.trim()))
+        let name = name.trim();
+        Self::ALL.iter().copied().find(|a| {
+            a.as_str().eq_ignore_ascii_case(name)
+                || a.former_names()
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Every name, comma-separated, for messages.
@@ -112,6 +131,16 @@ mod tests {
             assert_eq!(AuditAction::parse(&upper), Some(*action));
         }
         assert_eq!(AuditAction::parse("secret.delete"), None);
+        // Removing a client is a revoke, like removing a secret; the former name
+        // still finds the entries written under it.
+        assert_eq!(
+            AuditAction::parse("client.delete"),
+            Some(AuditAction::ClientRevoke)
+        );
+        assert_eq!(
+            AuditAction::ClientRevoke.stored_names(),
+            ["client.revoke", "client.delete"]
+        );
         assert!(AuditAction::names().contains("secret.revoke, secret.expiring"));
     }
 }

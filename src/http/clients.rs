@@ -389,7 +389,7 @@ async fn update_client(
     Ok(Json(updated.into()))
 }
 
-/// Revoke (delete) a client and all its secrets: none of them gets a token any more (audited as `client.delete`).
+/// Revoke (delete) a client and all its secrets: none of them gets a token any more (audited as `client.revoke`).
 #[utoipa::path(delete, path = "/api/v1/Tenants/{tenantId}/{clientKind}/{clientId}", tag = "Clients",
     params(("tenantId" = String, Path), ("clientKind" = ClientKindSegment, Path), ("clientId" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)))]

@@ -256,7 +256,7 @@ impl Clients {
         let journal = journal::client_journal(
             caller,
             &client,
-            AuditAction::ClientDelete,
+            AuditAction::ClientRevoke,
             self.ctx.clock.now(),
         )
         .revoking_client_secrets();

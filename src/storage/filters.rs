@@ -8,6 +8,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 
 use super::{SecretFilter, SecretStatusFilter, StorageError};
 use crate::domain::audit::AuditFilter;
+use crate::domain::audit_actions::AuditAction;
 use crate::domain::summary::{SecretSummary, SummaryWindows, WEEKS};
 
 /// Appends ` AND …` for each secret filter; secrets are aliased `s`.
@@ -148,8 +149,16 @@ where
         qb.push_bind(client.clone());
     }
     if let Some(action) = &f.action {
-        qb.push(" AND action = ");
-        qb.push_bind(action.clone());
+        // An action's former names too: entries are never rewritten.
+        let names = AuditAction::parse(action)
+            .map(|a| a.stored_names().into_iter().map(str::to_owned).collect())
+            .unwrap_or_else(|| vec![action.clone()]);
+        qb.push(" AND action IN (");
+        let mut list = qb.separated(", ");
+        for name in names {
+            list.push_bind(name);
+        }
+        qb.push(")");
     }
     if let Some(from) = f.from {
         qb.push(" AND at >= ");

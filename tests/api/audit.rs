@@ -155,7 +155,7 @@ async fn the_secret_lifecycle_is_in_the_trail_without_any_value(backend: Backend
         let (_, op) = send(req(Method::DELETE, &two), 204).await;
         step("secret.revoke", Some(2), op);
         let (_, op) = send(req(Method::DELETE, &one), 204).await;
-        step("client.delete", None, op);
+        step("client.revoke", None, op);
         let after = Utc::now();
 
         // The client is gone; its entries are not.

@@ -204,6 +204,16 @@ pub(super) async fn audit_trail_filters_pages_and_outlives_deletions(s: Store) {
         ["tenant.delete", "client.delete"]
     );
     assert_eq!(after.items[0].client_id, None);
+    // An entry written under an action's former name is found by its current one.
+    let revokes = AuditFilter {
+        action: Some("client.revoke".into()),
+        ..AuditFilter::default()
+    };
+    let found = s.list_audit(&a, &revokes, ALL).await.unwrap();
+    assert_eq!(
+        (found.total, found.items[0].action.as_str()),
+        (1, "client.delete")
+    );
     assert_eq!(list(svc, ALL).await.1, 5);
     assert_eq!(
         s.list_audit(&b, &AuditFilter::default(), ALL)

@@ -39,12 +39,17 @@ async fn all_at_once(requests: Vec<RequestBuilder>) -> Vec<(u16, HeaderMap, Valu
 
 /// A client-credential client whose only secret is [`SUPPLIED`].
 async fn supplied_client(server: &TestServer, tenant: &str) -> Cred {
+    supplied_client_with(server, tenant, SUPPLIED).await
+}
+
+/// A client whose one secret is `value`, supplied (so its check runs Argon2id).
+async fn supplied_client_with(server: &TestServer, tenant: &str, value: &str) -> Cred {
     let cred = cc_client(server, tenant, &["tenant-member"]).await;
     let path = secrets_path(tenant, "ClientCredentialClients", &cred.id);
-    let added = call(server.post(&path).json(&json!({"Value": SUPPLIED})), 201).await;
+    let added = call(server.post(&path).json(&json!({"Value": value})), 201).await;
     call(server.delete(&format!("{path}/{}", cred.secret_id)), 204).await;
     Cred {
-        secret: SUPPLIED.to_owned(),
+        secret: value.to_owned(),
         secret_id: added["Id"].as_i64().expect("a secret Id"),
         ..cred
     }
@@ -104,11 +109,20 @@ async fn a_full_argon2_queue_refuses_at_once_with_503(backend: Backend) {
                 failedAttemptsPerAddress: 1000\n";
     let server = TestServer::start_with(backend, options(backend, Some(yaml))).await;
     let tenant = server.create_tenant().await;
-    let cred = supplied_client(&server, &tenant).await;
-    let requests = (0..32)
-        .map(|_| token_request(&server, &cred, &[]))
+    // 32 clients, each with its own supplied value: a verified value is remembered
+    // (no second Argon2 run), so one shared value could let a slow machine answer
+    // every request from memory after the first; 32 values each need their own run.
+    let mut creds = Vec::new();
+    for n in 0..32 {
+        let value = format!("{SUPPLIED}-{n:02}");
+        creds.push(supplied_client_with(&server, &tenant, &value).await);
+    }
+    let requests = creds
+        .iter()
+        .map(|cred| token_request(&server, cred, &[]))
         .collect();
     let answers = all_at_once(requests).await;
+    let cred = &creds[0];
 
     let (mut issued, mut busy) = (0, 0);
     for (status, headers, body) in &answers {
@@ -128,7 +142,7 @@ async fn a_full_argon2_queue_refuses_at_once_with_503(backend: Backend) {
         "one run and no queue: concurrent checks are refused ({issued} issued)"
     );
     // Refusals for capacity are not failures: the client is not throttled afterwards.
-    access_token(&server, &cred).await;
+    access_token(&server, cred).await;
 }
 
 both_backends!(

@@ -180,7 +180,67 @@ async fn recipients_put_keeps_them_when_absent_and_null_removes_them(backend: Ba
     assert_eq!(call(server.get(&path), 200).await["Recipients"], json!([]));
 }
 
+/// `answer` without its read-only fields: what a client sends back.
+fn writable(answer: &serde_json::Value, read_only: &[&str]) -> serde_json::Value {
+    let mut body = answer.clone();
+    for field in read_only {
+        body.as_object_mut().unwrap().remove(*field);
+    }
+    body
+}
+
+/// The README's promise: a GET answer, read-only fields aside, is a PUT body that
+/// changes nothing — for clients of both kinds, secrets (expiring and not) and webhooks.
+async fn a_get_answer_sent_back_changes_nothing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let tenant = server.create_tenant().await;
+    let stamps = ["Id", "CreatedAt", "UpdatedAt"];
+    for kind in KINDS {
+        let body = json!({"Id": kind, "Name": "app", "Tags": ["t"], "RoleIds": ["tenant-member"]});
+        server.create_client(&tenant, kind, body).await;
+        let path = format!("/api/v1/Tenants/{tenant}/{kind}/{kind}");
+        let before = call(server.get(&path), 200).await;
+        let after = call(server.put(&path).json(&writable(&before, &stamps)), 200).await;
+        assert_eq!(
+            writable(&after, &["UpdatedAt"]),
+            writable(&before, &["UpdatedAt"])
+        );
+
+        let secrets = format!("{path}/Secrets");
+        let never = call(server.post(&secrets).json(&json!({"Expires": false})), 201).await;
+        for id in [json!(1), never["Id"].clone()] {
+            let one = format!("{secrets}/{id}");
+            let before = call(server.get(&one), 200).await;
+            let read_only = [
+                "Id",
+                "Hint",
+                "CreatedAt",
+                "LastUsedAt",
+                "Status",
+                "GraceUntil",
+                "PreviousValueLastUsedAt",
+                "RefusedCount",
+                "LastRefusedAt",
+                "LastRefusedFrom",
+            ];
+            let after = call(server.put(&one).json(&writable(&before, &read_only)), 200).await;
+            assert_eq!(after, before, "secret {id} of {kind}");
+        }
+    }
+    let hooks = crate::webhooks::webhooks_path(&tenant);
+    let body = json!({"Url": "https://hooks.example.com/b", "EventTypes": ["secret.renewed"]});
+    let created = call(server.post(&hooks).json(&body), 201).await;
+    let one = format!("{hooks}/{}", created["Id"].as_str().unwrap());
+    let before = call(server.get(&one), 200).await;
+    let after = call(server.put(&one).json(&writable(&before, &stamps)), 200).await;
+    assert_eq!(
+        writable(&after, &["UpdatedAt"]),
+        writable(&before, &["UpdatedAt"])
+    );
+}
+
 crate::both_backends!(
+    a_get_answer_sent_back_changes_nothing,
     recipients_put_keeps_them_when_absent_and_null_removes_them,
     a_tenant_rule_change_keeps_the_maximum_lifetime,
     a_client_policy_put_keeps_what_it_does_not_name,

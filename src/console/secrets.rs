@@ -235,11 +235,6 @@ fn shown(heading: String, secret: &SecretRecord, value: &str, at: &At) -> ShownO
     }
 }
 
-/// Answers the POST with a redirect to the page that shows the value once.
-async fn shown_page(state: &AppState, s: &Signed, at: &At, shown: ShownOnce) -> Response {
-    redirect_to_shown(state, s, &at.tenant, shown).await
-}
-
 /// The form's Value, as typed, checked into a redacting [`SecretValue`] here at
 /// the edge (`None` when empty); a refusal is the sentence for the error box.
 fn supplied_value(form: &FormData) -> Result<Option<SecretValue>, String> {
@@ -287,10 +282,10 @@ pub async fn add(State(state): State<AppState>, s: Signed, at: At, form: FormDat
     match outcome {
         Ok((secret, value)) => {
             let heading = "Secret added".to_owned();
-            shown_page(
+            redirect_to_shown(
                 &state,
                 &s,
-                &at,
+                &at.tenant,
                 shown(heading, &secret, value.expose(), &at),
             )
             .await
@@ -376,10 +371,10 @@ pub async fn renew(
     match outcome {
         Ok((secret, value)) => {
             let heading = "Secret renewed".to_owned();
-            shown_page(
+            redirect_to_shown(
                 &state,
                 &s,
-                &at,
+                &at.tenant,
                 shown(heading, &secret, value.expose(), &at),
             )
             .await

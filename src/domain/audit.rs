@@ -73,10 +73,6 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// The action of the entry that counts the refusals of a tenant's minute beyond
-/// the cap (`audit.refusalsPerTenantPerMinute`).
-pub const OVERFLOW_ACTION: &str = AuditAction::AuditOverflow.as_str();
-
 /// How a refused attempt is stored, bounded:
 /// - refusals identical in tenant, actor, action, reason, target (client, secret)
 ///   and source address within one UTC minute are one entry, whose `count` grows;
@@ -127,7 +123,8 @@ impl RefusalFold {
             tenant: entry.tenant,
             actor_type: "system".into(),
             actor: "audit".into(),
-            action: OVERFLOW_ACTION.into(),
+            // The entry that counts the refusals beyond the cap.
+            action: AuditAction::AuditOverflow.as_str().into(),
             outcome: Outcome::Refused,
             reason: Some(format!(
                 "more than {cap} different refused attempts in this minute \
@@ -309,7 +306,7 @@ mod tests {
         let o = &a.overflow;
         assert_eq!(
             (o.action.as_str(), o.outcome, o.count),
-            (OVERFLOW_ACTION, Outcome::Refused, 1)
+            (AuditAction::AuditOverflow.as_str(), Outcome::Refused, 1)
         );
         assert_eq!(
             (o.tenant, o.client_id.as_ref(), o.source.as_ref()),

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{ALL, Store, t, tenant};
-use crate::domain::audit::{AuditEntry, AuditFilter, OVERFLOW_ACTION, Outcome, RefusalFold};
+use crate::domain::audit::{AuditEntry, AuditFilter, Outcome, RefusalFold};
+use crate::domain::audit_actions::AuditAction;
+
+const OVERFLOW_ACTION: &str = AuditAction::AuditOverflow.as_str();
 use crate::domain::ids::TenantId;
 use crate::storage::RefusalKept;
 

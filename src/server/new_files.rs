@@ -41,9 +41,12 @@ impl NewFiles {
         let mut files = Vec::new();
         if !db.exists() {
             files.extend(["", "-wal", "-shm", ".lock"].map(beside));
-        }
-        if let MasterKeySource::File(key) = &settings.master_key {
-            files.push(key.clone());
+            // A new key file goes only with a new database: an existing database
+            // (say, from `latchkey migrate`) may already hold signing keys sealed
+            // with the key this start creates, and must never lose it.
+            if let MasterKeySource::File(key) = &settings.master_key {
+                files.push(key.clone());
+            }
         }
         files.retain(|f| !f.exists());
         Self {

@@ -291,6 +291,34 @@ mod sqlite_start_up {
         call(server.get(&format!("/api/v1/Tenants/{tenant}")), 200).await;
     }
 
+    /// A database made before (`latchkey migrate`) without a key file: the failed
+    /// start made the key file, but the database may already hold keys sealed with
+    /// it, so the key file stays.
+    #[tokio::test]
+    async fn a_failed_start_keeps_a_new_key_file_beside_an_existing_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("made.db");
+        let migrated = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .arg("migrate")
+            .arg("--database")
+            .arg(format!("sqlite://{}", db.display()))
+            .env_remove("LATCHKEY_MASTER_KEY")
+            .output()
+            .unwrap();
+        assert!(migrated.status.success(), "{migrated:?}");
+        assert!(db.exists() && !dir.path().join("made.key").exists());
+        let (_holder, port) = busy_port();
+        let opts = ServerOptions {
+            config_yaml: Some(format!("metrics:\n  listen: 127.0.0.1:{port}\n")),
+            ..with_env(on_sqlite_file(&db), "LATCHKEY_MASTER_KEY", "")
+        };
+        let (status, output) = run_to_exit(Backend::Sqlite, opts).await;
+        assert_eq!(status.code(), Some(1), "{output}");
+        assert!(output.contains("(metrics.listen)"), "{output}");
+        assert!(dir.path().join("made.key").exists(), "{output}");
+        assert!(db.exists(), "{output}");
+    }
+
     #[tokio::test]
     async fn a_busy_port_stops_start_up_before_any_database_file_is_made() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,9 @@
 -- Tenant names are unique (issue 15.16). A database may already hold tenants of
 -- one name: the oldest keeps it, every later one gets its id appended, as
--- "Acme (0b6f…)", which is unique since ids are. The index then holds the rule
+-- "Acme (0b6f…)", which is unique since ids are (a long name is cut to 161
+-- characters first, so the result stays within the 200 a name may have). The index then holds the rule
 -- for every insert and rename, also under concurrent requests.
-UPDATE tenants t SET name = t.name || ' (' || t.id::text || ')'
+UPDATE tenants t SET name = left(t.name, 161) || ' (' || t.id::text || ')'
 WHERE EXISTS (
     SELECT 1 FROM tenants o
     WHERE o.name = t.name

@@ -63,18 +63,17 @@ impl Tenants {
     ) -> Result<TenantRecord, ServiceError> {
         self.require_platform(caller, Some(*id), AuditAction::TenantRename)
             .await?;
-        if let Some(name) = name {
-            validate_name(name)?;
-        }
         let old = self
             .ctx
             .store
             .get_tenant(id)
             .await?
             .ok_or(ServiceError::TenantNotFound)?;
-        let Some(name) = name.map(str::trim) else {
+        // Absent, or the name it has: nothing changes and nothing is recorded.
+        let Some(name) = name.map(str::trim).filter(|n| *n != old.name) else {
             return Ok(old);
         };
+        validate_name(name)?;
         let mut entry = journal::entry(
             caller,
             Some(*id),

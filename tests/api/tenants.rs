@@ -353,6 +353,12 @@ async fn a_tenant_is_renamed_to_a_free_name_only(backend: Backend) {
         .filter_map(|e| e["Reason"].as_str())
         .collect();
     assert!(reasons.contains(&"Name: Acme → Acme EU"), "{reasons:?}");
+    // The name it has already (a GET answer sent back) changes and records nothing.
+    let current = call(server.get(&path), 200).await["Name"].clone();
+    let again = call(server.put(&path).json(&json!({"Name": current})), 200).await;
+    assert_eq!(again["Name"], current);
+    let (_, _, after) = exchange(server.get(&trail)).await;
+    assert_eq!(after.as_array().unwrap().len(), entries.len(), "{after}");
 }
 
 both_backends!(

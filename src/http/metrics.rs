@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 
 use super::extract::Authenticated;
 use crate::metrics::METRICS;
-use crate::service::Caller;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 
@@ -29,7 +28,7 @@ async fn metrics(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Response, ApiError> {
-    if !matches!(caller, Caller::PlatformAdministrator) {
+    if !caller.may_manage_tenants() {
         return Err(ApiError::Forbidden);
     }
     Ok(exposition(app.services.now()))

@@ -479,13 +479,16 @@ async fn put_recipients(
     at: Resource,
     JsonBody(body): JsonBody<RecipientsUpdate>,
 ) -> Result<Json<NotificationRecipients>, ApiError> {
+    let saving = !body.recipients.is_keep();
     let recipients = app
         .services
         .webhooks
         .set_recipients(&caller, &at.tenant, body.recipients.or_empty(Vec::new()))
         .await?;
-    let warning = app
-        .recipients_warning(&at.tenant, &recipients)
+    // Only a save is warned about (and logged): `{}` saved nothing.
+    let warning = saving
+        .then(|| app.recipients_warning(&at.tenant, &recipients))
+        .flatten()
         .map(str::to_owned);
     Ok(Json(NotificationRecipients {
         recipients: Some(recipients),

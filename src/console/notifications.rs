@@ -110,6 +110,8 @@ pub struct WebhooksQuery {
     deliveries: Option<String>,
     /// Set by the redirect after a delete.
     deleted: Option<String>,
+    /// `gone`: a reload of the page that showed a signing secret once.
+    reveal: Option<String>,
 }
 
 async fn webhooks_page(
@@ -118,7 +120,7 @@ async fn webhooks_page(
     tenant: &str,
     selected: Option<Uuid>,
     form: Option<(&FormData, Vec<String>)>,
-    deleted: bool,
+    notice: &'static str,
 ) -> Response {
     let (t, layout) = match frame(state, s, tenant, "Webhooks", "webhooks").await {
         Ok(x) => x,
@@ -193,11 +195,7 @@ async fn webhooks_page(
         errors: form.map(|(_, e)| e).unwrap_or_default(),
         selected: selected.map(|s| s.to_string()).unwrap_or_default(),
         deliveries,
-        notice: if deleted {
-            "Webhook deleted: nothing more is delivered to it."
-        } else {
-            ""
-        },
+        notice,
         layout,
     };
     let status = if page.errors.is_empty() {
@@ -218,7 +216,12 @@ pub async fn webhooks(
         .deliveries
         .as_deref()
         .and_then(|d| Uuid::parse_str(d).ok());
-    webhooks_page(&state, &s, &tenant, selected, None, q.deleted.is_some()).await
+    let notice = match (q.deleted.as_deref(), q.reveal.as_deref()) {
+        (Some(_), _) => "Webhook deleted: nothing more is delivered to it.",
+        (_, Some("gone")) => "That signing secret was already shown once; it is never shown again.",
+        _ => "",
+    };
+    webhooks_page(&state, &s, &tenant, selected, None, notice).await
 }
 
 pub async fn create_webhook(
@@ -264,7 +267,7 @@ pub async fn create_webhook(
                 &tenant,
                 None,
                 Some((&form, vec![service_message(&e)])),
-                false,
+                "",
             )
             .await
         }

@@ -15,7 +15,7 @@ use super::form::{FormData, ddmmyyyy};
 use super::frame::frame;
 use super::respond::{failure, render};
 use super::reveal::redirect_to_shown;
-use super::secret_form::{SecretForm, expiry_from_form};
+use super::secret_form::{SecretForm, expiry_from_form, proposed_expiration};
 use super::session::Signed;
 use super::view::{
     ClientRow, Layout, ROLES, ShownOnce, kind_label, kind_slug, may, parse_kind, service_message,
@@ -23,6 +23,7 @@ use super::view::{
 use crate::domain::access::Action;
 use crate::domain::client::LIFETIME_DEFAULT;
 use crate::domain::ids::{ClientId, ClientKind, TenantId};
+use crate::domain::policy::capped;
 use crate::service::clients::{ClientPatch, NewClientRequest};
 use crate::service::secrets::NewSecretRequest;
 use crate::service::{Page, ServiceError};
@@ -132,14 +133,16 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The first secret's fields, pre-filled from the tenant's default policy.
+/// The first secret's fields, pre-filled from the tenant's default policy under its
+/// maximum lifetime, as the Add dialog proposes them (never a refused date).
 async fn default_secret_form(state: &AppState, s: &Signed, tenant: &TenantId) -> SecretForm {
-    let policy = match state.services.policies.tenant(&s.0.caller(), tenant).await {
-        Ok(view) => view.default,
-        Err(_) => state.services.policies.configured_default(),
+    let (policy, max_lifetime) = match state.services.policies.tenant(&s.0.caller(), tenant).await {
+        Ok(view) => (view.default, view.max_lifetime),
+        Err(_) => (state.services.policies.configured_default(), None),
     };
     let now = state.services.now();
-    SecretForm::for_add(policy.expiration_from(now).map(ddmmyyyy))
+    let (effective, capped) = capped(policy, max_lifetime, now);
+    SecretForm::for_add(proposed_expiration(effective, capped, now))
 }
 
 pub async fn new_form(

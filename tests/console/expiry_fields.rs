@@ -252,3 +252,44 @@ async fn without_script_the_fields_of_an_inactive_choice_are_ignored() {
         (json!(false), Value::Null)
     );
 }
+
+/// New client proposes its first secret's date as the Add dialog does: under a
+/// tenant maximum lifetime shorter than the default, a date within the maximum
+/// (it used to propose the default's date, which the server then refused).
+#[tokio::test]
+async fn new_client_proposes_a_first_secret_date_within_the_maximum_lifetime() {
+    let server = server().await;
+    let tenant = tenant_with_client(&server).await;
+    let policy = serde_json::json!({"Unit": "YEARS", "Duration": 1,
+                                    "MaximumLifetime": {"Unit": "DAYS", "Duration": 30}});
+    let res = server
+        .put(&format!("/api/v1/Tenants/{tenant}/SecretPolicy"))
+        .json(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let session = http_sign_in(&server, "admin", ADMIN_PASSWORD).await;
+    let page = reqwest::Client::new()
+        .get(server.url(&format!("/console/tenants/{tenant}/clients/new")))
+        .header("Cookie", format!("lk_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let field = page
+        .split("id=\"expiration\"")
+        .nth(1)
+        .expect("the expiration field");
+    let value = field
+        .split("value=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .expect("a proposed date");
+    let proposed = chrono::NaiveDate::parse_from_str(value, "%d/%m/%Y")
+        .unwrap_or_else(|e| panic!("{value}: {e}"));
+    let latest = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    assert!(proposed < latest, "{proposed} is within 30 days ({latest})");
+}

@@ -146,6 +146,7 @@ pub fn service_message(e: &ServiceError) -> String {
         ServiceError::SelfRotation(refusal) => format!("{refusal}."),
         ServiceError::Unauthenticated => "You are not signed in.".into(),
         ServiceError::RotationRefused(reason) => format!("{reason}."),
+        e @ ServiceError::DeliveryInFlight => format!("{e}."),
         ServiceError::Contended => {
             "Others are changing this secret right now; nothing was changed. Try again.".into()
         }

@@ -173,6 +173,9 @@ pub enum ServiceError {
     /// A signing-key rotation was not done (one is under way, or another won).
     #[error("{0}")]
     RotationRefused(String),
+    /// A delivery's attempt is being sent right now; a resend waits for its outcome.
+    #[error("the delivery is being sent right now; resend it once this attempt has ended")]
+    DeliveryInFlight,
     /// Other changes to the same resource kept winning; nothing was changed.
     #[error("changed concurrently by other requests")]
     Contended,

@@ -250,6 +250,7 @@ impl Webhooks {
             .await
             .map_err(|e| match e {
                 StorageError::NotFound => ServiceError::NotFound("delivery"),
+                StorageError::Conflict => ServiceError::DeliveryInFlight,
                 e => e.into(),
             })?;
         self.ctx

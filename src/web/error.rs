@@ -302,6 +302,7 @@ impl From<ServiceError> for ApiError {
                     .into(),
             ),
             ServiceError::RotationRefused(reason) => Self::Conflict(reason),
+            e @ ServiceError::DeliveryInFlight => Self::Conflict(e.to_string()),
             ServiceError::DuplicateClient => {
                 Self::Conflict("a client with this Id already exists in the tenant".into())
             }

@@ -367,6 +367,27 @@ pub(super) async fn resend_requeues_a_delivery(s: Store) {
         (DeliveryState::Pending, got.attempts, None, None)
     );
 
+    // Not while a worker holds it: its attempt is being sent, and a resend then
+    // would send it twice and be overwritten by that attempt's outcome.
+    let in_flight = claim_all(&s, t(401)).await;
+    assert_eq!(ids_of(&in_flight), [delivered]);
+    let jc = journal(a, "busy.resend", t(402));
+    refused!(
+        s.resend_delivery(&a, hook.id, delivered, t(402), &jc).await,
+        StorageError::Conflict
+    );
+    assert!(audit_of(&s, a, "busy.resend").await.is_empty());
+    finish(
+        &s,
+        delivered,
+        attempt(in_flight[0].delivery.attempts, t(403), Some(200), None),
+        NextStep::Delivered,
+    )
+    .await;
+    s.resend_delivery(&a, hook.id, delivered, t(404), &j())
+        .await
+        .unwrap();
+
     // Another tenant's delivery, another subscription, an unknown id: not found,
     // and nothing recorded.
     let jf = journal(a, "failed.resend", t(500));

@@ -241,7 +241,8 @@ impl NotifyStore for PostgresStorage {
         let done = sqlx::query(
             "UPDATE deliveries SET state = 'pending', attempts_before_resend = attempts, next_attempt_at = $1, \
              lease_until = NULL, delivered_at = NULL, last_status = NULL, last_error = NULL \
-             WHERE tenant_id = $2 AND webhook_id = $3 AND id = $4",
+             WHERE tenant_id = $2 AND webhook_id = $3 AND id = $4 \
+             AND (lease_until IS NULL OR lease_until <= $1)",
         )
         .bind(now)
         .bind(tenant.as_uuid())
@@ -250,7 +251,22 @@ impl NotifyStore for PostgresStorage {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
+            // Not while a worker holds it (its attempt is being sent): a resend then
+            // would send it twice and be overwritten by that attempt's outcome.
+            let exists = sqlx::query(
+                "SELECT 1 FROM deliveries WHERE tenant_id = $1 AND webhook_id = $2 AND id = $3",
+            )
+            .bind(tenant.as_uuid())
+            .bind(webhook.to_string())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            return Err(if exists {
+                StorageError::Conflict
+            } else {
+                StorageError::NotFound
+            });
         }
         // A fresh retry budget (counted from the attempts made so far); the log
         // of the earlier attempts stays.

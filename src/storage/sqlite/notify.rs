@@ -238,16 +238,33 @@ impl NotifyStore for SqliteStorage {
         let done = sqlx::query(
             "UPDATE deliveries SET state = 'pending', attempts_before_resend = attempts, next_attempt_at = ?, \
              lease_until = NULL, delivered_at = NULL, last_status = NULL, last_error = NULL \
-             WHERE tenant_id = ? AND webhook_id = ? AND id = ?",
+             WHERE tenant_id = ? AND webhook_id = ? AND id = ? \
+             AND (lease_until IS NULL OR lease_until <= ?)",
         )
         .bind(now)
         .bind(tenant.to_string())
         .bind(webhook.to_string())
         .bind(id)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
+            // Not while a worker holds it (its attempt is being sent): a resend then
+            // would send it twice and be overwritten by that attempt's outcome.
+            let exists = sqlx::query(
+                "SELECT 1 FROM deliveries WHERE tenant_id = ? AND webhook_id = ? AND id = ?",
+            )
+            .bind(tenant.to_string())
+            .bind(webhook.to_string())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            return Err(if exists {
+                StorageError::Conflict
+            } else {
+                StorageError::NotFound
+            });
         }
         // A fresh retry budget (counted from the attempts made so far); the log
         // of the earlier attempts stays.

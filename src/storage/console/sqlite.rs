@@ -277,19 +277,17 @@ impl ConsoleStore for SqliteStorage {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        let row = sqlx::query("DELETE FROM console_reveals WHERE id = ? AND session_hash = ? RETURNING sealed, expires_at")
-            .bind(id)
-            .bind(session_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
-        if expires_at < now {
-            return Ok(None);
-        }
-        Ok(Some(row.try_get("sealed")?))
+        // One statement: the first take wins, and an expired value is never taken.
+        let sealed = sqlx::query_scalar(
+            "DELETE FROM console_reveals WHERE id = ? AND session_hash = ? \
+             AND expires_at >= ? RETURNING sealed",
+        )
+        .bind(id)
+        .bind(session_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(sealed)
     }
 }
 

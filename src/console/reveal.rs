@@ -59,7 +59,7 @@ pub async fn redirect_to_shown(
         expiration_iso: shown.expiration_iso,
         webhook: None,
     };
-    stash(state, s, tenant, &facts, &shown.value, &shown.continue_href).await
+    stash(state, s, tenant, facts, &shown.value, &shown.continue_href).await
 }
 
 /// [`redirect_to_shown`] for a webhook's signing secret, which has a dialog of
@@ -80,18 +80,22 @@ pub async fn redirect_to_webhook_secret(
             events: shown.events,
         }),
     };
-    stash(state, s, tenant, &facts, &shown.value, &shown.continue_href).await
+    stash(state, s, tenant, facts, &shown.value, &shown.continue_href).await
 }
 
+/// Stashes the value and redirects to the page that shows it; when it cannot be
+/// kept (the database refused it), shows it on this answer instead, as before
+/// post/redirect/get: the secret (or client, or webhook) exists by now, and its
+/// value must not be lost.
 async fn stash(
     state: &AppState,
     s: &Signed,
     tenant: &TenantId,
-    facts: &Facts,
+    facts: Facts,
     value: &str,
     continue_href: &str,
 ) -> Response {
-    let mut text = match serde_json::to_string(facts) {
+    let mut text = match serde_json::to_string(&facts) {
         Ok(json) => Zeroizing::new(json),
         Err(e) => {
             return failure(
@@ -112,7 +116,16 @@ async fn stash(
             "/console/tenants/{tenant}/shown/{id}?next={}",
             urlencoding(continue_href)
         )),
-        Err(e) => failure(e, Layout::new(&s.0, "Secret", "clients")),
+        Err(e) => {
+            tracing::warn!(error = %e, "a value to show once could not be kept for the redirect; it is shown on the answer to the form instead");
+            let value = Zeroizing::new(value.to_owned());
+            show(
+                Layout::new(&s.0, "Secret", "clients"),
+                facts,
+                value,
+                continue_href.to_owned(),
+            )
+        }
     }
 }
 
@@ -161,7 +174,11 @@ pub async fn shown(
             layout,
         );
     };
-    let mut layout = layout;
+    show(layout, facts, value, next)
+}
+
+/// The show-once dialog of `facts` and `value`, going on to `next`.
+fn show(mut layout: Layout, facts: Facts, value: Zeroizing<String>, next: String) -> Response {
     layout.title.clone_from(&facts.heading);
     if let Some(webhook) = facts.webhook {
         let page = WebhookSecretPage {

@@ -96,24 +96,57 @@ async fn platform_admin_manages_users_and_a_member_cannot_see_secrets() {
     assert!(!text.contains("lkcs_"));
     assert_eq!(api_secrets(&server, &tenant, "billing").await.len(), 1);
 
-    // Renaming or deleting the tenant is for platform administrators: 403, unchanged.
-    for (action, field, value) in [
-        ("rename", "name", "Hijacked"),
-        ("delete", "confirmation", "Acme Corp"),
-    ] {
-        let res = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(server.url(&format!("/console/tenants/{tenant}/{action}")))
-            .header("Cookie", format!("lk_session={session}"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form_body(&[("csrf", &csrf), (field, value)]))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 403, "{action}");
+    // Renaming or deleting the tenant is for platform administrators: 403, unchanged,
+    // for a Tenant Member and for a Tenant Administrator (who may change all else).
+    let admin_session = http_sign_in(&server, "admin", crate::ADMIN_PASSWORD).await;
+    let admin_csrf = csrf_of(&server, &admin_session).await;
+    let role_field = format!("role:{tenant}");
+    let promoted = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(server.url("/console/users/mia"))
+        .header("Cookie", format!("lk_session={admin_session}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("csrf", &admin_csrf),
+            (&role_field, "tenant-administrator"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promoted.status(), 303);
+    let session_admin_role = http_sign_in(&server, "mia", "mia's long password").await;
+    let csrf_admin_role = csrf_of(&server, &session_admin_role).await;
+    let secrets_tab = reqwest::Client::new()
+        .get(server.url(&format!(
+            "/console/tenants/{tenant}/client-credentials/billing/secrets"
+        )))
+        .header("Cookie", format!("lk_session={session_admin_role}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secrets_tab.status(), 200, "now a Tenant Administrator");
+    for (session, csrf) in [(&session, &csrf), (&session_admin_role, &csrf_admin_role)] {
+        for (action, field, value) in [
+            ("rename", "name", "Hijacked"),
+            ("delete", "confirmation", "Acme Corp"),
+        ] {
+            let res = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(server.url(&format!("/console/tenants/{tenant}/{action}")))
+                .header("Cookie", format!("lk_session={session}"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(form_body(&[("csrf", csrf), (field, value)]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{action}");
+        }
     }
     let t = crate::api_get(&server, &format!("/api/v1/Tenants/{tenant}")).await;
     assert_eq!(t["Name"], "Acme Corp");

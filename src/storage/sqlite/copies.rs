@@ -95,6 +95,15 @@ pub async fn restore(url: &str, source: &Path) -> Result<(), StorageError> {
     let staged = PathBuf::from(staged);
     let _ = fs::remove_file(&staged);
     copy_private(source, &staged)?;
+    // The old database's last commits may still be in its -wal file: fold them in
+    // first, so that removing that file below loses nothing should the rename
+    // then fail (the old database stays whole).
+    // A database too broken to open (a reason to restore) is replaced all the same.
+    if db.is_file()
+        && let Err(e) = checkpoint(&db).await
+    {
+        tracing::warn!(error = %e, "the database to replace could not be checkpointed; replacing it as it is");
+    }
     for suffix in ["-wal", "-shm"] {
         let mut side = db.clone().into_os_string();
         side.push(suffix);
@@ -110,6 +119,21 @@ pub async fn restore(url: &str, source: &Path) -> Result<(), StorageError> {
             .and_then(|d| d.sync_all())
             .map_err(|e| io_error("cannot sync the directory", dir, &e))?;
     }
+    Ok(())
+}
+
+/// Moves every commit in `db`'s -wal file into the database file and empties it.
+async fn checkpoint(db: &Path) -> Result<(), StorageError> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(30))
+        .connect()
+        .await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
     Ok(())
 }
 

@@ -124,10 +124,15 @@ pub(crate) fn canonical_names(
 /// (case-insensitive), when it is near enough to be a typo.
 fn closest(name: &str, fields: &'static [&'static str]) -> Option<&'static str> {
     let name = name.to_ascii_lowercase();
+    let length = name.chars().count();
+    let near = |f: &str| 2.max(f.len() / 4);
     fields
         .iter()
+        // The distance is at least the difference in length: a far longer key (up
+        // to the whole body) is never compared character by character.
+        .filter(|f| length.abs_diff(f.len()) <= near(f))
         .map(|f| (edit_distance(&name, &f.to_ascii_lowercase()), *f))
-        .filter(|(d, f)| *d <= 2.max(f.len() / 4))
+        .filter(|(d, f)| *d <= near(f))
         .min_by_key(|(d, _)| *d)
         .map(|(_, f)| f)
 }

@@ -377,14 +377,38 @@ pub(super) async fn resend_requeues_a_delivery(s: Store) {
         StorageError::Conflict
     );
     assert!(audit_of(&s, a, "busy.resend").await.is_empty());
+    // Its lease runs out and another worker claims it: the first attempt's late
+    // outcome no longer overwrites the delivery's state.
+    let reclaimed = claim_all(&s, t(462)).await;
+    assert_eq!(ids_of(&reclaimed), [delivered]);
     finish(
         &s,
         delivered,
-        attempt(in_flight[0].delivery.attempts, t(403), Some(200), None),
+        attempt(
+            in_flight[0].delivery.attempts,
+            t(463),
+            Some(500),
+            Some("late"),
+        ),
+        NextStep::GiveUp,
+    )
+    .await;
+    assert_eq!(
+        delivery(&s, a, hook.id, delivered).await.state,
+        DeliveryState::Pending
+    );
+    finish(
+        &s,
+        delivered,
+        attempt(reclaimed[0].delivery.attempts, t(464), Some(200), None),
         NextStep::Delivered,
     )
     .await;
-    s.resend_delivery(&a, hook.id, delivered, t(404), &j())
+    assert_eq!(
+        delivery(&s, a, hook.id, delivered).await.state,
+        DeliveryState::Delivered
+    );
+    s.resend_delivery(&a, hook.id, delivered, t(465), &j())
         .await
         .unwrap();
 

@@ -75,7 +75,7 @@ pub(super) async fn finish_attempt(
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
-         last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
+         last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6 AND attempts = $7",
     )
     .bind(state)
     .bind(next)
@@ -83,10 +83,12 @@ pub(super) async fn finish_attempt(
     .bind(&r.error)
     .bind(delivered)
     .bind(delivery_id)
+    .bind(i64::from(r.attempt))
     .execute(&mut *tx)
     .await?;
     // A delivery deleted during the attempt (its subscription or tenant went)
-    // has nothing left to record.
+    // has nothing left to record; nor has an attempt whose lease ran out and whose
+    // delivery another worker claimed since (its outcome would overwrite a newer one).
     if done.rows_affected() == 0 {
         return Ok(());
     }

@@ -78,7 +78,7 @@ pub(super) async fn finish_attempt(
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_until = NULL, \
-         last_status = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+         last_status = ?, last_error = ?, delivered_at = ? WHERE id = ? AND attempts = ?",
     )
     .bind(state)
     .bind(next)
@@ -86,10 +86,12 @@ pub(super) async fn finish_attempt(
     .bind(&r.error)
     .bind(delivered)
     .bind(delivery_id)
+    .bind(i64::from(r.attempt))
     .execute(&mut *tx)
     .await?;
     // A delivery deleted during the attempt (its subscription or tenant went)
-    // has nothing left to record.
+    // has nothing left to record; nor has an attempt whose lease ran out and whose
+    // delivery another worker claimed since (its outcome would overwrite a newer one).
     if done.rows_affected() == 0 {
         return Ok(());
     }
